@@ -1,0 +1,18 @@
+{
+  "targets": [
+    {
+      "target_name": "droplet-init",
+      "type": "executable",
+      "sources": [
+        "native/init/main.c",
+        "native/init/plan.c",
+        "native/init/report.c",
+        "native/init/fs.c",
+        "native/init/ns.c",
+        "native/init/process.c"
+      ],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"],
+      "ldflags": ["-static-pie"]
+    }
+  ]
+}

@@ -1,0 +1,289 @@
+#define _GNU_SOURCE
+#include "fs.h"
+#include "report.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static const char *rootfs_path;
+static int rootfd = -1;
+
+static int openat2_in(int dirfd, const char *path, int flags) {
+  struct open_how how = {
+      .flags = (uint64_t)(flags | O_CLOEXEC),
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+/* Paths in the plan are absolute container paths; inside the root they are relative. */
+static const char *rel(const char *path) {
+  while (*path == '/') path++;
+  return *path ? path : ".";
+}
+
+int fs_open_in_root(const char *path) { return openat2_in(rootfd, rel(path), O_PATH); }
+
+static void fd_path(char *buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
+
+/* Opens path inside the rootfs, creating missing components: directories, and the last one
+ * as a regular file when as_file is set. Never follows a symlink out of the rootfs. */
+static int ensure_in_root(const char *path, int as_file) {
+  const char *r = rel(path);
+  int fd = openat2_in(rootfd, r, O_PATH);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  char *copy = strdup(r);
+  if (!copy) return -1;
+  char *slash = strrchr(copy, '/');
+  const char *base = copy;
+  int parent;
+  if (slash) {
+    *slash = 0;
+    base = slash + 1;
+    parent = ensure_in_root(copy, 0);
+  } else {
+    parent = dup(rootfd);
+  }
+  if (parent < 0) { free(copy); return -1; }
+  if (as_file) {
+    int f = openat(parent, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (f >= 0) close(f);
+    else if (errno != EEXIST) goto out;
+  } else if (mkdirat(parent, base, 0755) < 0 && errno != EEXIST) {
+    goto out;
+  }
+  fd = openat2_in(parent, base, O_PATH);
+  /* A dangling symlink was in the way: it stays, and so does the error. */
+out:;
+  int saved = errno;
+  close(parent);
+  free(copy);
+  errno = saved;
+  return fd;
+}
+
+/* The flags a bind remount must keep: the kernel refuses to clear locked ones. */
+static unsigned long current_mount_flags(int fd) {
+  struct statvfs sv;
+  unsigned long f = 0;
+  if (fstatvfs(fd, &sv) < 0) return 0;
+  if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+void fs_rootfs(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  rootfs_path = field_str(&f);
+  unsigned long propagation = field_u64(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed rootfs record");
+  /* Nothing done from here on may propagate back to the host. */
+  if (mount(NULL, "/", NULL, propagation, NULL) < 0) fail(rec, errno, "/");
+  if (mount(rootfs_path, rootfs_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+    fail(rec, errno, rootfs_path);
+  rootfd = open(rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) fail(rec, errno, rootfs_path);
+}
+
+void fs_mount(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  unsigned long kind = field_u64(&f);
+  const char *source = field_str(&f), *dest = field_str(&f), *fstype = field_str(&f);
+  unsigned long flags = field_u64(&f);
+  const char *data = field_str(&f);
+  unsigned long propagation = field_u64(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed mount record");
+
+  char src_path[64], dst_path[64];
+  int srcfd = -1, as_file = 0;
+  if (kind == MOUNT_BIND) {
+    srcfd = open(source, O_PATH | O_CLOEXEC);
+    if (srcfd < 0) fail(rec, errno, source);
+    struct stat st;
+    if (fstat(srcfd, &st) < 0) fail(rec, errno, source);
+    as_file = !S_ISDIR(st.st_mode);
+    fd_path(src_path, sizeof src_path, srcfd);
+  }
+  int dstfd = ensure_in_root(dest, as_file);
+  if (dstfd < 0) fail(rec, errno, dest);
+  fd_path(dst_path, sizeof dst_path, dstfd);
+
+  if (kind == MOUNT_BIND) {
+    if (mount(src_path, dst_path, NULL, MS_BIND | (flags & MS_REC), NULL) < 0) fail(rec, errno, dest);
+    close(srcfd);
+    unsigned long extra = flags & ~(MS_BIND | MS_REC);
+    if (extra) {
+      /* The new mount is on top of the old fd: open it again to reach it. */
+      close(dstfd);
+      dstfd = ensure_in_root(dest, as_file);
+      if (dstfd < 0) fail(rec, errno, dest);
+      fd_path(dst_path, sizeof dst_path, dstfd);
+      if (mount(NULL, dst_path, NULL, MS_BIND | MS_REMOUNT | extra | current_mount_flags(dstfd), NULL) < 0)
+        fail(rec, errno, dest);
+    }
+  } else if (kind == MOUNT_REMOUNT) {
+    if (mount(NULL, dst_path, NULL, MS_REMOUNT | flags, *data ? data : NULL) < 0) fail(rec, errno, dest);
+  } else {
+    if (mount(source, dst_path, fstype, flags, *data ? data : NULL) < 0) fail(rec, errno, dest);
+  }
+  if (propagation) {
+    close(dstfd);
+    dstfd = ensure_in_root(dest, as_file);
+    if (dstfd < 0) fail(rec, errno, dest);
+    fd_path(dst_path, sizeof dst_path, dstfd);
+    if (mount(NULL, dst_path, NULL, propagation, NULL) < 0) fail(rec, errno, dest);
+  }
+  close(dstfd);
+}
+
+/* Opens the directory that holds dest (creating it) and returns the last component. */
+static int open_parent(long rec, const char *dest, const char **base) {
+  char *copy = strdup(rel(dest));
+  if (!copy) fail(rec, ENOMEM, dest);
+  char *slash = strrchr(copy, '/');
+  int dirfd;
+  if (slash) {
+    *slash = 0;
+    dirfd = ensure_in_root(copy, 0);
+    *base = dest + (strrchr(dest, '/') - dest) + 1;
+  } else {
+    dirfd = dup(rootfd);
+    *base = rel(dest);
+  }
+  if (dirfd < 0) fail(rec, errno, dest);
+  free(copy);
+  return dirfd;
+}
+
+void fs_device(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  const char *dest = field_str(&f);
+  unsigned long type = field_u64(&f), major = field_u64(&f), minor = field_u64(&f);
+  unsigned long mode = field_u64(&f), uid = field_u64(&f), gid = field_u64(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed device record");
+  mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+  const char *base;
+  int dirfd = open_parent(rec, dest, &base);
+  if (mknodat(dirfd, base, kind | (mode & 07777), makedev(major, minor)) < 0) {
+    if (errno == EEXIST) {
+      /* Whatever the image left there (a file, a symlink) is replaced, never followed. */
+      if (unlinkat(dirfd, base, 0) < 0 || mknodat(dirfd, base, kind | (mode & 07777), makedev(major, minor)) < 0)
+        fail(rec, errno, dest);
+    } else {
+      fail(rec, errno, dest);
+    }
+  }
+  if (fchownat(dirfd, base, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0) fail(rec, errno, dest);
+  if (fchmodat(dirfd, base, mode & 07777, 0) < 0) fail(rec, errno, dest);
+  close(dirfd);
+}
+
+void fs_symlink(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  const char *target = field_str(&f), *dest = field_str(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed symlink record");
+  const char *base;
+  int dirfd = open_parent(rec, dest, &base);
+  if (symlinkat(target, dirfd, base) < 0 && errno != EEXIST) fail(rec, errno, dest);
+  close(dirfd);
+}
+
+void fs_mkdir(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  const char *dest = field_str(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed mkdir record");
+  int fd = ensure_in_root(dest, 0);
+  if (fd < 0) fail(rec, errno, dest);
+  close(fd);
+}
+
+void fs_mask(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  const char *dest = field_str(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed masked path record");
+  int fd = openat2_in(rootfd, rel(dest), O_PATH);
+  if (fd < 0) {
+    if (errno == ENOENT) return; /* nothing there to hide */
+    fail(rec, errno, dest);
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) fail(rec, errno, dest);
+  char dst_path[64];
+  fd_path(dst_path, sizeof dst_path, fd);
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", dst_path, "tmpfs", MS_RDONLY, "size=0k,mode=0755") < 0) fail(rec, errno, dest);
+  } else if (mount("/dev/null", dst_path, NULL, MS_BIND, NULL) < 0) {
+    fail(rec, errno, dest);
+  }
+  close(fd);
+}
+
+void fs_readonly(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  const char *dest = field_str(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed readonly path record");
+  int fd = openat2_in(rootfd, rel(dest), O_PATH);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    fail(rec, errno, dest);
+  }
+  char p[64];
+  fd_path(p, sizeof p, fd);
+  if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) fail(rec, errno, dest);
+  close(fd);
+  fd = openat2_in(rootfd, rel(dest), O_PATH);
+  if (fd < 0) fail(rec, errno, dest);
+  fd_path(p, sizeof p, fd);
+  if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | current_mount_flags(fd), NULL) < 0)
+    fail(rec, errno, dest);
+  close(fd);
+}
+
+void fs_pivot(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  unsigned long no_pivot = field_u64(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed pivot record");
+  if (chdir(rootfs_path) < 0) fail(rec, errno, rootfs_path);
+  if (no_pivot) {
+    if (mount(rootfs_path, "/", NULL, MS_MOVE, NULL) < 0) fail(rec, errno, "move rootfs to /");
+    if (chroot(".") < 0) fail(rec, errno, "chroot");
+  } else {
+    int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (oldroot < 0) fail(rec, errno, "/");
+    if (syscall(SYS_pivot_root, ".", ".") < 0) fail(rec, errno, rootfs_path);
+    /* The old root is stacked under the new one: detach it without touching the host. */
+    if (fchdir(oldroot) < 0) fail(rec, errno, "old root");
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail(rec, errno, "old root");
+    if (umount2(".", MNT_DETACH) < 0) fail(rec, errno, "old root");
+    close(oldroot);
+  }
+  if (chdir("/") < 0) fail(rec, errno, "/");
+}
+
+void fs_root_readonly(long rec) {
+  int fd = open("/", O_PATH | O_CLOEXEC);
+  unsigned long keep = fd >= 0 ? current_mount_flags(fd) : 0;
+  if (fd >= 0) close(fd);
+  if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0) fail(rec, errno, "/");
+}

@@ -1,0 +1,201 @@
+/* droplet-init: carries out a launch plan made by droplet (TypeScript).
+ *
+ * droplet spawns it as `droplet init ID FIFO ARGS...` (that argv is only what `ps` shows) with
+ * a socket on fd 3, and sends the plan on it. The launcher joins the namespaces given by path
+ * and clones the init into the new ones, reports the init's pid, and exits once the init is
+ * ready (or, for `run`, waits for it and exits with its status). The init waits for droplet's
+ * go (the host side, its cgroup, is ready), builds the container, reports "ready", closes the
+ * socket and blocks on exec.fifo; `droplet start` writes one byte and the init execve()s the
+ * entrypoint with the same pid. Every failure is reported as (record, errno): see report.h. */
+#define _GNU_SOURCE
+#include "fs.h"
+#include "ns.h"
+#include "plan.h"
+#include "process.h"
+#include "report.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+#define SYNC_FD 3
+
+static int read_full(int fd, void *buf, size_t len) {
+  size_t off = 0;
+  while (off < len) {
+    ssize_t n = read(fd, (char *)buf + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    off += (size_t)n;
+  }
+  return 0;
+}
+
+static void read_plan(struct plan *plan) {
+  uint8_t hdr[4];
+  if (read_full(SYNC_FD, hdr, 4) < 0) fail(REC_NONE, errno ? errno : EPIPE, "read plan");
+  uint32_t len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+  if (len > 64u << 20) fail(REC_NONE, EINVAL, "plan too large");
+  uint8_t *buf = malloc(len);
+  if (!buf) fail(REC_NONE, ENOMEM, "read plan");
+  if (read_full(SYNC_FD, buf, len) < 0) fail(REC_NONE, errno ? errno : EPIPE, "read plan");
+  if (plan_parse(buf, len, plan) < 0) fail(REC_NONE, EINVAL, "malformed plan");
+}
+
+/* In `run`, the launcher stays as the init's parent; `ps` should not show it as a second init. */
+static void rename_monitor(int argc, char **argv) {
+  char *start = argv[0], *end = argv[argc - 1] + strlen(argv[argc - 1]);
+  size_t room = (size_t)(end - start);
+  char title[256];
+  snprintf(title, sizeof title, "droplet run %s", argc > 2 ? argv[2] : "");
+  memset(start, 0, room);
+  memcpy(start, title, strlen(title) < room ? strlen(title) : room);
+}
+
+static _Noreturn void launcher(pid_t child, int ready_fd, int monitor, int argc, char **argv) {
+  char line[64];
+  snprintf(line, sizeof line, "pid %d\n", child);
+  report_line(line);
+  char byte;
+  ssize_t n;
+  do n = read(ready_fd, &byte, 1); while (n < 0 && errno == EINTR);
+  if (n == 1 && !monitor) _exit(0);
+  if (monitor) {
+    /* droplet forwards signals to the container; a terminal's ^C must not end the monitor. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    rename_monitor(argc, argv);
+  }
+  int status;
+  while (waitpid(child, &status, 0) < 0)
+    if (errno != EINTR) _exit(1);
+  if (n != 1) _exit(1);
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+static void wait_for_go(void) {
+  char go;
+  if (read_full(SYNC_FD, &go, 1) < 0 || go != 'g') _exit(1); /* droplet went away */
+}
+
+/* Blocks until `droplet start` writes its byte. The FIFO was opened non-blocking at create,
+ * so a start that comes first still finds a reader; poll waits for the first writer. */
+static void wait_for_start(int fifo_fd) {
+  struct pollfd p = {.fd = fifo_fd, .events = POLLIN};
+  char byte;
+  for (;;) {
+    int rc = poll(&p, 1, -1);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) break;
+    ssize_t n = read(fifo_fd, &byte, 1);
+    if (n == 1) return;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    break;
+  }
+  dprintf(2, "droplet: init: exec.fifo closed without a start byte\n");
+  _exit(1);
+}
+
+static void run_init_record(long i, const struct record *r) {
+  switch (r->tag) {
+  case T_UNSHARE_CGROUP:
+    if (unshare(CLONE_NEWCGROUP) < 0) fail(i, errno, "cgroup");
+    break;
+  case T_HOSTNAME: ns_hostname(i, r, 0); break;
+  case T_DOMAINNAME: ns_hostname(i, r, 1); break;
+  case T_LOOPBACK: ns_loopback_up(i); break;
+  case T_ROOTFS: fs_rootfs(i, r); break;
+  case T_MOUNT: fs_mount(i, r); break;
+  case T_DEVICE: fs_device(i, r); break;
+  case T_SYMLINK: fs_symlink(i, r); break;
+  case T_MKDIR: fs_mkdir(i, r); break;
+  case T_MASK: fs_mask(i, r); break;
+  case T_READONLY: fs_readonly(i, r); break;
+  case T_PIVOT: fs_pivot(i, r); break;
+  case T_ROOT_READONLY: fs_root_readonly(i); break;
+  case T_RLIMIT: proc_rlimit(i, r); break;
+  case T_CAPS: proc_caps(i, r); break;
+  case T_USER: proc_user(i, r); break;
+  case T_NO_NEW_PRIVS: proc_no_new_privs(i); break;
+  case T_CWD: proc_cwd(i, r); break;
+  case T_EXEC: proc_prepare_exec(i, r); break;
+  default: fail(i, EINVAL, "unknown plan record");
+  }
+}
+
+int main(int argc, char **argv) {
+  if (fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC) < 0) {
+    fprintf(stderr, "droplet-init: is run by droplet, not by hand (no sync socket on fd 3)\n");
+    return 2;
+  }
+  report_set_fd(SYNC_FD);
+  struct plan plan;
+  read_plan(&plan);
+  umask(0);
+
+  int monitor = 0, fifo_fd = -1;
+  unsigned long clone_flags = 0;
+  size_t i = 0;
+  for (; i < plan.count; i++) {
+    const struct record *r = &plan.records[i];
+    struct field_reader f;
+    if (r->tag == T_MONITOR) {
+      monitor = 1;
+    } else if (r->tag == T_NS_JOIN) {
+      ns_open_join((long)i, r);
+    } else if (r->tag == T_FIFO) {
+      fields_open(&f, r);
+      const char *path = field_str(&f);
+      if (mkfifo(path, 0600) < 0) fail((long)i, errno, path);
+      fifo_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fifo_fd < 0) fail((long)i, errno, path);
+    } else if (r->tag == T_CLONE) {
+      fields_open(&f, r);
+      clone_flags = field_u64(&f);
+      break;
+    } else {
+      fail((long)i, EINVAL, "record out of place before clone");
+    }
+  }
+  if (i == plan.count || fifo_fd < 0) fail(REC_NONE, EINVAL, "plan has no clone or fifo record");
+  ns_join_all();
+
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) fail((long)i, errno, "pipe");
+  pid_t child = (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (child < 0) fail((long)i, errno, "clone");
+  if (child > 0) {
+    close(ready[1]);
+    launcher(child, ready[0], monitor, argc, argv);
+  }
+  close(ready[0]);
+  /* Until it execs, nothing else may ptrace the init or open its /proc files. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  wait_for_go();
+  for (i++; i < plan.count; i++) run_init_record((long)i, &plan.records[i]);
+
+  /* Only stdio (and the FIFO until exec) may reach the entrypoint. */
+  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  report_line("ready\n");
+  report_set_fd(-1);
+  close(SYNC_FD);
+  if (write(ready[1], "r", 1) != 1) _exit(1);
+  close(ready[1]);
+  wait_for_start(fifo_fd);
+  proc_exec();
+}

@@ -1,0 +1,16 @@
+/* The container process's identity and limits: rlimits, capabilities, user and groups,
+ * no_new_privs, cwd, and the executable looked up in the container's PATH. */
+#ifndef DROPLET_PROCESS_H
+#define DROPLET_PROCESS_H
+#include "plan.h"
+
+void proc_rlimit(long rec, const struct record *r);
+void proc_caps(long rec, const struct record *r);
+void proc_user(long rec, const struct record *r);
+void proc_no_new_privs(long rec);
+void proc_cwd(long rec, const struct record *r);
+/* Resolves the executable; proc_exec then runs it. */
+void proc_prepare_exec(long rec, const struct record *r);
+_Noreturn void proc_exec(void);
+
+#endif

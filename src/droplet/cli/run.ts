@@ -1,0 +1,38 @@
+import { cleanup, createContainer, startContainer, type Context } from '../container/lifecycle.js';
+import { onlyId, parseCommand } from './args.js';
+import { CREATE_OPTIONS } from './create.js';
+
+/** Signals a foreground `run` passes on to the container, as runc does. */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
+
+/** run = create + start; in the foreground droplet waits, forwards signals, removes the
+ * container when it exits, and exits with its code (128+n if a signal killed it). */
+export async function run(ctx: Context, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('run', argv, { ...CREATE_OPTIONS, detach: { type: 'boolean', short: 'd' } });
+  const id = onlyId('run', positionals);
+  const detach = values.detach ?? false;
+  const init = await createContainer(ctx, {
+    id,
+    bundle: values.bundle ?? process.cwd(),
+    pidFile: values['pid-file'],
+    noPivot: values['no-pivot'] ?? false,
+    monitor: !detach,
+  });
+  const forward = (sig: NodeJS.Signals) => init.kill(sig);
+  if (!detach) for (const sig of FORWARDED) process.on(sig, forward);
+  try {
+    startContainer(ctx, id);
+  } catch (err) {
+    if (!detach) {
+      init.kill('SIGKILL');
+      await init.exited;
+      cleanup(ctx.store.read(id), ctx.store);
+    }
+    throw err;
+  }
+  if (detach) return 0;
+  const { code } = await init.exited;
+  for (const sig of FORWARDED) process.off(sig, forward);
+  cleanup(ctx.store.read(id), ctx.store);
+  return code ?? 1;
+}

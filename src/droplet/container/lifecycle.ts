@@ -1,0 +1,179 @@
+import { closeSync, constants, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UserError, errnoCode, reason } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import { sleepMs } from '../../common/sleep.js';
+import { loadSpec } from '../../oci/validate.js';
+import {
+  applyDeviceRules, cgroupPids, containerCgroupDirs, createCgroups, placeInCgroups, removeCgroups,
+} from '../cgroups/container-cgroup.js';
+import { buildPlan, deviceAllowRules } from '../plan/build.js';
+import { InitProcess } from './launch.js';
+import { withLock, withLockAsync } from './lock.js';
+import { isAlive, readProcStat } from './proc-stat.js';
+import { deriveStatus, type Status } from './status.js';
+import { STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
+
+export interface Context {
+  store: Store;
+  log: Logger;
+}
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  noPivot: boolean;
+  /** `run` in the foreground: droplet stays the container's (grand)parent */
+  monitor: boolean;
+}
+
+/** create: validate everything, claim the id, start the init in its namespaces, put it in
+ * its cgroup, let it build the container, and return once it blocks on exec.fifo. */
+export async function createContainer(ctx: Context, opts: CreateOptions): Promise<InitProcess> {
+  const id = validateId(opts.id);
+  const bundle = resolve(opts.bundle);
+  const spec = loadSpec(bundle);
+  const cgroups = containerCgroupDirs(spec.linux.cgroupsPath, id);
+  const { store } = ctx;
+  const fifo = store.fifo(id);
+  const records = buildPlan({ spec, bundle, fifo, cgroups, noPivot: opts.noPivot, monitor: opts.monitor });
+
+  store.claim(id);
+  return withLockAsync(store.dir(id), id, async () => {
+    const state: StoredState = {
+      ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
+      rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups,
+    };
+    let init: InitProcess | undefined;
+    try {
+      store.write(state);
+      init = InitProcess.start(id, fifo, spec.process.args, records);
+      state.pid = await init.waitForPid();
+      state.initStartTime = readProcStat(state.pid)?.startTime ?? '';
+      createCgroups(cgroups);
+      placeInCgroups(cgroups, state.pid);
+      applyDeviceRules(cgroups, spec.linux.deviceRules, deviceAllowRules(spec));
+      if (spec.process.oomScoreAdj !== undefined) setOomScoreAdj(state.pid, spec.process.oomScoreAdj);
+      await init.go();
+      state.phase = 'created';
+      store.write(state);
+      if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
+      if (!opts.monitor) await init.exited;
+      ctx.log.debug(`created ${id}: init pid ${state.pid}`);
+      return init;
+    } catch (err) {
+      if (init) {
+        init.kill('SIGKILL');
+        await init.exited;
+      }
+      cleanup(state, store);
+      throw err;
+    }
+  });
+}
+
+function setOomScoreAdj(pid: number, value: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/oom_score_adj`, String(value));
+  } catch (err) {
+    throw new UserError(`set oom_score_adj to ${value}: ${reason(err)} (process.oomScoreAdj)`);
+  }
+}
+
+/** Written as runc does: to a temporary file, then renamed, so a reader never sees it empty. */
+function writePidFile(file: string, pid: number): void {
+  const path = resolve(file);
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, String(pid));
+    renameSync(tmp, path);
+  } catch (err) {
+    throw new UserError(`write pid file ${path}: ${reason(err)}`);
+  }
+}
+
+/** The status as seen by a command that holds the lock: a "creating" left by a dead create
+ * is stopped. */
+function lockedStatus(state: StoredState, store: Store): Status {
+  return state.phase === 'creating' ? 'stopped' : deriveStatus(state, store.dir(state.id));
+}
+
+/** start: one byte into exec.fifo; the init execs the entrypoint with the same pid. */
+export function startContainer(ctx: Context, id: string): void {
+  validateId(id);
+  const { store } = ctx;
+  withLock(store.dir(id), id, () => {
+    const state = store.read(id);
+    const status = lockedStatus(state, store);
+    if (status !== 'created') throw new UserError(`cannot start container ${id}: it is ${status}, not created`);
+    const fifo = store.fifo(id);
+    let fd: number;
+    try {
+      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if (errnoCode(err) === 'ENXIO') throw new UserError(`cannot start container ${id}: its init is not waiting on ${fifo}`);
+      throw new UserError(`start ${id}: open ${fifo}: ${reason(err)}`);
+    }
+    try {
+      writeSync(fd, Buffer.from([0]));
+    } finally {
+      closeSync(fd);
+    }
+    unlinkSync(fifo);
+    ctx.log.debug(`started ${id}`);
+  });
+}
+
+export function killContainer(ctx: Context, id: string, signal: NodeJS.Signals | number, all: boolean): void {
+  validateId(id);
+  const { store } = ctx;
+  withLock(store.dir(id), id, () => {
+    const state = store.read(id);
+    const status = lockedStatus(state, store);
+    if (status === 'stopped') throw new UserError(`cannot kill container ${id}: it is not running`);
+    const pids = all ? cgroupPids(state.cgroups) : [state.pid];
+    if (!pids.includes(state.pid)) pids.push(state.pid);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch (err) {
+        if (errnoCode(err) !== 'ESRCH') throw new UserError(`kill ${id}: pid ${pid}: ${reason(err)}`);
+      }
+    }
+  });
+}
+
+export function deleteContainer(ctx: Context, id: string, force: boolean): void {
+  validateId(id);
+  const { store } = ctx;
+  try {
+    withLock(store.dir(id), id, () => {
+      const state = store.read(id);
+      const status = lockedStatus(state, store);
+      if (status === 'running' && !force)
+        throw new UserError(`cannot delete container ${id}: it is running (use --force)`);
+      cleanup(state, store);
+    });
+  } catch (err) {
+    /* As runc: deleting what does not exist is not an error with --force. */
+    if (force && err instanceof UserError && err.message === `container ${id} does not exist`) return;
+    throw err;
+  }
+}
+
+/** Kills whatever is left of the container, waits for it, and removes its cgroups and state. */
+export function cleanup(state: StoredState, store: Store): void {
+  const pids = cgroupPids(state.cgroups);
+  if (state.pid && isAlive(state.pid, state.initStartTime)) pids.push(state.pid);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone already */
+    }
+  }
+  for (let i = 0; i < 2000 && state.pid && isAlive(state.pid, state.initStartTime); i++) sleepMs(5);
+  removeCgroups(state.cgroups);
+  store.remove(state.id);
+}

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+
+export interface ProcStat {
+  /** R, S, D, Z, X, T, ... */
+  state: string;
+  /** clock ticks since boot: with the pid, identifies one process across PID reuse */
+  startTime: string;
+}
+
+/** Reads /proc/<pid>/stat; undefined when the process is gone. */
+export function readProcStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  /* comm may hold spaces and parentheses: fields start after the last ")" */
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0], startTime: fields[19] };
+}
+
+/** The process with this pid and start time exists and has not exited (a zombie has). */
+export function isAlive(pid: number, startTime: string): boolean {
+  if (!pid) return false;
+  const st = readProcStat(pid);
+  return !!st && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X';
+}

@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { isLocked } from './lock.js';
+import { isAlive } from './proc-stat.js';
+import type { StoredState } from './store.js';
+
+export type Status = 'creating' | 'created' | 'running' | 'stopped';
+
+/** The runtime-spec status, from the init itself: alive (same pid and start time, not a
+ * zombie) and still waiting on exec.fifo is created; alive without the FIFO is running. */
+export function deriveStatus(state: StoredState, dir: string): Status {
+  if (state.phase === 'creating') return isLocked(dir) ? 'creating' : 'stopped';
+  if (!isAlive(state.pid, state.initStartTime)) return 'stopped';
+  return existsSync(join(dir, 'exec.fifo')) ? 'created' : 'running';
+}
+
+/** The state document `droplet state` prints (runtime-spec state, plus runc's extra fields). */
+export function publicState(state: StoredState, status: Status) {
+  return {
+    ociVersion: state.ociVersion,
+    id: state.id,
+    pid: status === 'stopped' ? 0 : state.pid,
+    status,
+    bundle: state.bundle,
+    rootfs: state.rootfs,
+    created: state.created,
+    owner: state.owner,
+    annotations: state.annotations,
+  };
+}

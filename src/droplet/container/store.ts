@@ -1,0 +1,94 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError, errnoCode, reason } from '../../common/errors.js';
+import type { CgroupDir } from '../cgroups/container-cgroup.js';
+
+/** What droplet keeps about a container in <root>/<id>/state.json. The runtime-spec status
+ * is not stored but derived (status.ts): it must follow the init even when no droplet runs. */
+export interface StoredState {
+  ociVersion: string;
+  id: string;
+  /** "creating" until create has finished, then "created"; later states are derived */
+  phase: 'creating' | 'created';
+  pid: number;
+  /** the init's start time (field 22 of /proc/<pid>/stat), against PID reuse */
+  initStartTime: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations: Record<string, string>;
+  cgroups: CgroupDir[];
+}
+
+export const STATE_OCI_VERSION = '1.2.1';
+
+/** runc's rule for ids, which also keeps them one path component. */
+export function validateId(id: string | undefined): string {
+  if (!id) throw new UserError('a container id is required');
+  if (!/^[\w+.-]+$/.test(id) || id === '.' || id === '..')
+    throw new UserError(`invalid container id "${id}": use letters, digits, "_", "+", "-" and "."`);
+  return id;
+}
+
+export class Store {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  fifo(id: string): string {
+    return join(this.dir(id), 'exec.fifo');
+  }
+
+  /** Claims the id: the directory's creation is atomic, so two creates cannot both win. */
+  claim(id: string): void {
+    try {
+      mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      mkdirSync(this.dir(id), { mode: 0o711 });
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') throw new UserError(`container id ${id} is already in use`);
+      throw new UserError(`create state directory ${this.dir(id)}: ${reason(err)}`);
+    }
+  }
+
+  read(id: string): StoredState {
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir(id), 'state.json'), 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new UserError(`container ${id} does not exist`);
+      throw new UserError(`read state of ${id}: ${reason(err)}`);
+    }
+    try {
+      return JSON.parse(text) as StoredState;
+    } catch {
+      throw new UserError(`state of ${id} is corrupt: ${join(this.dir(id), 'state.json')}`);
+    }
+  }
+
+  /** write + rename: a reader sees the old state or the new one, never half of one. */
+  write(state: StoredState): void {
+    const file = join(this.dir(state.id), 'state.json');
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state));
+    renameSync(tmp, file);
+  }
+
+  remove(id: string): void {
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  ids(): string[] {
+    try {
+      return readdirSync(this.root, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw new UserError(`list ${this.root}: ${reason(err)}`);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { writeSync } from 'node:fs';
+import { UserError, reason } from '../common/errors.js';
+import { Logger, type LogFormat } from '../common/log.js';
+import { Store } from './container/store.js';
+import type { Context } from './container/lifecycle.js';
+import { create } from './cli/create.js';
+import { del } from './cli/delete.js';
+import { kill } from './cli/kill.js';
+import { list } from './cli/list.js';
+import { run } from './cli/run.js';
+import { spec } from './cli/spec.js';
+import { start } from './cli/start.js';
+import { state } from './cli/state.js';
+
+declare const DROPLET_VERSION: string;
+
+const USAGE = `usage: droplet [global options] COMMAND [options] [ID] [args]
+
+Runs OCI containers (runtime-spec bundles) with the create + init model.
+
+commands:
+  spec [-b DIR]                             write a default config.json
+  create [-b DIR] [--pid-file F] [--no-pivot] ID
+                                            start the init, blocked on exec.fifo
+  start ID                                  let the init exec the entrypoint
+  run [-b DIR] [--pid-file F] [-d] [--no-pivot] ID
+                                            create + start; waits unless -d
+  state ID                                  print the container's state JSON
+  kill [-a|--all] ID [SIGNAL]               send a signal (default TERM)
+  delete [-f|--force] ID                    remove a stopped (or, with -f, any) container
+  list [-f table|json] [-q]                 list containers
+
+global options:
+  --root DIR          state directory (default /run/droplet)
+  --log FILE          write log lines to FILE
+  --log-format text|json
+  --debug             log debug messages
+  -v, --version       print the version
+  -h, --help          print this help
+`;
+
+const GLOBAL_WITH_VALUE = new Set(['--root', '--log', '--log-format']);
+
+interface Globals {
+  root: string;
+  log?: string;
+  logFormat: LogFormat;
+  debug: boolean;
+}
+
+/** Global options come before the command, as with runc: `droplet --root R --log L create ...`. */
+function splitGlobals(argv: string[]): { globals: Globals; command?: string; rest: string[]; help: boolean; version: boolean } {
+  const globals: Globals = { root: '/run/droplet', logFormat: 'text', debug: false };
+  let help = false;
+  let version = false;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('-')) break;
+    const eq = arg.indexOf('=');
+    const name = (eq > 0 ? arg.slice(0, eq) : arg).replace(/^-(?=[a-z]{2})/, '--');
+    let value: string | undefined;
+    if (GLOBAL_WITH_VALUE.has(name)) {
+      value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UserError(`option ${name} needs a value`);
+    }
+    switch (name) {
+      case '--root': globals.root = value!; break;
+      case '--log': globals.log = value; break;
+      case '--log-format':
+        if (value !== 'text' && value !== 'json') throw new UserError(`--log-format must be text or json, not "${value}"`);
+        globals.logFormat = value;
+        break;
+      case '--debug': globals.debug = true; break;
+      case '-h': case '--help': help = true; break;
+      case '-v': case '--version': version = true; break;
+      default: throw new UserError(`unknown global option "${arg}"`);
+    }
+  }
+  return { globals, command: argv[i], rest: argv.slice(i + 1), help, version };
+}
+
+async function dispatch(command: string, ctx: Context, rest: string[]): Promise<number> {
+  switch (command) {
+    case 'spec': return spec(rest);
+    case 'create': return create(ctx, rest);
+    case 'start': return start(ctx, rest);
+    case 'run': return run(ctx, rest);
+    case 'state': return state(ctx, rest);
+    case 'kill': return kill(ctx, rest);
+    case 'delete': return del(ctx, rest);
+    case 'list': case 'ps-list': return list(ctx, rest);
+    default: throw new UserError(`unknown command "${command}" (see droplet --help)`);
+  }
+}
+
+/** The container id a failing command was about, for `droplet: create c1: ...`. */
+function subject(rest: string[]): string | undefined {
+  return rest.find((a) => !a.startsWith('-') && /^[\w+.-]+$/.test(a));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let log = new Logger(undefined, 'text', false);
+  let command: string | undefined;
+  let rest: string[] = [];
+  try {
+    const parsed = splitGlobals(argv);
+    log = new Logger(parsed.globals.log, parsed.globals.logFormat, parsed.globals.debug);
+    command = parsed.command;
+    rest = parsed.rest;
+    if (parsed.version) {
+      writeSync(1, `droplet version ${DROPLET_VERSION}\nspec: 1.2.1\n`);
+      return 0;
+    }
+    if (parsed.help || !command || command === 'help') {
+      writeSync(parsed.help || command === 'help' ? 1 : 2, USAGE);
+      return parsed.help || command === 'help' ? 0 : 2;
+    }
+    return await dispatch(command, { store: new Store(parsed.globals.root), log }, rest);
+  } catch (err) {
+    const id = command && command !== 'spec' && command !== 'list' ? subject(rest) : undefined;
+    const prefix = command ? `${command}${id ? ` ${id}` : ''}: ` : '';
+    const msg = err instanceof UserError ? err.message : reason(err);
+    /* a command-line error already names its command */
+    log.error(msg.startsWith(`${command}:`) ? msg : prefix + msg);
+    if (!(err instanceof UserError) && process.env.DROPLET_DEBUG_STACK) writeSync(2, `${(err as Error).stack}\n`);
+    return err instanceof UserError ? err.exitCode : 1;
+  }
+}

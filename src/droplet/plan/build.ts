@@ -1,0 +1,156 @@
+import { isAbsolute, join, posix } from 'node:path';
+import { invalid } from '../../oci/json-reader.js';
+import type { Device, NamespaceType, Spec } from '../../oci/spec.js';
+import type { CgroupDir } from '../cgroups/container-cgroup.js';
+import { capabilityMasks } from './capabilities.js';
+import { expandCgroupMount } from './cgroup-mount.js';
+import type { PlanRecord } from './encode.js';
+import { MS, PROPAGATION, parseMountOptions } from './mount-options.js';
+import { rlimitNumber } from './rlimits.js';
+import { MountKind, Tag } from './tags.js';
+
+/** clone(2) / setns(2) flags per namespace type. */
+export const CLONE_FLAGS: Record<NamespaceType, number> = {
+  mount: 0x00020000, uts: 0x04000000, ipc: 0x08000000, user: 0x10000000,
+  pid: 0x20000000, network: 0x40000000, cgroup: 0x02000000, time: 0x00000080,
+};
+
+/** The devices every container gets (runtime-spec "Default Devices"). */
+const DEFAULT_DEVICES: Device[] = [
+  { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/full', type: 'c', major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/random', type: 'c', major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/urandom', type: 'c', major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/tty', type: 'c', major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
+];
+
+const DEV_SYMLINKS: Array<[string, string]> = [
+  ['/proc/self/fd', '/dev/fd'],
+  ['/proc/self/fd/0', '/dev/stdin'],
+  ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'],
+  ['pts/ptmx', '/dev/ptmx'],
+];
+
+export interface PlanInput {
+  spec: Spec;
+  bundle: string;
+  fifo: string;
+  cgroups: CgroupDir[];
+  noPivot: boolean;
+  /** `run` in the foreground: the launcher stays as the init's parent */
+  monitor: boolean;
+}
+
+/** Turns a validated config into the launch plan the C init carries out, in order. */
+export function buildPlan(input: PlanInput): PlanRecord[] {
+  const { spec } = input;
+  const out: PlanRecord[] = [];
+  const add = (tag: Tag, fields: PlanRecord['fields'], what: string, field?: string) =>
+    out.push({ tag, fields, what, field });
+
+  if (input.monitor) add(Tag.Monitor, [], 'monitor the container');
+
+  const fresh = new Set<NamespaceType>();
+  let cloneFlags = 0;
+  /* Paths are opened before any setns; the mount namespace is joined last. */
+  const joins = spec.linux.namespaces
+    .map((n, i) => ({ n, i }))
+    .filter(({ n }) => n.path)
+    .sort((a, b) => Number(a.n.type === 'mount') - Number(b.n.type === 'mount'));
+  for (const { n, i } of joins)
+    add(Tag.NsJoin, [CLONE_FLAGS[n.type], n.path!], `join ${n.type} namespace ${n.path}`, `linux.namespaces[${i}].path`);
+  for (const n of spec.linux.namespaces) {
+    if (n.path) continue;
+    fresh.add(n.type);
+    if (n.type !== 'cgroup') cloneFlags |= CLONE_FLAGS[n.type];
+  }
+  add(Tag.Fifo, [input.fifo], `create ${input.fifo}`);
+  add(Tag.Clone, [cloneFlags], `create namespaces (${[...fresh].join(', ')})`, 'linux.namespaces');
+
+  /* The host has placed the init in its cgroup by now: the namespace is rooted there. */
+  if (fresh.has('cgroup')) add(Tag.UnshareCgroup, [], 'create cgroup namespace', 'linux.namespaces');
+  if (spec.hostname) add(Tag.Hostname, [spec.hostname], `set hostname "${spec.hostname}"`, 'hostname');
+  if (spec.domainname) add(Tag.Domainname, [spec.domainname], `set domainname "${spec.domainname}"`, 'domainname');
+  if (fresh.has('network')) add(Tag.Loopback, [], 'bring up lo', 'linux.namespaces');
+
+  const rootfs = spec.root.path;
+  let rootPropagation = MS.SLAVE | MS.REC;
+  if (spec.linux.rootfsPropagation !== undefined) {
+    const p = PROPAGATION[spec.linux.rootfsPropagation];
+    if (p === undefined) throw invalid('linux.rootfsPropagation', `unknown propagation "${spec.linux.rootfsPropagation}"`);
+    rootPropagation = p | MS.REC;
+  }
+  add(Tag.Rootfs, [rootfs, rootPropagation], `prepare rootfs ${rootfs}`, 'root.path');
+
+  let devBound = false;
+  spec.mounts.forEach((m, i) => {
+    const field = `mounts[${i}]`;
+    const opts = parseMountOptions(m.options, field);
+    const bind = opts.bind || m.type === 'bind';
+    const label = `"${m.source ?? m.type ?? ''}"`;
+    if (m.destination === '/dev' && bind) devBound = true;
+    if (m.type === 'cgroup') {
+      for (const s of expandCgroupMount(m.destination, opts.flags, input.cgroups, fresh.has('cgroup'))) {
+        if (s.kind === 'symlink') add(Tag.Symlink, [s.source, s.dest], `symlink ${s.dest}`, field);
+        else {
+          const kind = s.kind === 'fs' ? MountKind.Fs : s.kind === 'bind' ? MountKind.Bind : MountKind.Remount;
+          add(Tag.Mount, [kind, s.source, s.dest, s.fstype, s.flags, s.data, 0], `mount "${s.source || 'cgroup'}" on ${s.dest}`, field);
+        }
+      }
+      return;
+    }
+    if (bind) {
+      if (!m.source) throw invalid(`${field}.source`, 'is required for a bind mount');
+      const source = isAbsolute(m.source) ? m.source : join(input.bundle, m.source);
+      add(Tag.Mount, [MountKind.Bind, source, m.destination, '', opts.flags | MS.BIND, opts.data, opts.propagation], `mount ${label} on ${m.destination}`, field);
+    } else {
+      if (!m.type) throw invalid(`${field}.type`, 'is required');
+      add(Tag.Mount, [MountKind.Fs, m.source ?? m.type, m.destination, m.type, opts.flags, opts.data, opts.propagation], `mount ${label} on ${m.destination}`, field);
+    }
+  });
+
+  if (!devBound) {
+    const configured = new Set(spec.linux.devices.map((d) => d.path));
+    for (const d of DEFAULT_DEVICES)
+      if (!configured.has(d.path)) add(Tag.Device, deviceFields(d), `create device ${d.path}`);
+    for (const [target, link] of DEV_SYMLINKS) add(Tag.Symlink, [target, link], `symlink ${link}`);
+  }
+  spec.linux.devices.forEach((d, i) => add(Tag.Device, deviceFields(d), `create device ${d.path}`, `linux.devices[${i}]`));
+
+  add(Tag.Mkdir, [spec.process.cwd], `create ${spec.process.cwd}`, 'process.cwd');
+  spec.linux.maskedPaths.forEach((p, i) => add(Tag.Mask, [p], `mask ${p}`, `linux.maskedPaths[${i}]`));
+  spec.linux.readonlyPaths.forEach((p, i) => add(Tag.Readonly, [p], `make ${p} read-only`, `linux.readonlyPaths[${i}]`));
+  add(Tag.Pivot, [input.noPivot ? 1 : 0], `${input.noPivot ? 'move' : 'pivot_root'} to ${rootfs}`, 'root.path');
+  if (spec.root.readonly) add(Tag.RootReadonly, [], 'make the rootfs read-only', 'root.readonly');
+
+  const seenRlimits = new Set<string>();
+  spec.process.rlimits.forEach((r, i) => {
+    const field = `process.rlimits[${i}]`;
+    if (seenRlimits.has(r.type)) throw invalid(`${field}.type`, `duplicate rlimit "${r.type}"`);
+    seenRlimits.add(r.type);
+    add(Tag.Rlimit, [rlimitNumber(r.type, `${field}.type`), r.soft, r.hard], `set ${r.type} to ${r.soft}:${r.hard}`, field);
+  });
+  if (spec.process.capabilities)
+    add(Tag.Caps, capabilityMasks(spec.process.capabilities), 'set capabilities', 'process.capabilities');
+  const u = spec.process.user;
+  add(Tag.User, [u.uid, u.gid, u.additionalGids.length, ...u.additionalGids, u.umask ?? 0o022],
+    `set user ${u.uid}:${u.gid}`, 'process.user');
+  add(Tag.Cwd, [spec.process.cwd], `chdir to ${spec.process.cwd}`, 'process.cwd');
+  if (spec.process.noNewPrivileges) add(Tag.NoNewPrivs, [], 'set no_new_privs', 'process.noNewPrivileges');
+  const args = spec.process.args;
+  add(Tag.Exec, [args.length, ...args, spec.process.env.length, ...spec.process.env], `exec "${args[0]}"`, 'process.args[0]');
+  return out;
+}
+
+function deviceFields(d: Device): PlanRecord['fields'] {
+  return [posix.normalize(d.path), d.type.charCodeAt(0), d.major, d.minor, d.fileMode, d.uid, d.gid];
+}
+
+/** The device-cgroup allow rule each configured device node needs. */
+export function deviceAllowRules(spec: Spec) {
+  return spec.linux.devices
+    .filter((d) => d.type === 'c' || d.type === 'b')
+    .map((d) => ({ allow: true, type: d.type as 'c' | 'b', major: d.major, minor: d.minor, access: 'rwm' }));
+}

@@ -1,0 +1,58 @@
+import { invalid } from '../../oci/json-reader.js';
+
+/** mount(2) flags, from <sys/mount.h>. */
+export const MS = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, SYNCHRONOUS: 0x10, REMOUNT: 0x20,
+  MANDLOCK: 0x40, DIRSYNC: 0x80, NOSYMFOLLOW: 0x100, NOATIME: 0x400, NODIRATIME: 0x800,
+  BIND: 0x1000, MOVE: 0x2000, REC: 0x4000, SILENT: 0x8000, UNBINDABLE: 0x20000,
+  PRIVATE: 0x40000, SLAVE: 0x80000, SHARED: 0x100000, RELATIME: 0x200000,
+  STRICTATIME: 0x1000000, LAZYTIME: 0x2000000,
+} as const;
+
+/** The option words runc accepts, as [flag, set (true) or clear (false)]. */
+const FLAG_OPTIONS: Record<string, [number, boolean]> = {
+  async: [MS.SYNCHRONOUS, false], atime: [MS.NOATIME, false], bind: [MS.BIND, true],
+  defaults: [0, true], dev: [MS.NODEV, false], diratime: [MS.NODIRATIME, false],
+  dirsync: [MS.DIRSYNC, true], exec: [MS.NOEXEC, false], mand: [MS.MANDLOCK, true],
+  noatime: [MS.NOATIME, true], nodev: [MS.NODEV, true], nodiratime: [MS.NODIRATIME, true],
+  noexec: [MS.NOEXEC, true], nomand: [MS.MANDLOCK, false], norelatime: [MS.RELATIME, false],
+  nostrictatime: [MS.STRICTATIME, false], nosuid: [MS.NOSUID, true], nosymfollow: [MS.NOSYMFOLLOW, true],
+  rbind: [MS.BIND | MS.REC, true], relatime: [MS.RELATIME, true], remount: [MS.REMOUNT, true],
+  ro: [MS.RDONLY, true], rw: [MS.RDONLY, false], silent: [MS.SILENT, true],
+  loud: [MS.SILENT, false], strictatime: [MS.STRICTATIME, true], suid: [MS.NOSUID, false],
+  sync: [MS.SYNCHRONOUS, true], lazytime: [MS.LAZYTIME, true], nolazytime: [MS.LAZYTIME, false],
+};
+
+export const PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+/** Options that need more than mount(2) flags; refused until droplet implements them. */
+const UNSUPPORTED = /^(r(ro|rw|nosuid|suid|nodev|dev|noexec|exec|noatime|atime|relatime|norelatime|strictatime|nostrictatime|nodiratime|diratime|nosymfollow|symfollow)|tmpcopyup|idmap|ridmap|copy-symlink|src-nofollow|dest-nofollow)$/;
+
+export interface ParsedOptions {
+  flags: number;
+  propagation: number;
+  data: string;
+  bind: boolean;
+}
+
+export function parseMountOptions(options: string[], field: string): ParsedOptions {
+  let flags = 0;
+  let propagation = 0;
+  const data: string[] = [];
+  options.forEach((opt, i) => {
+    const f = FLAG_OPTIONS[opt];
+    if (f) {
+      flags = f[1] ? flags | f[0] : flags & ~f[0];
+    } else if (opt in PROPAGATION) {
+      propagation = PROPAGATION[opt];
+    } else if (UNSUPPORTED.test(opt) || opt.startsWith('idmap=')) {
+      throw invalid(`${field}.options[${i}]`, `"${opt}" is not supported by this version of droplet`);
+    } else {
+      data.push(opt);
+    }
+  });
+  return { flags, propagation, data: data.join(','), bind: (flags & MS.BIND) !== 0 };
+}

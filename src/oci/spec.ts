@@ -1,0 +1,82 @@
+/** The parts of the OCI runtime-spec config (config.md, config-linux.md) droplet reads,
+ * after validation: required fields are present, optional ones may be undefined. */
+
+export interface Spec {
+  ociVersion: string;
+  root: { path: string; readonly: boolean };
+  mounts: Mount[];
+  process: Process;
+  hostname?: string;
+  domainname?: string;
+  annotations: Record<string, string>;
+  linux: Linux;
+}
+
+export interface Mount {
+  destination: string;
+  type?: string;
+  source?: string;
+  options: string[];
+}
+
+export interface Process {
+  terminal: boolean;
+  user: { uid: number; gid: number; umask?: number; additionalGids: number[] };
+  args: string[];
+  env: string[];
+  cwd: string;
+  capabilities?: Capabilities;
+  rlimits: Rlimit[];
+  noNewPrivileges: boolean;
+  oomScoreAdj?: number;
+}
+
+export interface Capabilities {
+  bounding: string[];
+  effective: string[];
+  inheritable: string[];
+  permitted: string[];
+  ambient: string[];
+}
+
+export interface Rlimit {
+  type: string;
+  soft: number;
+  hard: number;
+}
+
+export const NAMESPACE_TYPES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'] as const;
+export type NamespaceType = (typeof NAMESPACE_TYPES)[number];
+
+export interface Namespace {
+  type: NamespaceType;
+  path?: string;
+}
+
+export interface Device {
+  type: 'c' | 'b' | 'u' | 'p';
+  path: string;
+  major: number;
+  minor: number;
+  fileMode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface DeviceRule {
+  allow: boolean;
+  type: 'a' | 'c' | 'b';
+  major?: number;
+  minor?: number;
+  access: string;
+}
+
+export interface Linux {
+  namespaces: Namespace[];
+  devices: Device[];
+  cgroupsPath?: string;
+  deviceRules: DeviceRule[];
+  rootfsPropagation?: string;
+  maskedPaths: string[];
+  readonlyPaths: string[];
+}
