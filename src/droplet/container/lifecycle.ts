@@ -106,14 +106,14 @@ export function startContainer(ctx: Context, id: string): void {
   withLock(store.dir(id), id, () => {
     const state = store.read(id);
     const status = lockedStatus(state, store);
-    if (status !== 'created') throw new UserError(`cannot start container ${id}: it is ${status}, not created`);
+    if (status !== 'created') throw new UserError(`cannot start a container that is ${status} (it must be created)`);
     const fifo = store.fifo(id);
     let fd: number;
     try {
       fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (err) {
-      if (errnoCode(err) === 'ENXIO') throw new UserError(`cannot start container ${id}: its init is not waiting on ${fifo}`);
-      throw new UserError(`start ${id}: open ${fifo}: ${reason(err)}`);
+      if (errnoCode(err) === 'ENXIO') throw new UserError(`cannot start: the init is not waiting on ${fifo}`);
+      throw new UserError(`open ${fifo}: ${reason(err)}`);
     }
     try {
       writeSync(fd, Buffer.from([0]));
@@ -131,14 +131,14 @@ export function killContainer(ctx: Context, id: string, signal: NodeJS.Signals |
   withLock(store.dir(id), id, () => {
     const state = store.read(id);
     const status = lockedStatus(state, store);
-    if (status === 'stopped') throw new UserError(`cannot kill container ${id}: it is not running`);
+    if (status === 'stopped') throw new UserError('cannot kill a stopped container');
     const pids = all ? cgroupPids(state.cgroups) : [state.pid];
     if (!pids.includes(state.pid)) pids.push(state.pid);
     for (const pid of pids) {
       try {
         process.kill(pid, signal);
       } catch (err) {
-        if (errnoCode(err) !== 'ESRCH') throw new UserError(`kill ${id}: pid ${pid}: ${reason(err)}`);
+        if (errnoCode(err) !== 'ESRCH') throw new UserError(`signal pid ${pid}: ${reason(err)}`);
       }
     }
   });
@@ -152,7 +152,7 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
       const state = store.read(id);
       const status = lockedStatus(state, store);
       if (status === 'running' && !force)
-        throw new UserError(`cannot delete container ${id}: it is running (use --force)`);
+        throw new UserError('cannot delete a running container (stop it first, or use --force)');
       cleanup(state, store);
     });
   } catch (err) {
