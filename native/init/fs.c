@@ -3,6 +3,7 @@
 #include "report.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +36,31 @@ int fs_open_in_root(const char *path) { return openat2_in(rootfd, rel(path), O_P
 
 static void fd_path(char *buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
 
+/* The path of an fd's file as seen from inside the rootfs ("" for the root itself). */
+static int path_in_root(int fd, char *out, size_t size) {
+  char link[64], host[PATH_MAX], root[PATH_MAX];
+  fd_path(link, sizeof link, fd);
+  ssize_t n = readlink(link, host, sizeof host - 1);
+  fd_path(link, sizeof link, rootfd);
+  ssize_t m = readlink(link, root, sizeof root - 1);
+  if (n < 0 || m < 0) return -1;
+  host[n] = root[m] = 0;
+  if (strncmp(host, root, (size_t)m) != 0 || (host[m] != '/' && host[m] != 0)) {
+    errno = EXDEV;
+    return -1;
+  }
+  snprintf(out, size, "%s", host + m);
+  return 0;
+}
+
 /* Opens path inside the rootfs, creating missing components: directories, and the last one
- * as a regular file when as_file is set. Never follows a symlink out of the rootfs. */
-static int ensure_in_root(const char *path, int as_file) {
+ * as a regular file when as_file is set. A dangling symlink on the way is followed the way
+ * the container would follow it, and its target is created, inside the rootfs. */
+static int ensure_depth(const char *path, int as_file, int depth) {
+  if (depth > 40) {
+    errno = ELOOP;
+    return -1;
+  }
   const char *r = rel(path);
   int fd = openat2_in(rootfd, r, O_PATH);
   if (fd >= 0 || errno != ENOENT) return fd;
@@ -49,27 +72,42 @@ static int ensure_in_root(const char *path, int as_file) {
   if (slash) {
     *slash = 0;
     base = slash + 1;
-    parent = ensure_in_root(copy, 0);
+    parent = ensure_depth(copy, 0, depth + 1);
   } else {
     parent = dup(rootfd);
   }
-  if (parent < 0) { free(copy); return -1; }
-  if (as_file) {
+  if (parent < 0) goto out;
+  char target[PATH_MAX];
+  ssize_t n = readlinkat(parent, base, target, sizeof target - 1);
+  if (n >= 0) {
+    target[n] = 0;
+    char dir[PATH_MAX], next[2 * PATH_MAX + 2];
+    if (target[0] == '/') {
+      snprintf(next, sizeof next, "%s", target);
+    } else {
+      if (path_in_root(parent, dir, sizeof dir) < 0) goto out;
+      snprintf(next, sizeof next, "%s/%s", dir, target);
+    }
+    int made = ensure_depth(next, as_file, depth + 1);
+    if (made < 0) goto out;
+    close(made);
+  } else if (as_file) {
     int f = openat(parent, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (f >= 0) close(f);
     else if (errno != EEXIST) goto out;
   } else if (mkdirat(parent, base, 0755) < 0 && errno != EEXIST) {
     goto out;
   }
-  fd = openat2_in(parent, base, O_PATH);
-  /* A dangling symlink was in the way: it stays, and so does the error. */
+  fd = openat2_in(rootfd, r, O_PATH);
 out:;
   int saved = errno;
-  close(parent);
+  if (parent >= 0) close(parent);
   free(copy);
   errno = saved;
   return fd;
 }
+
+static int ensure_in_root(const char *path, int as_file) { return ensure_depth(path, as_file, 0); }
 
 /* The flags a bind remount must keep: the kernel refuses to clear locked ones. */
 static unsigned long current_mount_flags(int fd) {

@@ -80,6 +80,8 @@ function splitGlobals(argv: string[]): { globals: Globals; command?: string; res
   return { globals, command: argv[i], rest: argv.slice(i + 1), help, version };
 }
 
+const COMMANDS = new Set(['spec', 'create', 'start', 'run', 'state', 'kill', 'delete', 'list']);
+
 async function dispatch(command: string, ctx: Context, rest: string[]): Promise<number> {
   switch (command) {
     case 'spec': return spec(rest);
@@ -89,7 +91,7 @@ async function dispatch(command: string, ctx: Context, rest: string[]): Promise<
     case 'state': return state(ctx, rest);
     case 'kill': return kill(ctx, rest);
     case 'delete': return del(ctx, rest);
-    case 'list': case 'ps-list': return list(ctx, rest);
+    case 'list': return list(ctx, rest);
     default: throw new UserError(`unknown command "${command}" (see droplet --help)`);
   }
 }
@@ -119,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     return await dispatch(command, { store: new Store(parsed.globals.root), log }, rest);
   } catch (err) {
     const id = command && command !== 'spec' && command !== 'list' ? subject(rest) : undefined;
-    const prefix = command ? `${command}${id ? ` ${id}` : ''}: ` : '';
+    const prefix = command && COMMANDS.has(command) ? `${command}${id ? ` ${id}` : ''}: ` : '';
     const msg = err instanceof UserError ? err.message : reason(err);
     /* a command-line error already names its command */
     log.error(msg.startsWith(`${command}:`) ? msg : prefix + msg);
