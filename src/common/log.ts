@@ -16,6 +16,11 @@ export class Logger {
     if (this.debugEnabled) this.write('debug', msg);
   }
 
+  /** A debug line with the time since the process started: where does a command spend it? */
+  phase(msg: string): void {
+    if (this.debugEnabled) this.write('debug', `${msg} (+${performance.now().toFixed(1)} ms)`);
+  }
+
   warn(msg: string): void {
     this.write('warning', msg);
     if (!this.file) writeSync(2, `droplet: warning: ${msg}\n`);

@@ -1,11 +1,11 @@
 import { main } from './main.js';
 
+/* Exit as soon as the command is done: all output is written synchronously, and waiting for
+ * the event loop to wind down (closing the init's socket, the thread pool) costs 10+ ms. */
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (err) => {
     process.stderr.write(`droplet: internal error: ${err?.stack ?? err}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

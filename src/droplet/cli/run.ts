@@ -32,7 +32,9 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   }
   if (detach) return 0;
   const { code } = await init.exited;
+  ctx.log.phase(`run ${id}: container exited with ${code}`);
   for (const sig of FORWARDED) process.off(sig, forward);
   cleanup(ctx.store.read(id), ctx.store);
+  ctx.log.phase(`run ${id}: removed`);
   return code ?? 1;
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { UserError } from '../../common/errors.js';
@@ -41,6 +41,8 @@ export class InitProcess {
 
   /** Spawns droplet-init, shown by ps as `droplet init ID FIFO ARGS...`, and sends the plan. */
   static start(id: string, fifo: string, args: string[], records: PlanRecord[]): InitProcess {
+    /* Loaded here, not at the top: child_process costs 3-4 ms, and only create and run need it. */
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const child = spawn(initBinary(), ['init', id, fifo, ...args], {
       argv0: 'droplet',
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],

@@ -5,7 +5,7 @@ import type { Logger } from '../../common/log.js';
 import { sleepMs } from '../../common/sleep.js';
 import { loadSpec } from '../../oci/validate.js';
 import {
-  applyDeviceRules, cgroupPids, containerCgroupDirs, createCgroups, placeInCgroups, removeCgroups,
+  applyDeviceRules, cgroupPids, containerCgroupDirs, createCgroups, placeInCgroups, removeCgroups, warmCgroupAttach,
 } from '../cgroups/container-cgroup.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
 import { InitProcess } from './launch.js';
@@ -32,6 +32,7 @@ export interface CreateOptions {
  * its cgroup, let it build the container, and return once it blocks on exec.fifo. */
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<InitProcess> {
   const id = validateId(opts.id);
+  warmCgroupAttach();
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
   const cgroups = containerCgroupDirs(spec.linux.cgroupsPath, id);
@@ -39,6 +40,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   const fifo = store.fifo(id);
   const records = buildPlan({ spec, bundle, fifo, cgroups, noPivot: opts.noPivot, monitor: opts.monitor });
 
+  ctx.log.phase(`create ${id}: config validated, plan built`);
   store.claim(id);
   return withLockAsync(store.dir(id), id, async () => {
     const state: StoredState = {
@@ -49,18 +51,21 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
     try {
       store.write(state);
       init = InitProcess.start(id, fifo, spec.process.args, records);
+      ctx.log.phase(`create ${id}: droplet-init spawned`);
       state.pid = await init.waitForPid();
+      ctx.log.phase(`create ${id}: init ${state.pid} cloned`);
       state.initStartTime = readProcStat(state.pid)?.startTime ?? '';
       createCgroups(cgroups);
       placeInCgroups(cgroups, state.pid);
       applyDeviceRules(cgroups, spec.linux.deviceRules, deviceAllowRules(spec));
       if (spec.process.oomScoreAdj !== undefined) setOomScoreAdj(state.pid, spec.process.oomScoreAdj);
+      ctx.log.phase(`create ${id}: init placed in its cgroups`);
       await init.go();
+      ctx.log.phase(`create ${id}: init ready on exec.fifo`);
       state.phase = 'created';
       store.write(state);
       if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
       if (!opts.monitor) await init.exited;
-      ctx.log.debug(`created ${id}: init pid ${state.pid}`);
       return init;
     } catch (err) {
       if (init) {
@@ -121,7 +126,7 @@ export function startContainer(ctx: Context, id: string): void {
       closeSync(fd);
     }
     unlinkSync(fifo);
-    ctx.log.debug(`started ${id}`);
+    ctx.log.phase(`start ${id}: start byte written`);
   });
 }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what droplet and its tests need on a fresh Debian machine, then builds droplet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ "$(id -u)" -eq 0 ] || { echo "install-deps: run as root (containers need it)" >&2; exit 1; }
+
+# busybox-static: the test rootfs. runc, crun, hyperfine: the benchmark's peers.
+packages=(busybox-static make g++ python3 runc crun hyperfine)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci builds droplet-init (node-gyp, "install") and bundles droplet (esbuild, "prepare").
+npm ci --no-audit --no-fund
