@@ -11,8 +11,28 @@
         "native/init/ns.c",
         "native/init/process.c"
       ],
-      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"],
-      "ldflags": ["-static-pie"]
+      "cflags": [
+        "-std=gnu11",
+        "-O2",
+        "-Wall",
+        "-Wextra",
+        "-Werror=implicit-function-declaration"
+      ],
+      "ldflags": [
+        "-static-pie"
+      ]
+    },
+    {
+      "target_name": "droplet_native",
+      "sources": [
+        "native/addon/droplet_native.c"
+      ],
+      "cflags": [
+        "-std=gnu11",
+        "-O2",
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFile, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, write, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { UserError, errnoCode, reason } from '../../common/errors.js';
 import { sleepMs } from '../../common/sleep.js';
@@ -136,12 +136,16 @@ export function removeCgroups(dirs: CgroupDir[]): void {
 /** Moving a task between cgroups takes a global lock whose first writer waits for an RCU
  * grace period (10-20 ms on these machines); writers that follow within one more grace
  * period do not wait. Moving droplet into the cgroup it is already in changes nothing but
- * starts that grace period in the background, while droplet validates and spawns the init. */
+ * starts that grace period on a thread-pool thread, while droplet validates and spawns the
+ * init. The file is opened here so that the one queued operation is the write itself: the
+ * synchronous create never returns to the event loop to issue a second one. */
 export function warmCgroupAttach(): void {
   const h = hostHierarchies()[0];
   if (!h) return;
-  const file = posix.join(h.mountpoint, ownCgroup(h), 'cgroup.procs');
-  writeFile(file, String(process.pid), () => {
+  try {
+    const fd = openSync(posix.join(h.mountpoint, ownCgroup(h), 'cgroup.procs'), 'w');
+    write(fd, String(process.pid), () => closeSync(fd));
+  } catch {
     /* an optimisation only: a host that refuses it loses nothing */
-  });
+  }
 }

@@ -9,9 +9,9 @@ export const CREATE_OPTIONS = {
   'no-new-keyring': { type: 'boolean' },
 } as const;
 
-export async function create(ctx: Context, argv: string[]): Promise<number> {
+export function create(ctx: Context, argv: string[]): number {
   const { values, positionals } = parseCommand('create', argv, CREATE_OPTIONS);
-  await createContainer(ctx, {
+  createContainer(ctx, {
     id: onlyId('create', positionals),
     bundle: values.bundle ?? process.cwd(),
     pidFile: values['pid-file'],

@@ -11,7 +11,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('run', argv, { ...CREATE_OPTIONS, detach: { type: 'boolean', short: 'd' } });
   const id = onlyId('run', positionals);
   const detach = values.detach ?? false;
-  const init = await createContainer(ctx, {
+  const init = createContainer(ctx, {
     id,
     bundle: values.bundle ?? process.cwd(),
     pidFile: values['pid-file'],
@@ -24,17 +24,16 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
     startContainer(ctx, id);
   } catch (err) {
     if (!detach) {
-      init.kill('SIGKILL');
-      await init.exited;
+      init.abort();
       cleanup(ctx.store.read(id), ctx.store);
     }
     throw err;
   }
   if (detach) return 0;
-  const { code } = await init.exited;
+  const code = await init.waitExit();
   ctx.log.phase(`run ${id}: container exited with ${code}`);
   for (const sig of FORWARDED) process.off(sig, forward);
   cleanup(ctx.store.read(id), ctx.store);
   ctx.log.phase(`run ${id}: removed`);
-  return code ?? 1;
+  return code;
 }

@@ -1,104 +1,122 @@
-import type { ChildProcess } from 'node:child_process';
+import { closeSync, read, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
 import { UserError } from '../../common/errors.js';
 import type { PlanRecord } from '../plan/encode.js';
 import { encodePlan } from '../plan/encode.js';
 import { Tag } from '../plan/tags.js';
+import { native, nativeDir } from './native.js';
 
-/** The C init, built by node-gyp next to the bundle's parent directory. */
+/** The C init, built by node-gyp. */
 export function initBinary(): string {
-  return process.env.DROPLET_INIT ?? join(__dirname, '..', 'build', 'Release', 'droplet-init');
+  return process.env.DROPLET_INIT ?? join(nativeDir(), 'droplet-init');
 }
 
-/** A launched init: the launcher process (droplet's child) and the sync socket to the init. */
+/** A launched init: the launcher process (droplet's child, which clones the init) and the
+ * sync socket to both. The protocol is lines: "pid N", then "ready" or "error\t...". */
 export class InitProcess {
   pid = 0;
   private buffered = '';
-  private waiters: Array<(line: string | null) => void> = [];
-  private ended = false;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private launcherStatus: number | undefined;
 
   private constructor(
-    child: ChildProcess,
-    private readonly sock: Socket,
+    private readonly launcher: number,
+    private fd: number,
     private readonly records: PlanRecord[],
-  ) {
-    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    sock.setEncoding('utf8');
-    sock.on('data', (chunk: string) => {
-      this.buffered += chunk;
-      this.flush();
-    });
-    const end = () => {
-      this.ended = true;
-      this.flush();
-    };
-    sock.on('end', end);
-    sock.on('close', end);
-    sock.on('error', end);
-  }
+  ) {}
 
   /** Spawns droplet-init, shown by ps as `droplet init ID FIFO ARGS...`, and sends the plan. */
   static start(id: string, fifo: string, args: string[], records: PlanRecord[]): InitProcess {
-    /* Loaded here, not at the top: child_process costs 3-4 ms, and only create and run need it. */
-    const { spawn } = require('node:child_process') as typeof import('node:child_process');
-    const child = spawn(initBinary(), ['init', id, fifo, ...args], {
-      argv0: 'droplet',
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-    });
-    const sock = child.stdio[3] as Socket;
-    const init = new InitProcess(child, sock, records);
-    child.on('error', () => init.sock.destroy());
-    sock.write(encodePlan(records));
+    let launcher: number;
+    let fd: number;
+    try {
+      [launcher, fd] = native().spawnInit(initBinary(), ['droplet', 'init', id, fifo, ...args]);
+    } catch (err) {
+      throw new UserError(`start droplet-init: ${(err as Error).message}`);
+    }
+    const init = new InitProcess(launcher, fd, records);
+    const plan = encodePlan(records);
+    try {
+      for (let off = 0; off < plan.length; ) off += writeSync(fd, plan, off);
+    } catch {
+      /* the launcher died: its status explains it (failure() below) */
+    }
     return init;
   }
 
-  private flush(): void {
+  private readLine(): string | null {
+    const buf = Buffer.alloc(4096);
     for (;;) {
       const nl = this.buffered.indexOf('\n');
-      if (nl < 0 || this.waiters.length === 0) break;
-      const line = this.buffered.slice(0, nl);
-      this.buffered = this.buffered.slice(nl + 1);
-      this.waiters.shift()!(line);
+      if (nl >= 0) {
+        const line = this.buffered.slice(0, nl);
+        this.buffered = this.buffered.slice(nl + 1);
+        return line;
+      }
+      let n: number;
+      try {
+        n = readSync(this.fd, buf, 0, buf.length, null);
+      } catch {
+        n = 0;
+      }
+      if (n === 0) return null;
+      this.buffered += buf.toString('utf8', 0, n);
     }
-    if (this.ended && this.buffered.indexOf('\n') < 0) while (this.waiters.length) this.waiters.shift()!(null);
-  }
-
-  private nextLine(): Promise<string | null> {
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
-      this.flush();
-    });
   }
 
   /** Waits for the init's pid: the namespaces exist, the init waits for the go. */
-  async waitForPid(): Promise<number> {
-    const line = await this.nextLine();
+  waitForPid(): number {
+    const line = this.readLine();
     if (line?.startsWith('pid ')) return (this.pid = Number(line.slice(4)));
-    throw await this.failure(line);
+    throw this.failure(line);
   }
 
-  /** Lets the init build the container, and waits until it is ready to exec. */
-  async go(): Promise<void> {
-    this.sock.write('g');
-    const line = await this.nextLine();
-    if (line === 'ready') {
-      this.sock.destroy();
-      return;
-    }
-    throw await this.failure(line);
+  /** Lets the init build the container, and waits until it blocks on exec.fifo. */
+  go(): void {
+    writeSync(this.fd, 'g');
+    const line = this.readLine();
+    if (line !== 'ready') throw this.failure(line);
+  }
+
+  /** create: the launcher exits once the init is ready; reap it and close the socket. */
+  release(): void {
+    this.waitLauncher();
+    this.close();
+  }
+
+  /** run: the launcher stays until the container exits, then exits with its status. The
+   * socket reaches end-of-file then; reading it off the main thread keeps signals flowing. */
+  waitExit(): Promise<number> {
+    return new Promise((resolve) => {
+      const buf = Buffer.alloc(64);
+      const next = () =>
+        read(this.fd, buf, 0, buf.length, null, (err, n) => {
+          if (!err && n > 0) return next();
+          resolve(this.waitLauncher());
+          this.close();
+        });
+      next();
+    });
+  }
+
+  private waitLauncher(): number {
+    this.launcherStatus ??= native().waitPid(this.launcher);
+    return this.launcherStatus;
+  }
+
+  private close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
   }
 
   /** The user-facing error for a failure line of the init, or for its silent death. */
-  private async failure(line: string | null): Promise<UserError> {
-    this.sock.destroy();
+  private failure(line: string | null): UserError {
     if (line?.startsWith('error\t')) {
       const [, rec, errno, text, detail] = line.split('\t');
       return new UserError(describeInitError(this.records[Number(rec)], Number(errno), text, detail));
     }
-    const { code, signal } = await this.exited;
-    return new UserError(`init exited before the container was ready (${signal ? `signal ${signal}` : `status ${code}`})`);
+    this.kill('SIGKILL');
+    const status = this.waitLauncher();
+    return new UserError(`init exited before the container was ready (status ${status})`);
   }
 
   kill(signal: NodeJS.Signals | number): void {
@@ -109,6 +127,13 @@ export class InitProcess {
         /* already gone */
       }
     }
+  }
+
+  /** After a failed create: make sure the init is gone and reap the launcher. */
+  abort(): void {
+    this.kill('SIGKILL');
+    this.waitLauncher();
+    this.close();
   }
 }
 

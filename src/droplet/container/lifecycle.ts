@@ -9,7 +9,7 @@ import {
 } from '../cgroups/container-cgroup.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
 import { InitProcess } from './launch.js';
-import { withLock, withLockAsync } from './lock.js';
+import { withLock } from './lock.js';
 import { isAlive, readProcStat } from './proc-stat.js';
 import { deriveStatus, type Status } from './status.js';
 import { STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
@@ -30,7 +30,7 @@ export interface CreateOptions {
 
 /** create: validate everything, claim the id, start the init in its namespaces, put it in
  * its cgroup, let it build the container, and return once it blocks on exec.fifo. */
-export async function createContainer(ctx: Context, opts: CreateOptions): Promise<InitProcess> {
+export function createContainer(ctx: Context, opts: CreateOptions): InitProcess {
   const id = validateId(opts.id);
   warmCgroupAttach();
   const bundle = resolve(opts.bundle);
@@ -42,7 +42,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
 
   ctx.log.phase(`create ${id}: config validated, plan built`);
   store.claim(id);
-  return withLockAsync(store.dir(id), id, async () => {
+  return withLock(store.dir(id), id, () => {
     const state: StoredState = {
       ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
       rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups,
@@ -52,7 +52,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       store.write(state);
       init = InitProcess.start(id, fifo, spec.process.args, records);
       ctx.log.phase(`create ${id}: droplet-init spawned`);
-      state.pid = await init.waitForPid();
+      state.pid = init.waitForPid();
       ctx.log.phase(`create ${id}: init ${state.pid} cloned`);
       state.initStartTime = readProcStat(state.pid)?.startTime ?? '';
       createCgroups(cgroups);
@@ -60,18 +60,15 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       applyDeviceRules(cgroups, spec.linux.deviceRules, deviceAllowRules(spec));
       if (spec.process.oomScoreAdj !== undefined) setOomScoreAdj(state.pid, spec.process.oomScoreAdj);
       ctx.log.phase(`create ${id}: init placed in its cgroups`);
-      await init.go();
+      init.go();
       ctx.log.phase(`create ${id}: init ready on exec.fifo`);
       state.phase = 'created';
       store.write(state);
       if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
-      if (!opts.monitor) await init.exited;
+      if (!opts.monitor) init.release();
       return init;
     } catch (err) {
-      if (init) {
-        init.kill('SIGKILL');
-        await init.exited;
-      }
+      init?.abort();
       cleanup(state, store);
       throw err;
     }

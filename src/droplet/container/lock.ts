@@ -18,15 +18,6 @@ export function withLock<T>(dir: string, id: string, fn: () => T): T {
   }
 }
 
-export async function withLockAsync<T>(dir: string, id: string, fn: () => Promise<T>): Promise<T> {
-  const release = acquire(dir, id);
-  try {
-    return await fn();
-  } finally {
-    release();
-  }
-}
-
 function acquire(dir: string, id: string): () => void {
   const file = join(dir, LOCK_FILE);
   const me = `${process.pid} ${readProcStat(process.pid)?.startTime ?? ''}`;

@@ -1,0 +1,122 @@
+/* The N-API addon: the few syscalls droplet needs in-process that Node does not offer.
+ *
+ * spawnInit: starts droplet-init with posix_spawn (clone(CLONE_VM|CLONE_VFORK) in glibc,
+ *   safe in Node's multithreaded process, and far cheaper than child_process) with one end
+ *   of a socketpair as its fd 3; returns [pid, fd of the other end].
+ * waitPid: waits for a child droplet spawned this way; returns its exit code, or 128+signal. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <node_api.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_throw_error(env, NULL, msg);
+  return NULL;
+}
+
+static char *get_string(napi_env env, napi_value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  if (s && napi_get_value_string_utf8(env, v, s, len + 1, &len) != napi_ok) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+static napi_value spawn_init(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  uint32_t n = 0;
+  if (argc < 2 || napi_get_array_length(env, args[1], &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, "spawnInit(path, argv)");
+    return NULL;
+  }
+  char *path = get_string(env, args[0]);
+  char **argv = calloc(n + 1, sizeof *argv);
+  for (uint32_t i = 0; argv && i < n; i++) {
+    napi_value el;
+    napi_get_element(env, args[1], i, &el);
+    argv[i] = get_string(env, el);
+  }
+
+  napi_value result = NULL;
+  int sv[2] = {-1, -1};
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    throw_errno(env, "socketpair", errno);
+    goto out;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  /* stdio is inherited; dup2 of an fd onto itself clears the close-on-exec Node set on it. */
+  for (int fd = 0; fd <= 2; fd++) posix_spawn_file_actions_adddup2(&fa, fd, fd);
+  posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid;
+  int rc = posix_spawn(&pid, path, &fa, &attr, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  close(sv[1]);
+  if (rc != 0) {
+    close(sv[0]);
+    throw_errno(env, path, rc);
+    goto out;
+  }
+  napi_value jpid, jfd;
+  napi_create_array_with_length(env, 2, &result);
+  napi_create_int32(env, pid, &jpid);
+  napi_create_int32(env, sv[0], &jfd);
+  napi_set_element(env, result, 0, jpid);
+  napi_set_element(env, result, 1, jfd);
+out:
+  for (uint32_t i = 0; argv && i < n; i++) free(argv[i]);
+  free(argv);
+  free(path);
+  return result;
+}
+
+static napi_value wait_pid(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  int32_t pid;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32(env, arg, &pid) != napi_ok) {
+    napi_throw_type_error(env, NULL, "waitPid(pid)");
+    return NULL;
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return throw_errno(env, "waitpid", errno);
+  napi_value out;
+  napi_create_int32(env, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), &out);
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"spawnInit", NULL, spawn_init, NULL, NULL, NULL, napi_default, NULL},
+      {"waitPid", NULL, wait_pid, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}

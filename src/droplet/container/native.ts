@@ -1,0 +1,20 @@
+import { join } from 'node:path';
+
+/** The N-API addon (native/addon), built by node-gyp next to droplet-init. */
+export interface Native {
+  /** posix_spawn(path, argv) with a socketpair end as the child's fd 3: [pid, our end] */
+  spawnInit(path: string, argv: string[]): [number, number];
+  /** waitpid: the exit code, or 128+signal */
+  waitPid(pid: number): number;
+}
+
+let loaded: Native | undefined;
+
+export function nativeDir(): string {
+  return join(__dirname, '..', 'build', 'Release');
+}
+
+export function native(): Native {
+  loaded ??= require(join(nativeDir(), 'droplet_native.node')) as Native;
+  return loaded;
+}
