@@ -18,9 +18,11 @@ export function withLock<T>(dir: string, id: string, fn: () => T): T {
   }
 }
 
+let holder: string | undefined;
+
 function acquire(dir: string, id: string): () => void {
   const file = join(dir, LOCK_FILE);
-  const me = `${process.pid} ${readProcStat(process.pid)?.startTime ?? ''}`;
+  const me = (holder ??= `${process.pid} ${readProcStat(process.pid)?.startTime ?? ''}`);
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
     try {

@@ -12,33 +12,39 @@ export interface PlanRecord {
 
 /** Encodes records in the wire format of native/init/plan.h: "DPL1", then
  * [u16 tag][u16 0][u32 len][fields], each field [u32 len][bytes]; strings end in NUL,
- * numbers are u64 little endian. The result is prefixed with its u32 length. */
+ * numbers are u64 little endian. The result is prefixed with its u32 length. It runs on
+ * every create, so it sizes the buffer once and writes in place. */
 export function encodePlan(records: PlanRecord[]): Buffer {
-  const parts: Buffer[] = [Buffer.from('DPL1')];
+  let size = 8;
   for (const rec of records) {
-    const fields = rec.fields.map(encodeField);
-    const len = fields.reduce((n, f) => n + f.length, 0);
-    const head = Buffer.alloc(8);
-    head.writeUInt16LE(rec.tag, 0);
-    head.writeUInt32LE(len, 4);
-    parts.push(head, ...fields);
+    size += 8;
+    for (const f of rec.fields) size += 4 + (typeof f === 'string' ? Buffer.byteLength(f) + 1 : 8);
   }
-  const body = Buffer.concat(parts);
-  const size = Buffer.alloc(4);
-  size.writeUInt32LE(body.length, 0);
-  return Buffer.concat([size, body]);
-}
-
-function encodeField(v: string | number | bigint): Buffer {
-  if (typeof v === 'string') {
-    const bytes = Buffer.from(v + '\0');
-    const b = Buffer.alloc(4 + bytes.length);
-    b.writeUInt32LE(bytes.length, 0);
-    bytes.copy(b, 4);
-    return b;
+  const b = Buffer.alloc(size);
+  b.writeUInt32LE(size - 4, 0);
+  b.write('DPL1', 4, 'latin1');
+  let off = 8;
+  for (const rec of records) {
+    const start = off;
+    b.writeUInt16LE(rec.tag, off);
+    off += 8;
+    for (const f of rec.fields) {
+      if (typeof f === 'string') {
+        const n = b.write(f, off + 4, 'utf8');
+        b.writeUInt32LE(n + 1, off);
+        off += 4 + n + 1; /* the NUL is already there: Buffer.alloc zero-fills */
+      } else {
+        b.writeUInt32LE(8, off);
+        if (typeof f === 'bigint') b.writeBigUInt64LE(BigInt.asUintN(64, f), off + 4);
+        else {
+          /* a number may be negative (-1 for "unset"): two's complement over 64 bits */
+          b.writeUInt32LE(f >>> 0, off + 4);
+          b.writeUInt32LE(Math.floor(f / 0x100000000) >>> 0, off + 8);
+        }
+        off += 12;
+      }
+    }
+    b.writeUInt32LE(off - start - 8, start + 4);
   }
-  const b = Buffer.alloc(12);
-  b.writeUInt32LE(8, 0);
-  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), 4);
   return b;
 }
