@@ -243,52 +243,55 @@ void fs_symlink(long rec, const struct record *r) {
   close(dirfd);
 }
 
-void fs_mkdir(long rec, const struct record *r) {
+/* The one path of a mkdir, mask or read-only record. */
+static const char *path_field(long rec, const struct record *r) {
   struct field_reader f;
   fields_open(&f, r);
   const char *dest = field_str(&f);
-  if (f.bad) fail(rec, EINVAL, "malformed mkdir record");
+  if (f.bad) fail(rec, EINVAL, "malformed path record");
+  return dest;
+}
+
+/* Opens an existing path inside the rootfs; -1 when there is none (nothing to mask or
+ * protect, as in runc); any other failure is the record's. */
+static int open_existing(long rec, const char *dest) {
+  int fd = openat2_in(rootfd, rel(dest), O_PATH);
+  if (fd < 0 && errno != ENOENT) fail(rec, errno, dest);
+  return fd;
+}
+
+void fs_mkdir(long rec, const struct record *r) {
+  const char *dest = path_field(rec, r);
   int fd = ensure_in_root(dest, 0);
   if (fd < 0) fail(rec, errno, dest);
   close(fd);
 }
 
 void fs_mask(long rec, const struct record *r) {
-  struct field_reader f;
-  fields_open(&f, r);
-  const char *dest = field_str(&f);
-  if (f.bad) fail(rec, EINVAL, "malformed masked path record");
-  int fd = openat2_in(rootfd, rel(dest), O_PATH);
-  if (fd < 0) {
-    if (errno == ENOENT) return; /* nothing there to hide */
-    fail(rec, errno, dest);
-  }
+  const char *dest = path_field(rec, r);
+  int fd = open_existing(rec, dest);
+  if (fd < 0) return;
   struct stat st;
   if (fstat(fd, &st) < 0) fail(rec, errno, dest);
-  char dst_path[64];
-  fd_path(dst_path, sizeof dst_path, fd);
+  char p[64];
+  fd_path(p, sizeof p, fd);
   if (S_ISDIR(st.st_mode)) {
-    if (mount("tmpfs", dst_path, "tmpfs", MS_RDONLY, "size=0k,mode=0755") < 0) fail(rec, errno, dest);
-  } else if (mount("/dev/null", dst_path, NULL, MS_BIND, NULL) < 0) {
+    if (mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k,mode=0755") < 0) fail(rec, errno, dest);
+  } else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
     fail(rec, errno, dest);
   }
   close(fd);
 }
 
 void fs_readonly(long rec, const struct record *r) {
-  struct field_reader f;
-  fields_open(&f, r);
-  const char *dest = field_str(&f);
-  if (f.bad) fail(rec, EINVAL, "malformed readonly path record");
-  int fd = openat2_in(rootfd, rel(dest), O_PATH);
-  if (fd < 0) {
-    if (errno == ENOENT) return;
-    fail(rec, errno, dest);
-  }
+  const char *dest = path_field(rec, r);
+  int fd = open_existing(rec, dest);
+  if (fd < 0) return;
   char p[64];
   fd_path(p, sizeof p, fd);
   if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) fail(rec, errno, dest);
   close(fd);
+  /* The bind mount is on top of the old fd: open it again to remount it. */
   fd = openat2_in(rootfd, rel(dest), O_PATH);
   if (fd < 0) fail(rec, errno, dest);
   fd_path(p, sizeof p, fd);
