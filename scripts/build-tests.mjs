@@ -1,4 +1,6 @@
-// Compiles the TypeScript test suites into .test-build/ for node:test.
+// Compiles the TypeScript test suites for node:test.
+//   node scripts/build-tests.mjs                      every suite, into .test-build/
+//   node scripts/build-tests.mjs --out DIR FILE...    only these suites, into DIR
 import { build } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,10 +11,16 @@ function suites(dir) {
   );
 }
 
-rmSync('.test-build', { recursive: true, force: true });
+const args = process.argv.slice(2);
+let outdir = '.test-build';
+if (args[0] === '--out') {
+  outdir = args[1];
+  args.splice(0, 2);
+}
+rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: suites('test'),
-  outdir: '.test-build',
+  entryPoints: args.length ? args : suites('test'),
+  outdir,
   outbase: 'test',
   bundle: true,
   platform: 'node',
