@@ -9,7 +9,9 @@
         "native/init/report.c",
         "native/init/fs.c",
         "native/init/ns.c",
-        "native/init/process.c"
+        "native/init/process.c",
+        "native/init/console.c",
+        "native/init/hooks.c"
       ],
       "cflags": [
         "-std=gnu11",

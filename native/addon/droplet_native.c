@@ -2,10 +2,12 @@
  *
  * spawnInit: starts droplet-init with posix_spawn (clone(CLONE_VM|CLONE_VFORK) in glibc,
  *   safe in Node's multithreaded process, and far cheaper than child_process) with one end
- *   of a socketpair as its fd 3; returns [pid, fd of the other end].
+ *   of a socketpair as its fd 3 + preserve (DROPLET_SYNC_FD in its environment), keeping
+ *   fds 3..3+preserve-1 (--preserve-fds); returns [pid, fd of the other end].
  * waitPid: waits for a child droplet spawned this way; returns its exit code, or 128+signal. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <node_api.h>
 #include <signal.h>
@@ -37,13 +39,25 @@ static char *get_string(napi_env env, napi_value v) {
 }
 
 static napi_value spawn_init(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value args[2];
+  size_t argc = 3;
+  napi_value args[3];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
   uint32_t n = 0;
-  if (argc < 2 || napi_get_array_length(env, args[1], &n) != napi_ok) {
-    napi_throw_type_error(env, NULL, "spawnInit(path, argv)");
+  int32_t preserve = 0;
+  if (argc < 3 || napi_get_array_length(env, args[1], &n) != napi_ok ||
+      napi_get_value_int32(env, args[2], &preserve) != napi_ok || preserve < 0) {
+    napi_throw_type_error(env, NULL, "spawnInit(path, argv, preserve)");
     return NULL;
+  }
+  /* Only fds the caller handed down may be preserved: Node's own are all close-on-exec. */
+  for (int fd = 3; fd < 3 + preserve; fd++) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0 || (flags & FD_CLOEXEC)) {
+      char msg[128];
+      snprintf(msg, sizeof msg, "--preserve-fds %d: fd %d was not passed to droplet", preserve, fd);
+      napi_throw_error(env, NULL, msg);
+      return NULL;
+    }
   }
   char *path = get_string(env, args[0]);
   char **argv = calloc(n + 1, sizeof *argv);
@@ -55,6 +69,19 @@ static napi_value spawn_init(napi_env env, napi_callback_info info) {
 
   napi_value result = NULL;
   int sv[2] = {-1, -1};
+  size_t nenv = 0;
+  while (environ[nenv]) nenv++;
+  char **envp = calloc(nenv + 2, sizeof *envp);
+  char sync_var[32];
+  snprintf(sync_var, sizeof sync_var, "DROPLET_SYNC_FD=%d", 3 + preserve);
+  size_t k = 0;
+  for (size_t i = 0; envp && i < nenv; i++)
+    if (strncmp(environ[i], "DROPLET_SYNC_FD=", 16) != 0) envp[k++] = environ[i];
+  if (envp) envp[k] = sync_var;
+  if (!envp || !argv || !path) {
+    napi_throw_error(env, NULL, "spawnInit: out of memory");
+    goto out;
+  }
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
     throw_errno(env, "socketpair", errno);
     goto out;
@@ -64,8 +91,8 @@ static napi_value spawn_init(napi_env env, napi_callback_info info) {
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&attr);
   /* stdio is inherited; dup2 of an fd onto itself clears the close-on-exec Node set on it. */
-  for (int fd = 0; fd <= 2; fd++) posix_spawn_file_actions_adddup2(&fa, fd, fd);
-  posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+  for (int fd = 0; fd < 3 + preserve; fd++) posix_spawn_file_actions_adddup2(&fa, fd, fd);
+  posix_spawn_file_actions_adddup2(&fa, sv[1], 3 + preserve);
   sigset_t all, none;
   sigfillset(&all);
   sigemptyset(&none);
@@ -73,7 +100,7 @@ static napi_value spawn_init(napi_env env, napi_callback_info info) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   pid_t pid;
-  int rc = posix_spawn(&pid, path, &fa, &attr, argv, environ);
+  int rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   close(sv[1]);
@@ -89,6 +116,7 @@ static napi_value spawn_init(napi_env env, napi_callback_info info) {
   napi_set_element(env, result, 0, jpid);
   napi_set_element(env, result, 1, jfd);
 out:
+  free(envp);
   for (uint32_t i = 0; argv && i < n; i++) free(argv[i]);
   free(argv);
   free(path);

@@ -3,6 +3,7 @@
 #include "report.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -109,6 +110,54 @@ out:;
 
 static int ensure_in_root(const char *path, int as_file) { return ensure_depth(path, as_file, 0); }
 
+int fs_ensure_file_in_root(const char *path) { return ensure_depth(path, 1, 0); }
+
+/* Copies a directory tree, keeping modes, owners and symlinks (tmpcopyup). */
+static int copy_tree(int from, int to) {
+  int dfd = dup(from);
+  DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+  if (!d) return -1;
+  int rc = 0;
+  for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    struct stat st;
+    if (fstatat(from, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) { rc = -1; break; }
+    if (S_ISDIR(st.st_mode)) {
+      int src = openat(from, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int dst = -1;
+      if (src >= 0 && (mkdirat(to, e->d_name, st.st_mode & 07777) == 0 || errno == EEXIST))
+        dst = openat(to, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      rc = src < 0 || dst < 0 ? -1 : copy_tree(src, dst);
+      if (src >= 0) close(src);
+      if (dst >= 0) close(dst);
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = readlinkat(from, e->d_name, target, sizeof target - 1);
+      if (n < 0) { rc = -1; break; }
+      target[n] = 0;
+      rc = symlinkat(target, to, e->d_name);
+    } else if (S_ISREG(st.st_mode)) {
+      int src = openat(from, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      int dst = openat(to, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
+      char buf[65536];
+      ssize_t n = 0;
+      while (src >= 0 && dst >= 0 && (n = read(src, buf, sizeof buf)) > 0)
+        if (write(dst, buf, (size_t)n) != n) { n = -1; break; }
+      rc = src < 0 || dst < 0 || n < 0 ? -1 : 0;
+      if (src >= 0) close(src);
+      if (dst >= 0) close(dst);
+    } else {
+      rc = mknodat(to, e->d_name, st.st_mode, st.st_rdev);
+    }
+    if (rc == 0) rc = fchownat(to, e->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+    if (rc == 0 && !S_ISLNK(st.st_mode)) rc = fchmodat(to, e->d_name, st.st_mode & 07777, 0);
+  }
+  int saved = errno;
+  closedir(d);
+  errno = saved;
+  return rc;
+}
+
 /* The flags a bind remount must keep: the kernel refuses to clear locked ones. */
 static unsigned long current_mount_flags(int fd) {
   struct statvfs sv;
@@ -145,6 +194,8 @@ void fs_mount(long rec, const struct record *r) {
   unsigned long flags = field_u64(&f);
   const char *data = field_str(&f);
   unsigned long propagation = field_u64(&f);
+  struct mount_attr attr = {.attr_set = field_u64(&f), .attr_clr = field_u64(&f)};
+  int tmpcopyup = (int)field_u64(&f);
   if (f.bad) fail(rec, EINVAL, "malformed mount record");
 
   char src_path[64], dst_path[64];
@@ -177,7 +228,30 @@ void fs_mount(long rec, const struct record *r) {
   } else if (kind == MOUNT_REMOUNT) {
     if (mount(NULL, dst_path, NULL, MS_REMOUNT | flags, *data ? data : NULL) < 0) fail(rec, errno, dest);
   } else {
+    int old = -1;
+    struct stat old_st;
+    if (tmpcopyup) {
+      /* what the image has there, read through the fd once the tmpfs hides it */
+      old = openat(dstfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (old < 0 || fstat(old, &old_st) < 0) fail(rec, errno, dest);
+    }
     if (mount(source, dst_path, fstype, flags, *data ? data : NULL) < 0) fail(rec, errno, dest);
+    if (tmpcopyup) {
+      int fresh = ensure_in_root(dest, 0);
+      int top = fresh >= 0 ? openat(fresh, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+      if (top < 0 || copy_tree(old, top) < 0) fail(rec, errno, dest);
+      if (fchown(top, old_st.st_uid, old_st.st_gid) < 0 || fchmod(top, old_st.st_mode & 07777) < 0) fail(rec, errno, dest);
+      close(top);
+      close(fresh);
+      close(old);
+    }
+  }
+  if (attr.attr_set || attr.attr_clr) {
+    /* the recursive options: the whole tree under the new mount */
+    int top = ensure_in_root(dest, as_file);
+    if (top < 0) fail(rec, errno, dest);
+    if (syscall(SYS_mount_setattr, top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) fail(rec, errno, dest);
+    close(top);
   }
   if (propagation) {
     close(dstfd);
@@ -208,6 +282,20 @@ static int open_parent(long rec, const char *dest, const char **base) {
   return dirfd;
 }
 
+/* Where mknod is not permitted (inside a user namespace) the host's node is bind-mounted. */
+static void bind_host_device(long rec, const char *dest) {
+  int src = open(dest, O_PATH | O_CLOEXEC);
+  if (src < 0) fail(rec, errno, dest);
+  int dst = fs_ensure_file_in_root(dest);
+  if (dst < 0) fail(rec, errno, dest);
+  char from[64], to[64];
+  fd_path(from, sizeof from, src);
+  fd_path(to, sizeof to, dst);
+  if (mount(from, to, NULL, MS_BIND, NULL) < 0) fail(rec, errno, dest);
+  close(src);
+  close(dst);
+}
+
 void fs_device(long rec, const struct record *r) {
   struct field_reader f;
   fields_open(&f, r);
@@ -218,14 +306,13 @@ void fs_device(long rec, const struct record *r) {
   mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
   const char *base;
   int dirfd = open_parent(rec, dest, &base);
+  /* Whatever the image left there (a file, a symlink) is replaced, never followed. */
+  if (unlinkat(dirfd, base, 0) < 0 && errno != ENOENT && errno != EISDIR) fail(rec, errno, dest);
   if (mknodat(dirfd, base, kind | (mode & 07777), makedev(major, minor)) < 0) {
-    if (errno == EEXIST) {
-      /* Whatever the image left there (a file, a symlink) is replaced, never followed. */
-      if (unlinkat(dirfd, base, 0) < 0 || mknodat(dirfd, base, kind | (mode & 07777), makedev(major, minor)) < 0)
-        fail(rec, errno, dest);
-    } else {
-      fail(rec, errno, dest);
-    }
+    if (errno != EPERM || kind == S_IFIFO) fail(rec, errno, dest);
+    close(dirfd);
+    bind_host_device(rec, dest);
+    return;
   }
   if (fchownat(dirfd, base, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0) fail(rec, errno, dest);
   if (fchmodat(dirfd, base, mode & 07777, 0) < 0) fail(rec, errno, dest);

@@ -16,5 +16,7 @@ void fs_pivot(long rec, const struct record *r);
 void fs_root_readonly(long rec);
 /* Opens a path inside the rootfs (O_PATH), or -1 with errno. */
 int fs_open_in_root(const char *path);
+/* The same, creating it (and its parents) as an empty file where it is missing. */
+int fs_ensure_file_in_root(const char *path);
 
 #endif

@@ -8,7 +8,9 @@
  * socket and blocks on exec.fifo; `droplet start` writes one byte and the init execve()s the
  * entrypoint with the same pid. Every failure is reported as (record, errno): see report.h. */
 #define _GNU_SOURCE
+#include "console.h"
 #include "fs.h"
+#include "hooks.h"
 #include "ns.h"
 #include "plan.h"
 #include "process.h"
@@ -31,7 +33,8 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-#define SYNC_FD 3
+/* The sync socket: fd 3, or after the fds kept by --preserve-fds (DROPLET_SYNC_FD). */
+static int SYNC_FD = 3;
 
 static int read_full(int fd, void *buf, size_t len) {
   size_t off = 0;
@@ -88,10 +91,39 @@ static _Noreturn void launcher(pid_t child, int ready_fd, int monitor, int argc,
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
+/* The hooks' state documents, sent with the go: the init's host pid is known by then. */
+static char *create_state = "", *start_state = "";
+
+static char *read_string(void) {
+  uint8_t hdr[4];
+  if (read_full(SYNC_FD, hdr, 4) < 0) _exit(1);
+  uint32_t len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+  if (len > 1u << 20) _exit(1);
+  char *s = calloc(len + 1, 1);
+  if (!s || read_full(SYNC_FD, s, len) < 0) _exit(1);
+  return s;
+}
+
 static void wait_for_go(void) {
   char go;
   if (read_full(SYNC_FD, &go, 1) < 0 || go != 'g') _exit(1); /* droplet went away */
+  create_state = read_string();
+  start_state = read_string();
 }
+
+/* prestart and createRuntime hooks run in droplet, between the mounts and pivot_root. */
+static void wait_for_runtime_hooks(void) {
+  char c;
+  report_line("hooks\n");
+  if (read_full(SYNC_FD, &c, 1) < 0 || c != 'c') _exit(1);
+}
+
+static void run_hook(long i, const struct record *r, const char *state) {
+  char why[256];
+  if (hook_run(r, state, why, sizeof why) < 0) fail_text(i, why, "");
+}
+
+static int preserve_fds;
 
 /* Blocks until `droplet start` writes its byte. The FIFO was opened non-blocking at create,
  * so a start that comes first still finds a reader; poll waits for the first writer. */
@@ -134,11 +166,25 @@ static void run_init_record(long i, const struct record *r) {
   case T_NO_NEW_PRIVS: proc_no_new_privs(i); break;
   case T_CWD: proc_cwd(i, r); break;
   case T_EXEC: proc_prepare_exec(i, r); break;
+  case T_SYSCTL: ns_sysctl(i, r); break;
+  case T_PERSONALITY: proc_personality(i, r); break;
+  case T_IOPRIO: proc_ioprio(i, r); break;
+  case T_SCHEDULER: proc_scheduler(i, r); break;
+  case T_LSM_EXEC: proc_lsm_exec(i, r); break;
+  case T_USERNS_ROOT: ns_become_root(i); break;
+  case T_KEYRING: proc_keyring(i, r); break;
+  case T_CONSOLE: console_setup(i, r); break;
+  case T_SYNC_HOOKS: wait_for_runtime_hooks(); break;
+  case T_HOOK:
+    if (hook_phase(r) == 0) run_hook(i, r, create_state);
+    break; /* startContainer hooks run after the start byte */
   default: fail(i, EINVAL, "unknown plan record");
   }
 }
 
 int main(int argc, char **argv) {
+  const char *sync_env = getenv("DROPLET_SYNC_FD");
+  if (sync_env) SYNC_FD = atoi(sync_env);
   if (fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC) < 0) {
     fprintf(stderr, "droplet-init: is run by droplet, not by hand (no sync socket on fd 3)\n");
     return 2;
@@ -149,6 +195,8 @@ int main(int argc, char **argv) {
   umask(0);
 
   int monitor = 0, fifo_fd = -1;
+  long time_rec = -1;
+  const char *time_offsets = NULL;
   unsigned long clone_flags = 0;
   size_t i = 0;
   for (; i < plan.count; i++) {
@@ -158,6 +206,13 @@ int main(int argc, char **argv) {
       monitor = 1;
     } else if (r->tag == T_NS_JOIN) {
       ns_open_join((long)i, r);
+    } else if (r->tag == T_TIME_OFFSETS) {
+      fields_open(&f, r);
+      time_offsets = field_str(&f);
+      time_rec = (long)i;
+    } else if (r->tag == T_PRESERVE_FDS) {
+      fields_open(&f, r);
+      preserve_fds = (int)field_u64(&f);
     } else if (r->tag == T_FIFO) {
       fields_open(&f, r);
       const char *path = field_str(&f);
@@ -174,6 +229,7 @@ int main(int argc, char **argv) {
   }
   if (i == plan.count || fifo_fd < 0) fail(REC_NONE, EINVAL, "plan has no clone or fifo record");
   ns_join_all();
+  if (time_offsets) ns_time_offsets(time_rec, time_offsets);
 
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) < 0) fail((long)i, errno, "pipe");
@@ -189,13 +245,23 @@ int main(int argc, char **argv) {
   wait_for_go();
   for (i++; i < plan.count; i++) run_init_record((long)i, &plan.records[i]);
 
-  /* Only stdio (and the FIFO until exec) may reach the entrypoint. */
+  /* Only stdio, the --preserve-fds ones (and the FIFO until exec) may reach the entrypoint. */
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  for (int fd = 3; fd < 3 + preserve_fds; fd++) fcntl(fd, F_SETFD, 0);
   report_line("ready\n");
   report_set_fd(-1);
   close(SYNC_FD);
   if (write(ready[1], "r", 1) != 1) _exit(1);
   close(ready[1]);
   wait_for_start(fifo_fd);
+  for (i = 0; i < plan.count; i++) {
+    const struct record *r = &plan.records[i];
+    char why[256];
+    if (r->tag == T_HOOK && hook_phase(r) == 1 && hook_run(r, start_state, why, sizeof why) < 0) {
+      /* nobody waits for a report now: say it where the container's output goes */
+      dprintf(2, "droplet: startContainer hook: %s\n", why);
+      _exit(1);
+    }
+  }
   proc_exec();
 }

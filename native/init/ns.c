@@ -1,10 +1,14 @@
 #define _GNU_SOURCE
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 #include "ns.h"
 #include "report.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -55,4 +59,29 @@ void ns_loopback_up(long rec) {
   ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
   if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) fail(rec, errno, "lo");
   close(s);
+}
+
+void ns_time_offsets(long rec, const char *offsets) {
+  if (unshare(CLONE_NEWTIME) < 0) fail(rec, errno, "time namespace");
+  if (!*offsets) return;
+  int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(rec, errno, "/proc/self/timens_offsets");
+  if (write(fd, offsets, strlen(offsets)) < 0) fail(rec, errno, "timens_offsets");
+  close(fd);
+}
+
+void ns_become_root(long rec) {
+  if (setresgid(0, 0, 0) < 0) fail(rec, errno, "setresgid(0)");
+  if (setresuid(0, 0, 0) < 0) fail(rec, errno, "setresuid(0)");
+}
+
+void ns_sysctl(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  const char *path = field_str(&f), *value = field_str(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed sysctl record");
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(rec, errno, path);
+  if (write(fd, value, strlen(value)) < 0) fail(rec, errno, path);
+  close(fd);
 }

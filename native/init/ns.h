@@ -9,5 +9,11 @@ void ns_open_join(long rec, const struct record *r);
 void ns_join_all(void);
 void ns_hostname(long rec, const struct record *r, int domain);
 void ns_loopback_up(long rec);
+/* A new time namespace for the launcher's children, with the offsets set before any enters. */
+void ns_time_offsets(long rec, const char *offsets);
+/* After the host wrote the id maps: uid and gid 0 of the new user namespace. */
+void ns_become_root(long rec);
+/* Writes a namespaced sysctl through /proc/sys, which shows the writer's namespaces. */
+void ns_sysctl(long rec, const struct record *r);
 
 #endif

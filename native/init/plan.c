@@ -67,3 +67,9 @@ const char *field_str(struct field_reader *r) {
   if (!f || len == 0 || f[len - 1] != 0) { r->bad = 1; return ""; }
   return (const char *)f;
 }
+
+const uint8_t *field_bytes(struct field_reader *r, uint32_t *len) {
+  const uint8_t *f = next_field(r, len);
+  if (!f) *len = 0;
+  return f;
+}

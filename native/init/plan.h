@@ -1,7 +1,7 @@
 /* The launch plan: a flat list of records made by TypeScript (src/droplet/plan/encode.ts).
  * Wire format, little endian: "DPL1", then records of [u16 tag][u16 0][u32 len][payload].
  * A payload is a sequence of fields [u32 len][bytes]; strings carry their trailing NUL,
- * integers are 8-byte little-endian values. Tags must match src/droplet/plan/tags.ts. */
+ * integers are 8-byte little-endian values, byte fields are raw. Tags must match src/droplet/plan/tags.ts. */
 #ifndef DROPLET_PLAN_H
 #define DROPLET_PLAN_H
 #include <stddef.h>
@@ -31,6 +31,19 @@ enum plan_tag {
   T_NO_NEW_PRIVS = 21,  /* (none) */
   T_CWD = 22,           /* path */
   T_EXEC = 23,          /* argc, args..., envc, env... */
+  T_SECCOMP = 24,       /* flags, program (bytes), listener path, listener metadata, notify */
+  T_SYSCTL = 25,        /* /proc/sys path, value */
+  T_PERSONALITY = 26,   /* persona */
+  T_IOPRIO = 27,        /* ioprio value (class << 13 | level) */
+  T_SCHEDULER = 28,     /* policy, flags, nice, priority, runtime, deadline, period */
+  T_LSM_EXEC = 29,      /* /proc/self/attr file, label */
+  T_TIME_OFFSETS = 30,  /* timens_offsets text: new time namespace for the init */
+  T_USERNS_ROOT = 31,   /* (none) become uid/gid 0 of the new user namespace */
+  T_KEYRING = 32,       /* name of a new session keyring */
+  T_CONSOLE = 33,       /* console socket path, rows, cols */
+  T_HOOK = 34,          /* phase (0 createContainer, 1 startContainer), path, timeout, argc, args..., envc, env... */
+  T_PRESERVE_FDS = 35,  /* count: fds 3..3+count-1 reach the container */
+  T_SYNC_HOOKS = 36,    /* (none) stop until droplet has run prestart and createRuntime hooks */
 };
 
 enum mount_kind { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2 };
@@ -55,5 +68,6 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out);
 void fields_open(struct field_reader *r, const struct record *rec);
 uint64_t field_u64(struct field_reader *r);
 const char *field_str(struct field_reader *r);
+const uint8_t *field_bytes(struct field_reader *r, uint32_t *len);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -172,4 +173,82 @@ _Noreturn void proc_exec(void) {
   execve(exec_path, exec_argv, exec_envp);
   dprintf(2, "droplet: exec %s: %s\n", exec_path, strerror(errno));
   _exit(127);
+}
+
+void proc_personality(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  unsigned long persona = field_u64(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed personality record");
+  if (personality(persona) < 0) fail(rec, errno, "");
+}
+
+void proc_ioprio(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  int value = (int)field_u64(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed ioprio record");
+  if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, value) < 0) fail(rec, errno, "");
+}
+
+/* struct sched_attr, first version (SCHED_ATTR_SIZE_VER0). */
+struct sched_attr_v0 {
+  uint32_t size, sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime, sched_deadline, sched_period;
+};
+
+void proc_scheduler(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  struct sched_attr_v0 a = {.size = sizeof a};
+  a.sched_policy = (uint32_t)field_u64(&f);
+  a.sched_flags = field_u64(&f);
+  a.sched_nice = (int32_t)field_u64(&f);
+  a.sched_priority = (uint32_t)field_u64(&f);
+  a.sched_runtime = field_u64(&f);
+  a.sched_deadline = field_u64(&f);
+  a.sched_period = field_u64(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed scheduler record");
+  if (syscall(SYS_sched_setattr, 0, &a, 0) < 0) fail(rec, errno, "");
+}
+
+void proc_lsm_exec(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  const char *path = field_str(&f), *label = field_str(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed LSM record");
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(rec, errno, path);
+  if (write(fd, label, strlen(label)) < 0) fail(rec, errno, path);
+  close(fd);
+}
+
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#define KEYCTL_SETPERM 5
+#define KEYCTL_DESCRIBE 6
+#define KEY_USR_SEARCH 0x00080000
+
+void proc_keyring(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  const char *name = field_str(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed keyring record");
+  long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+  if (key < 0) {
+    if (errno == ENOSYS) return; /* a kernel without keyrings has nothing to leak */
+    fail(rec, errno, name);
+  }
+  char desc[512];
+  long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, desc, sizeof desc - 1);
+  if (n < 0) fail(rec, errno, "describe keyring");
+  desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
+  /* "type;uid;gid;perm;description" */
+  char *perm = desc;
+  for (int i = 0; i < 3 && perm; i++) perm = strchr(perm, ';') ? strchr(perm, ';') + 1 : NULL;
+  if (!perm) fail(rec, EINVAL, "keyring description");
+  unsigned long bits = strtoul(perm, NULL, 16);
+  if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, bits | KEY_USR_SEARCH) < 0) fail(rec, errno, "keyring permissions");
 }

@@ -11,6 +11,12 @@ void proc_no_new_privs(long rec);
 void proc_cwd(long rec, const struct record *r);
 /* Resolves the executable; proc_exec then runs it. */
 void proc_prepare_exec(long rec, const struct record *r);
+void proc_personality(long rec, const struct record *r);
+void proc_ioprio(long rec, const struct record *r);
+void proc_scheduler(long rec, const struct record *r);
+void proc_lsm_exec(long rec, const struct record *r);
+/* A new session keyring named after the container, searchable by its user (as runc). */
+void proc_keyring(long rec, const struct record *r);
 _Noreturn void proc_exec(void);
 
 #endif

@@ -25,13 +25,18 @@ static void sanitize(char *s) {
     if (*s == '\t' || *s == '\n') *s = ' ';
 }
 
-_Noreturn void fail(long rec, int err, const char *detail) {
+static _Noreturn void report_failure(long rec, int err, const char *why, const char *detail) {
   char text[256], msg[4096 + 512];
-  snprintf(text, sizeof text, "%s", strerror(err));
+  snprintf(text, sizeof text, "%s", why);
   snprintf(msg, sizeof msg, "%s", detail ? detail : "");
+  sanitize(text);
   sanitize(msg);
   char line[sizeof msg + 512];
   snprintf(line, sizeof line, "error\t%ld\t%d\t%s\t%s\n", rec, err, text, msg);
   report_line(line);
   _exit(1);
 }
+
+_Noreturn void fail(long rec, int err, const char *detail) { report_failure(rec, err, strerror(err), detail); }
+
+_Noreturn void fail_text(long rec, const char *text, const char *detail) { report_failure(rec, 0, text, detail); }

@@ -11,5 +11,7 @@ void report_set_fd(int fd);
 int report_fd(void);
 void report_line(const char *line);
 _Noreturn void fail(long rec, int err, const char *detail);
+/* A failure that is no errno (a hook's exit status): the message stands for strerror. */
+_Noreturn void fail_text(long rec, const char *text, const char *detail);
 
 #endif

@@ -3,6 +3,7 @@
 
 export interface Spec {
   ociVersion: string;
+  hooks: Hooks;
   root: { path: string; readonly: boolean };
   mounts: Mount[];
   process: Process;
@@ -29,6 +30,39 @@ export interface Process {
   rlimits: Rlimit[];
   noNewPrivileges: boolean;
   oomScoreAdj?: number;
+  apparmorProfile?: string;
+  selinuxLabel?: string;
+  ioPriority?: { class: 'IOPRIO_CLASS_RT' | 'IOPRIO_CLASS_BE' | 'IOPRIO_CLASS_IDLE'; priority: number };
+  scheduler?: Scheduler;
+  consoleSize?: { height: number; width: number };
+}
+
+export interface Scheduler {
+  policy: string;
+  nice: number;
+  priority: number;
+  flags: string[];
+  runtime: number;
+  deadline: number;
+  period: number;
+}
+
+export interface Hook {
+  path: string;
+  args: string[];
+  env: string[];
+  /** seconds */
+  timeout?: number;
+}
+
+export const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+export type HookKind = (typeof HOOK_KINDS)[number];
+export type Hooks = Record<HookKind, Hook[]>;
+
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 export interface Capabilities {
@@ -79,4 +113,12 @@ export interface Linux {
   rootfsPropagation?: string;
   maskedPaths: string[];
   readonlyPaths: string[];
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+  /** clock name (monotonic, boottime) -> offset */
+  timeOffsets: Record<string, { secs: number; nanosecs: number }>;
+  sysctl: Record<string, string>;
+  personality?: { domain: 'LINUX' | 'LINUX32' };
+  /** the raw linux.seccomp object, compiled when the plan is built */
+  seccomp?: unknown;
 }

@@ -1,9 +1,10 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
 import { UserError, reason } from '../common/errors.js';
 import {
-  NAMESPACE_TYPES, type Capabilities, type Device, type DeviceRule, type Linux, type Mount,
-  type Namespace, type NamespaceType, type Process, type Rlimit, type Spec,
+  HOOK_KINDS, NAMESPACE_TYPES, type Capabilities, type Device, type DeviceRule, type Hook, type Hooks,
+  type IdMapping, type Linux, type Mount, type Namespace, type NamespaceType, type Process, type Rlimit,
+  type Scheduler, type Spec,
 } from './spec.js';
 import {
   asInteger, asObject, asString, invalid, optArray, optBool, optInteger, optObject, optString,
@@ -39,11 +40,11 @@ export function validateSpec(raw: unknown, bundle: string): Spec {
   const o = asObject(raw, '(top level)');
   const ociVersion = optString(o, 'ociVersion', '') ?? '';
   if (ociVersion && !/^1\./.test(ociVersion)) throw invalid('ociVersion', `unsupported version "${ociVersion}"`);
-  refuseIfSet(o, 'hooks', '');
   refuseIfSet(o, 'vm', '');
   const linux = readLinux(optObject(o, 'linux', '') ?? {});
   const spec: Spec = {
     ociVersion,
+    hooks: readHooks(o),
     root: readRoot(o, bundle),
     mounts: (optArray(o, 'mounts', '') ?? []).map((m, i) => readMount(m, `mounts[${i}]`)),
     process: readProcess(o),
@@ -56,6 +57,7 @@ export function validateSpec(raw: unknown, bundle: string): Spec {
   if (spec.hostname && !ns.has('uts')) throw invalid('hostname', 'needs a new uts namespace (linux.namespaces)');
   if (spec.domainname && !ns.has('uts')) throw invalid('domainname', 'needs a new uts namespace (linux.namespaces)');
   if (!ns.has('mount')) throw invalid('linux.namespaces', 'a mount namespace is required');
+  checkNamespaceNeeds(spec, ns);
   return spec;
 }
 
@@ -94,9 +96,7 @@ function readProcess(o: Obj): Process {
   const p = optObject(o, 'process', '');
   if (!p) throw invalid('process', 'is required');
   const terminal = optBool(p, 'terminal', 'process.') ?? false;
-  if (terminal) throw invalid('process.terminal', 'not supported by this version of droplet');
-  for (const key of ['apparmorProfile', 'selinuxLabel', 'ioPriority', 'scheduler', 'execCPUAffinity'])
-    refuseIfSet(p, key, 'process.');
+  refuseIfSet(p, 'execCPUAffinity', 'process.');
   const args = optStrings(p, 'args', 'process.');
   if (!args || args.length === 0) throw invalid('process.args', 'must name the program to run');
   if (args[0] === '') throw invalid('process.args[0]', 'is empty');
@@ -126,7 +126,81 @@ function readProcess(o: Obj): Process {
     rlimits: (optArray(p, 'rlimits', 'process.') ?? []).map((r, i) => readRlimit(r, `process.rlimits[${i}]`)),
     noNewPrivileges: optBool(p, 'noNewPrivileges', 'process.') ?? false,
     oomScoreAdj: optInteger(p, 'oomScoreAdj', 'process.', -1000, 1000),
+    apparmorProfile: lsmLabel(p, 'apparmorProfile', 'AppArmor', '/sys/kernel/security/apparmor'),
+    selinuxLabel: lsmLabel(p, 'selinuxLabel', 'SELinux', '/sys/fs/selinux/enforce'),
+    ioPriority: readIoPriority(p),
+    scheduler: readScheduler(p),
+    consoleSize: readConsoleSize(p),
   };
+}
+
+/** An LSM label is applied where the LSM is enabled, and refused where it is not. */
+function lsmLabel(o: Obj, key: string, lsm: string, marker: string): string | undefined {
+  const label = optString(o, key, 'process.') || undefined;
+  if (label && !existsSync(marker)) throw invalid(`process.${key}`, `${lsm} is not enabled on this host`);
+  return label;
+}
+
+function readIoPriority(p: Obj): Process['ioPriority'] {
+  const io = optObject(p, 'ioPriority', 'process.');
+  if (!io) return undefined;
+  const cls = asString(io.class, 'process.ioPriority.class');
+  if (!['IOPRIO_CLASS_RT', 'IOPRIO_CLASS_BE', 'IOPRIO_CLASS_IDLE'].includes(cls))
+    throw invalid('process.ioPriority.class', `unknown class "${cls}"`);
+  return { class: cls as NonNullable<Process['ioPriority']>['class'], priority: optInteger(io, 'priority', 'process.ioPriority.', 0, 7) ?? 0 };
+}
+
+const SCHED_POLICIES = ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE'];
+const SCHED_FLAGS = ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM', 'SCHED_FLAG_DL_OVERRUN', 'SCHED_FLAG_KEEP_POLICY',
+  'SCHED_FLAG_KEEP_PARAMS', 'SCHED_FLAG_UTIL_CLAMP_MIN', 'SCHED_FLAG_UTIL_CLAMP_MAX'];
+
+function readScheduler(p: Obj): Scheduler | undefined {
+  const s = optObject(p, 'scheduler', 'process.');
+  if (!s) return undefined;
+  const path = 'process.scheduler.';
+  const policy = asString(s.policy, `${path}policy`);
+  if (!SCHED_POLICIES.includes(policy)) throw invalid(`${path}policy`, `unknown policy "${policy}"`);
+  if (policy === 'SCHED_ISO') throw invalid(`${path}policy`, 'SCHED_ISO is not implemented by Linux');
+  const flags = optStrings(s, 'flags', path) ?? [];
+  flags.forEach((f, i) => {
+    if (!SCHED_FLAGS.includes(f)) throw invalid(`${path}flags[${i}]`, `unknown flag "${f}"`);
+  });
+  const u64 = (k: string) => optInteger(s, k, path, 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  return {
+    policy, flags,
+    nice: optInteger(s, 'nice', path, -20, 19) ?? 0,
+    priority: optInteger(s, 'priority', path, 0, 99) ?? 0,
+    runtime: u64('runtime'), deadline: u64('deadline'), period: u64('period'),
+  };
+}
+
+function readConsoleSize(p: Obj): Process['consoleSize'] {
+  const c = optObject(p, 'consoleSize', 'process.');
+  if (!c) return undefined;
+  return {
+    height: optInteger(c, 'height', 'process.consoleSize.', 0, 65535) ?? 0,
+    width: optInteger(c, 'width', 'process.consoleSize.', 0, 65535) ?? 0,
+  };
+}
+
+function readHooks(o: Obj): Hooks {
+  const h = optObject(o, 'hooks', '') ?? {};
+  const out = {} as Hooks;
+  for (const kind of HOOK_KINDS) {
+    out[kind] = (optArray(h, kind, 'hooks.') ?? []).map((v, i): Hook => {
+      const path = `hooks.${kind}[${i}]`;
+      const hook = asObject(v, path);
+      const file = asString(hook.path, `${path}.path`);
+      if (!isAbsolute(file)) throw invalid(`${path}.path`, `"${file}" is not an absolute path`);
+      return {
+        path: file,
+        args: optStrings(hook, 'args', `${path}.`) ?? [file],
+        env: optStrings(hook, 'env', `${path}.`) ?? [],
+        timeout: optInteger(hook, 'timeout', `${path}.`, 1, 2 ** 31 - 1),
+      };
+    });
+  }
+  return out;
 }
 
 function readCapabilities(p: Obj): Capabilities | undefined {
@@ -165,9 +239,10 @@ function readAnnotations(o: Obj): Record<string, string> {
 }
 
 function readLinux(l: Obj): Linux {
-  for (const key of ['uidMappings', 'gidMappings', 'timeOffsets', 'sysctl', 'seccomp', 'mountLabel',
-    'intelRdt', 'personality', 'memoryPolicy', 'netDevices'])
+  for (const key of ['intelRdt', 'memoryPolicy', 'netDevices'])
     refuseIfSet(l, key, 'linux.');
+  if (optString(l, 'mountLabel', 'linux.') && !existsSync('/sys/fs/selinux/enforce'))
+    throw invalid('linux.mountLabel', 'SELinux is not enabled on this host');
   const seen = new Set<NamespaceType>();
   const namespaces = (optArray(l, 'namespaces', 'linux.') ?? []).map((v, i): Namespace => {
     const path = `linux.namespaces[${i}]`;
@@ -176,7 +251,6 @@ function readLinux(l: Obj): Linux {
     if (!NAMESPACE_TYPES.includes(type)) throw invalid(`${path}.type`, `unknown namespace type "${type}"`);
     if (seen.has(type)) throw invalid(`${path}.type`, `duplicate namespace "${type}"`);
     seen.add(type);
-    if (type === 'user' || type === 'time') throw invalid(`${path}.type`, `"${type}" namespaces are not supported by this version of droplet`);
     const nsPath = optString(n, 'path', `${path}.`);
     if (nsPath !== undefined) {
       if (!isAbsolute(nsPath)) throw invalid(`${path}.path`, `"${nsPath}" is not an absolute path`);
@@ -201,7 +275,101 @@ function readLinux(l: Obj): Linux {
     rootfsPropagation: optString(l, 'rootfsPropagation', 'linux.') || undefined,
     maskedPaths: (optStrings(l, 'maskedPaths', 'linux.') ?? []).map((p, i) => absolute(p, `linux.maskedPaths[${i}]`)),
     readonlyPaths: (optStrings(l, 'readonlyPaths', 'linux.') ?? []).map((p, i) => absolute(p, `linux.readonlyPaths[${i}]`)),
+    uidMappings: readIdMappings(l, 'uidMappings'),
+    gidMappings: readIdMappings(l, 'gidMappings'),
+    timeOffsets: readTimeOffsets(l),
+    sysctl: readSysctl(l),
+    personality: readPersonality(l),
+    seccomp: l.seccomp ?? undefined,
   };
+}
+
+function readIdMappings(l: Obj, key: 'uidMappings' | 'gidMappings'): IdMapping[] {
+  return (optArray(l, key, 'linux.') ?? []).map((v, i) => {
+    const path = `linux.${key}[${i}]`;
+    const m = asObject(v, path);
+    const read = (k: string) => {
+      const n = optInteger(m, k, `${path}.`, 0, UINT32_MAX);
+      if (n === undefined) throw invalid(`${path}.${k}`, 'is required');
+      return n;
+    };
+    const mapping = { containerID: read('containerID'), hostID: read('hostID'), size: read('size') };
+    if (mapping.size === 0) throw invalid(`${path}.size`, 'must be at least 1');
+    return mapping;
+  });
+}
+
+function readTimeOffsets(l: Obj): Linux['timeOffsets'] {
+  const t = optObject(l, 'timeOffsets', 'linux.') ?? {};
+  const out: Linux['timeOffsets'] = {};
+  for (const [clock, v] of Object.entries(t)) {
+    const path = `linux.timeOffsets.${clock}`;
+    if (clock !== 'monotonic' && clock !== 'boottime') throw invalid(path, `unknown clock "${clock}" (monotonic or boottime)`);
+    const o = asObject(v, path);
+    out[clock] = {
+      secs: optInteger(o, 'secs', `${path}.`, -(2 ** 53) + 1, 2 ** 53 - 1) ?? 0,
+      nanosecs: optInteger(o, 'nanosecs', `${path}.`, 0, 999_999_999) ?? 0,
+    };
+  }
+  return out;
+}
+
+/** Sysctls a container may set: those of its own ipc, network or uts namespace (runc's list). */
+const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall',
+  'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+
+export function sysctlNamespace(key: string): NamespaceType | undefined {
+  const k = key.replace(/\//g, '.');
+  if (IPC_SYSCTLS.has(k) || k.startsWith('fs.mqueue.')) return 'ipc';
+  if (k.startsWith('net.')) return 'network';
+  if (k === 'kernel.hostname' || k === 'kernel.domainname') return 'uts';
+  return undefined;
+}
+
+function readSysctl(l: Obj): Record<string, string> {
+  const sys = optObject(l, 'sysctl', 'linux.') ?? {};
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(sys)) {
+    const path = `linux.sysctl.${key}`;
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/.test(key) || key.split(/[./]/).includes('..'))
+      throw invalid(path, 'is not a sysctl name');
+    if (!sysctlNamespace(key)) throw invalid(path, 'is not namespaced: a container cannot set it');
+    out[key] = asString(v, path);
+  }
+  return out;
+}
+
+function readPersonality(l: Obj): Linux['personality'] {
+  const p = optObject(l, 'personality', 'linux.');
+  if (!p) return undefined;
+  const domain = asString(p.domain, 'linux.personality.domain');
+  if (domain !== 'LINUX' && domain !== 'LINUX32') throw invalid('linux.personality.domain', `unknown domain "${domain}" (LINUX or LINUX32)`);
+  refuseIfSet(p, 'flags', 'linux.personality.');
+  return { domain };
+}
+
+/** What some settings need from the namespaces: runc's checks. */
+function checkNamespaceNeeds(spec: Spec, ns: Set<NamespaceType>): void {
+  const l = spec.linux;
+  const user = l.namespaces.find((n) => n.type === 'user');
+  const newUser = user && !user.path;
+  if (newUser && (l.uidMappings.length === 0 || l.gidMappings.length === 0))
+    throw invalid('linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
+  if (!newUser && (l.uidMappings.length || l.gidMappings.length))
+    throw invalid('linux.uidMappings', 'mappings need a new user namespace (linux.namespaces)');
+  if (newUser) {
+    const mapped = (maps: IdMapping[], id: number) => maps.some((m) => id >= m.containerID && id < m.containerID + m.size);
+    if (!mapped(l.uidMappings, spec.process.user.uid)) throw invalid('process.user.uid', `${spec.process.user.uid} is not mapped in linux.uidMappings`);
+    if (!mapped(l.gidMappings, spec.process.user.gid)) throw invalid('process.user.gid', `${spec.process.user.gid} is not mapped in linux.gidMappings`);
+  }
+  const time = l.namespaces.find((n) => n.type === 'time');
+  if (Object.keys(l.timeOffsets).length && (!time || time.path))
+    throw invalid('linux.timeOffsets', 'needs a new time namespace (linux.namespaces)');
+  for (const key of Object.keys(l.sysctl)) {
+    const needed = sysctlNamespace(key)!;
+    const entry = l.namespaces.find((n) => n.type === needed);
+    if (!entry || !ns.has(needed)) throw invalid(`linux.sysctl.${key}`, `needs its own ${needed} namespace (linux.namespaces)`);
+  }
 }
 
 function absolute(p: string, path: string): string {

@@ -86,10 +86,9 @@ describe('create refuses bad input before anything is created', () => {
 
   test('fields droplet does not honour yet are refused, not ignored', () => {
     refused(b, config((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' })), /linux\.seccomp: not supported/);
-    refused(b, config((c) => (c.process.terminal = true)), /process\.terminal: not supported/);
-    refused(b, config((c) => (c.hooks = { prestart: [{ path: '/bin/true' }] })), /hooks: not supported/);
+    refused(b, config((c) => (c.process.terminal = true)), /process\.terminal: needs --console-socket/);
     refused(b, config((c) => (c.linux.resources.memory = { limit: 1 << 20 })), /linux\.resources\.memory: not supported/);
-    refused(b, config((c) => c.mounts.push({ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['rro'] })), /mounts\[7\]\.options\[0\]: "rro" is not supported/);
+    refused(b, config((c) => c.mounts.push({ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] })), /mounts\[7\]\.options\[0\]: "idmap" is not supported/);
   });
 
   test('unknown capabilities and rlimits are named', () => {

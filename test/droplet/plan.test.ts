@@ -4,7 +4,7 @@ import { parseSignal } from '../../src/droplet/cli/kill.js';
 import { describeInitError } from '../../src/droplet/container/launch.js';
 import { capabilityMasks } from '../../src/droplet/plan/capabilities.js';
 import { encodePlan, type PlanRecord } from '../../src/droplet/plan/encode.js';
-import { MS, parseMountOptions } from '../../src/droplet/plan/mount-options.js';
+import { MOUNT_ATTR, MS, parseMountOptions } from '../../src/droplet/plan/mount-options.js';
 import { Tag } from '../../src/droplet/plan/tags.js';
 
 /** The decoder of native/init/plan.c, in TypeScript, to check the encoder against. */
@@ -63,8 +63,15 @@ describe('mount options', () => {
   });
 
   test('options that need more than mount(2) are refused, naming the option', () => {
-    assert.throws(() => parseMountOptions(['nodev', 'rro'], 'mounts[3]'), /mounts\[3\]\.options\[1\]: "rro" is not supported/);
-    assert.throws(() => parseMountOptions(['tmpcopyup'], 'mounts[0]'), /"tmpcopyup"/);
+    assert.throws(() => parseMountOptions(['nodev', 'idmap'], 'mounts[3]'), /mounts\[3\]\.options\[1\]: "idmap" is not supported/);
+    assert.throws(() => parseMountOptions(['src-nofollow'], 'mounts[0]'), /"src-nofollow"/);
+  });
+
+  test('recursive options become mount_setattr attributes; atime ones replace the atime mode', () => {
+    const o = parseMountOptions(['rbind', 'rro', 'rnosuid', 'rnoexec', 'rexec', 'rnoatime'], 'm');
+    assert.equal(o.attrSet, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NOATIME);
+    assert.equal(o.attrClr, MOUNT_ATTR.NOEXEC | MOUNT_ATTR.ATIME_MASK);
+    assert.equal(parseMountOptions(['tmpcopyup'], 'm').tmpcopyup, true);
   });
 });
 

@@ -1,6 +1,6 @@
 import { cleanup, createContainer, startContainer, type Context } from '../container/lifecycle.js';
 import { onlyId, parseCommand } from './args.js';
-import { CREATE_OPTIONS } from './create.js';
+import { CREATE_OPTIONS, createOptions } from './create.js';
 
 /** Signals a foreground `run` passes on to the container, as runc does. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
@@ -11,13 +11,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('run', argv, { ...CREATE_OPTIONS, detach: { type: 'boolean', short: 'd' } });
   const id = onlyId('run', positionals);
   const detach = values.detach ?? false;
-  const init = createContainer(ctx, {
-    id,
-    bundle: values.bundle ?? process.cwd(),
-    pidFile: values['pid-file'],
-    noPivot: values['no-pivot'] ?? false,
-    monitor: !detach,
-  });
+  const init = createContainer(ctx, createOptions(values, id, !detach));
   const forward = (sig: NodeJS.Signals) => init.kill(sig);
   if (!detach) for (const sig of FORWARDED) process.on(sig, forward);
   try {

@@ -25,11 +25,11 @@ export class InitProcess {
   ) {}
 
   /** Spawns droplet-init, shown by ps as `droplet init ID FIFO ARGS...`, and sends the plan. */
-  static start(id: string, fifo: string, args: string[], records: PlanRecord[]): InitProcess {
+  static start(id: string, fifo: string, args: string[], records: PlanRecord[], preserveFds: number): InitProcess {
     let launcher: number;
     let fd: number;
     try {
-      [launcher, fd] = native().spawnInit(initBinary(), ['droplet', 'init', id, fifo, ...args]);
+      [launcher, fd] = native().spawnInit(initBinary(), ['droplet', 'init', id, fifo, ...args], preserveFds);
     } catch (err) {
       throw new UserError(`start droplet-init: ${(err as Error).message}`);
     }
@@ -70,10 +70,25 @@ export class InitProcess {
     throw this.failure(line);
   }
 
-  /** Lets the init build the container, and waits until it blocks on exec.fifo. */
-  go(): void {
-    writeSync(this.fd, 'g');
-    const line = this.readLine();
+  /** Lets the init build the container, and waits until it blocks on exec.fifo. The states
+   * are what the init's createContainer and startContainer hooks read; runtimeHooks runs
+   * when the init has mounted the container's filesystems, before pivot_root. */
+  go(createState: string, startState: string, runtimeHooks: () => void): void {
+    const a = Buffer.from(createState);
+    const b = Buffer.from(startState);
+    const msg = Buffer.alloc(9 + a.length + b.length);
+    msg.write('g', 0);
+    msg.writeUInt32LE(a.length, 1);
+    a.copy(msg, 5);
+    msg.writeUInt32LE(b.length, 5 + a.length);
+    b.copy(msg, 9 + a.length);
+    for (let off = 0; off < msg.length; ) off += writeSync(this.fd, msg, off);
+    let line = this.readLine();
+    if (line === 'hooks') {
+      runtimeHooks();
+      writeSync(this.fd, 'c');
+      line = this.readLine();
+    }
     if (line !== 'ready') throw this.failure(line);
   }
 

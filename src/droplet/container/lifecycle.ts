@@ -3,11 +3,13 @@ import { resolve } from 'node:path';
 import { UserError, errnoCode, reason } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { sleepMs } from '../../common/sleep.js';
+import type { IdMapping, Spec } from '../../oci/spec.js';
 import { loadSpec } from '../../oci/validate.js';
 import {
   applyDeviceRules, cgroupPids, containerCgroupDirs, createCgroups, placeInCgroups, removeCgroups, warmCgroupAttach,
 } from '../cgroups/container-cgroup.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
+import { hookState, runHooks } from './hooks.js';
 import { InitProcess } from './launch.js';
 import { withLock } from './lock.js';
 import { isAlive, readProcStat } from './proc-stat.js';
@@ -26,6 +28,9 @@ export interface CreateOptions {
   noPivot: boolean;
   /** `run` in the foreground: droplet stays the container's (grand)parent */
   monitor: boolean;
+  consoleSocket?: string;
+  preserveFds: number;
+  noNewKeyring: boolean;
 }
 
 /** create: validate everything, claim the id, start the init in its namespaces, put it in
@@ -38,7 +43,15 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   const cgroups = containerCgroupDirs(spec.linux.cgroupsPath, id);
   const { store } = ctx;
   const fifo = store.fifo(id);
-  const records = buildPlan({ spec, bundle, fifo, cgroups, noPivot: opts.noPivot, monitor: opts.monitor });
+  if (opts.consoleSocket && !spec.process.terminal)
+    throw new UserError('--console-socket is for a container with process.terminal set');
+  const preserveFds = opts.preserveFds + listenFds();
+  /* as runc: socket-activated fds are announced to the container's process */
+  if (listenFds()) spec.process.env.push(`LISTEN_FDS=${listenFds()}`, 'LISTEN_PID=1');
+  const records = buildPlan({
+    id, spec, bundle, fifo, cgroups, noPivot: opts.noPivot, monitor: opts.monitor,
+    consoleSocket: opts.consoleSocket && resolve(opts.consoleSocket), preserveFds, noNewKeyring: opts.noNewKeyring,
+  });
 
   ctx.log.phase(`create ${id}: config validated, plan built`);
   store.claim(id);
@@ -46,21 +59,26 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
     const state: StoredState = {
       ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
       rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups,
+      hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop },
     };
     let init: InitProcess | undefined;
     try {
       store.write(state);
-      init = InitProcess.start(id, fifo, spec.process.args, records);
+      init = InitProcess.start(id, fifo, spec.process.args, records, preserveFds);
       ctx.log.phase(`create ${id}: droplet-init spawned`);
       state.pid = init.waitForPid();
       ctx.log.phase(`create ${id}: init ${state.pid} cloned`);
       state.initStartTime = readProcStat(state.pid)?.startTime ?? '';
+      writeIdMaps(state.pid, spec);
       createCgroups(cgroups);
       placeInCgroups(cgroups, state.pid);
       applyDeviceRules(cgroups, spec.linux.deviceRules, deviceAllowRules(spec));
       if (spec.process.oomScoreAdj !== undefined) setOomScoreAdj(state.pid, spec.process.oomScoreAdj);
       ctx.log.phase(`create ${id}: init placed in its cgroups`);
-      init.go();
+      init.go(hookState(state, 'creating'), hookState({ ...state, phase: 'created' }, 'created'), () => {
+        runHooks('prestart', spec.hooks.prestart, hookState(state, 'creating'), ctx.log);
+        runHooks('createRuntime', spec.hooks.createRuntime, hookState(state, 'creating'), ctx.log);
+      });
       ctx.log.phase(`create ${id}: init ready on exec.fifo`);
       state.phase = 'created';
       store.write(state);
@@ -73,6 +91,27 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
       throw err;
     }
   });
+}
+
+/** LISTEN_FDS (systemd socket activation) passes that many fds from 3 on: they go to the
+ * container too, as with runc. */
+function listenFds(): number {
+  const n = Number(process.env.LISTEN_FDS ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** The host side of a new user namespace: its id maps, written while the init waits. */
+function writeIdMaps(pid: number, spec: Spec): void {
+  const user = spec.linux.namespaces.find((n) => n.type === 'user');
+  if (!user || user.path) return;
+  const text = (maps: IdMapping[]) => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  for (const [file, maps, field] of [['uid_map', spec.linux.uidMappings, 'linux.uidMappings'], ['gid_map', spec.linux.gidMappings, 'linux.gidMappings']] as const) {
+    try {
+      writeFileSync(`/proc/${pid}/${file}`, text(maps));
+    } catch (err) {
+      throw new UserError(`write ${file}: ${reason(err)} (${field})`);
+    }
+  }
 }
 
 function setOomScoreAdj(pid: number, value: number): void {

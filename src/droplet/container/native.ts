@@ -2,8 +2,9 @@ import { join } from 'node:path';
 
 /** The N-API addon (native/addon), built by node-gyp next to droplet-init. */
 export interface Native {
-  /** posix_spawn(path, argv) with a socketpair end as the child's fd 3: [pid, our end] */
-  spawnInit(path: string, argv: string[]): [number, number];
+  /** posix_spawn(path, argv) keeping fds 3..3+preserve-1, with a socketpair end as the
+   * child's fd 3+preserve (named in DROPLET_SYNC_FD): [pid, our end] */
+  spawnInit(path: string, argv: string[], preserve: number): [number, number];
   /** waitpid: the exit code, or 128+signal */
   waitPid(pid: number): number;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, errnoCode, reason } from '../../common/errors.js';
+import type { Hooks } from '../../oci/spec.js';
 import type { CgroupDir } from '../cgroups/container-cgroup.js';
 
 /** What droplet keeps about a container in <root>/<id>/state.json. The runtime-spec status
@@ -19,6 +20,8 @@ export interface StoredState {
   owner: string;
   annotations: Record<string, string>;
   cgroups: CgroupDir[];
+  /** the hooks droplet runs after create: the bundle may change, the container's hooks do not */
+  hooks: Pick<Hooks, 'poststart' | 'poststop'>;
 }
 
 export const STATE_OCI_VERSION = '1.2.1';

@@ -1,13 +1,13 @@
 import { isAbsolute, join, posix } from 'node:path';
 import { invalid } from '../../oci/json-reader.js';
-import type { Device, NamespaceType, Spec } from '../../oci/spec.js';
+import type { Device, Hook, NamespaceType, Spec } from '../../oci/spec.js';
 import type { CgroupDir } from '../cgroups/container-cgroup.js';
 import { capabilityMasks } from './capabilities.js';
 import { expandCgroupMount } from './cgroup-mount.js';
 import type { PlanRecord } from './encode.js';
 import { MS, PROPAGATION, parseMountOptions } from './mount-options.js';
 import { rlimitNumber } from './rlimits.js';
-import { MountKind, Tag } from './tags.js';
+import { HookPhase, MountKind, Tag } from './tags.js';
 
 /** clone(2) / setns(2) flags per namespace type. */
 export const CLONE_FLAGS: Record<NamespaceType, number> = {
@@ -34,6 +34,7 @@ const DEV_SYMLINKS: Array<[string, string]> = [
 ];
 
 export interface PlanInput {
+  id: string;
   spec: Spec;
   bundle: string;
   fifo: string;
@@ -41,7 +42,23 @@ export interface PlanInput {
   noPivot: boolean;
   /** `run` in the foreground: the launcher stays as the init's parent */
   monitor: boolean;
+  /** --console-socket: where the init sends the pty master when process.terminal is set */
+  consoleSocket?: string;
+  /** --preserve-fds: fds 3..3+n-1 of the caller reach the container */
+  preserveFds: number;
+  /** --no-new-keyring: keep the caller's session keyring instead of a new one named after the container */
+  noNewKeyring: boolean;
 }
+
+const PERSONALITY = { LINUX: 0x0000, LINUX32: 0x0008 } as const;
+const IOPRIO_CLASS = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 } as const;
+const SCHED_POLICY: Record<string, number> = {
+  SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
+};
+const SCHED_FLAG: Record<string, number> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01, SCHED_FLAG_RECLAIM: 0x02, SCHED_FLAG_DL_OVERRUN: 0x04, SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+};
 
 /** Turns a validated config into the launch plan the C init carries out, in order. */
 export function buildPlan(input: PlanInput): PlanRecord[] {
@@ -54,26 +71,40 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
 
   const fresh = new Set<NamespaceType>();
   let cloneFlags = 0;
-  /* Paths are opened before any setns; the mount namespace is joined last. */
+  /* Paths are opened before any setns; the user namespace is joined first (it gives the
+   * rights to join the others), the mount namespace last. */
+  const joinOrder = (t: NamespaceType) => (t === 'user' ? 0 : t === 'mount' ? 2 : 1);
   const joins = spec.linux.namespaces
     .map((n, i) => ({ n, i }))
     .filter(({ n }) => n.path)
-    .sort((a, b) => Number(a.n.type === 'mount') - Number(b.n.type === 'mount'));
+    .sort((a, b) => joinOrder(a.n.type) - joinOrder(b.n.type));
   for (const { n, i } of joins)
     add(Tag.NsJoin, [CLONE_FLAGS[n.type], n.path!], `join ${n.type} namespace ${n.path}`, `linux.namespaces[${i}].path`);
   for (const n of spec.linux.namespaces) {
     if (n.path) continue;
     fresh.add(n.type);
-    if (n.type !== 'cgroup') cloneFlags |= CLONE_FLAGS[n.type];
+    /* cgroup: unshared once the init is in its cgroup; time: entered by the launcher's
+     * children after it set the offsets (clone() has no room for CLONE_NEWTIME). */
+    if (n.type !== 'cgroup' && n.type !== 'time') cloneFlags |= CLONE_FLAGS[n.type];
   }
+  if (fresh.has('time')) {
+    const offsets = Object.entries(spec.linux.timeOffsets).map(([clock, o]) => `${clock} ${o.secs} ${o.nanosecs}\n`).join('');
+    add(Tag.TimeOffsets, [offsets], 'create time namespace', 'linux.timeOffsets');
+  }
+  if (input.preserveFds) add(Tag.PreserveFds, [input.preserveFds], `preserve ${input.preserveFds} fds`, '--preserve-fds');
   add(Tag.Fifo, [input.fifo], `create ${input.fifo}`);
   add(Tag.Clone, [cloneFlags], `create namespaces (${[...fresh].join(', ')})`, 'linux.namespaces');
 
+  /* The host has written the id maps by now: become the namespace's root. */
+  if (fresh.has('user')) add(Tag.UserNsRoot, [], 'become root in the user namespace', 'linux.uidMappings');
   /* The host has placed the init in its cgroup by now: the namespace is rooted there. */
   if (fresh.has('cgroup')) add(Tag.UnshareCgroup, [], 'create cgroup namespace', 'linux.namespaces');
   if (spec.hostname) add(Tag.Hostname, [spec.hostname], `set hostname "${spec.hostname}"`, 'hostname');
   if (spec.domainname) add(Tag.Domainname, [spec.domainname], `set domainname "${spec.domainname}"`, 'domainname');
   if (fresh.has('network')) add(Tag.Loopback, [], 'bring up lo', 'linux.namespaces');
+  /* /proc/sys of the host procfs shows the namespaces of the process that opens it: the init's. */
+  for (const [key, value] of Object.entries(spec.linux.sysctl))
+    add(Tag.Sysctl, [`/proc/sys/${key.replace(/\./g, '/')}`, value], `set sysctl ${key}="${value}"`, `linux.sysctl.${key}`);
 
   const rootfs = spec.root.path;
   let rootPropagation = MS.SLAVE | MS.REC;
@@ -96,18 +127,20 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
         if (s.kind === 'symlink') add(Tag.Symlink, [s.source, s.dest], `symlink ${s.dest}`, field);
         else {
           const kind = s.kind === 'fs' ? MountKind.Fs : s.kind === 'bind' ? MountKind.Bind : MountKind.Remount;
-          add(Tag.Mount, [kind, s.source, s.dest, s.fstype, s.flags, s.data, 0], `mount "${s.source || 'cgroup'}" on ${s.dest}`, field);
+          add(Tag.Mount, [kind, s.source, s.dest, s.fstype, s.flags, s.data, 0, 0, 0, 0], `mount "${s.source || 'cgroup'}" on ${s.dest}`, field);
         }
       }
       return;
     }
+    if (opts.tmpcopyup && m.type !== 'tmpfs') throw invalid(`${field}.options`, '"tmpcopyup" is for tmpfs mounts');
+    const extra = [opts.attrSet, opts.attrClr, opts.tmpcopyup ? 1 : 0];
     if (bind) {
       if (!m.source) throw invalid(`${field}.source`, 'is required for a bind mount');
       const source = isAbsolute(m.source) ? m.source : join(input.bundle, m.source);
-      add(Tag.Mount, [MountKind.Bind, source, m.destination, '', opts.flags | MS.BIND, opts.data, opts.propagation], `mount ${label} on ${m.destination}`, field);
+      add(Tag.Mount, [MountKind.Bind, source, m.destination, '', opts.flags | MS.BIND, opts.data, opts.propagation, ...extra], `mount ${label} on ${m.destination}`, field);
     } else {
       if (!m.type) throw invalid(`${field}.type`, 'is required');
-      add(Tag.Mount, [MountKind.Fs, m.source ?? m.type, m.destination, m.type, opts.flags, opts.data, opts.propagation], `mount ${label} on ${m.destination}`, field);
+      add(Tag.Mount, [MountKind.Fs, m.source ?? m.type, m.destination, m.type, opts.flags, opts.data, opts.propagation, ...extra], `mount ${label} on ${m.destination}`, field);
     }
   });
 
@@ -119,12 +152,33 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
   }
   spec.linux.devices.forEach((d, i) => add(Tag.Device, deviceFields(d), `create device ${d.path}`, `linux.devices[${i}]`));
 
+  if (spec.process.terminal) {
+    if (!input.consoleSocket) throw invalid('process.terminal', 'needs --console-socket (or run in the foreground)');
+    const size = spec.process.consoleSize;
+    add(Tag.Console, [input.consoleSocket, size?.height ?? 0, size?.width ?? 0], `set up the console through ${input.consoleSocket}`, 'process.terminal');
+  }
   add(Tag.Mkdir, [spec.process.cwd], `create ${spec.process.cwd}`, 'process.cwd');
+  /* prestart and createRuntime hooks run now, in droplet's namespaces: the container's
+   * filesystems are mounted, pivot_root is still to come (runtime.md). */
+  if (spec.hooks.prestart.length || spec.hooks.createRuntime.length) add(Tag.SyncHooks, [], 'wait for the runtime hooks');
+  spec.hooks.createContainer.forEach((h, i) =>
+    add(Tag.Hook, hookFields(HookPhase.CreateContainer, h), `run createContainer hook ${h.path}`, `hooks.createContainer[${i}]`));
   spec.linux.maskedPaths.forEach((p, i) => add(Tag.Mask, [p], `mask ${p}`, `linux.maskedPaths[${i}]`));
   spec.linux.readonlyPaths.forEach((p, i) => add(Tag.Readonly, [p], `make ${p} read-only`, `linux.readonlyPaths[${i}]`));
   add(Tag.Pivot, [input.noPivot ? 1 : 0], `${input.noPivot ? 'move' : 'pivot_root'} to ${rootfs}`, 'root.path');
   if (spec.root.readonly) add(Tag.RootReadonly, [], 'make the rootfs read-only', 'root.readonly');
 
+  const p = spec.process;
+  if (spec.linux.personality)
+    add(Tag.Personality, [PERSONALITY[spec.linux.personality.domain]], `set personality ${spec.linux.personality.domain}`, 'linux.personality');
+  if (p.ioPriority)
+    add(Tag.IoPriority, [(IOPRIO_CLASS[p.ioPriority.class] << 13) | p.ioPriority.priority], `set I/O priority ${p.ioPriority.class}`, 'process.ioPriority');
+  if (p.scheduler) {
+    const sc = p.scheduler;
+    const flags = sc.flags.reduce((f, name) => f | SCHED_FLAG[name], 0);
+    add(Tag.Scheduler, [SCHED_POLICY[sc.policy], flags, sc.nice, sc.priority, sc.runtime, sc.deadline, sc.period], `set scheduler ${sc.policy}`, 'process.scheduler');
+  }
+  if (!input.noNewKeyring) add(Tag.Keyring, [input.id], `join a new session keyring "${input.id}"`, '--no-new-keyring');
   const seenRlimits = new Set<string>();
   spec.process.rlimits.forEach((r, i) => {
     const field = `process.rlimits[${i}]`;
@@ -139,9 +193,18 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
     `set user ${u.uid}:${u.gid}`, 'process.user');
   add(Tag.Cwd, [spec.process.cwd], `chdir to ${spec.process.cwd}`, 'process.cwd');
   if (spec.process.noNewPrivileges) add(Tag.NoNewPrivs, [], 'set no_new_privs', 'process.noNewPrivileges');
+  if (p.apparmorProfile) add(Tag.LsmExec, ['/proc/self/attr/apparmor/exec', `exec ${p.apparmorProfile}`], `set AppArmor profile ${p.apparmorProfile}`, 'process.apparmorProfile');
+  if (p.selinuxLabel) add(Tag.LsmExec, ['/proc/self/attr/exec', p.selinuxLabel], `set SELinux label ${p.selinuxLabel}`, 'process.selinuxLabel');
+  spec.hooks.startContainer.forEach((h, i) =>
+    add(Tag.Hook, hookFields(HookPhase.StartContainer, h), `run startContainer hook ${h.path}`, `hooks.startContainer[${i}]`));
+  if (spec.linux.seccomp !== undefined) throw invalid('linux.seccomp', 'not supported by this version of droplet');
   const args = spec.process.args;
   add(Tag.Exec, [args.length, ...args, spec.process.env.length, ...spec.process.env], `exec "${args[0]}"`, 'process.args[0]');
   return out;
+}
+
+function hookFields(phase: HookPhase, h: Hook): PlanRecord['fields'] {
+  return [phase, h.path, h.timeout ?? 0, h.args.length, ...h.args, h.env.length, ...h.env];
 }
 
 function deviceFields(d: Device): PlanRecord['fields'] {

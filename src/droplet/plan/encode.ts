@@ -3,7 +3,7 @@ import type { Tag } from './tags.js';
 /** One plan record: what the init does, and how to explain its failure to the user. */
 export interface PlanRecord {
   tag: Tag;
-  fields: Array<string | number | bigint>;
+  fields: Array<string | number | bigint | Buffer>;
   /** e.g. `mount "proc" on /proc` */
   what: string;
   /** the config field it came from, e.g. `mounts[0]` */
@@ -11,14 +11,15 @@ export interface PlanRecord {
 }
 
 /** Encodes records in the wire format of native/init/plan.h: "DPL1", then
- * [u16 tag][u16 0][u32 len][fields], each field [u32 len][bytes]; strings end in NUL,
+ * [u16 tag][u16 0][u32 len][fields], each field [u32 len][bytes]; strings end in NUL, byte
+ * fields (Buffer) are copied as they are,
  * numbers are u64 little endian. The result is prefixed with its u32 length. It runs on
  * every create, so it sizes the buffer once and writes in place. */
 export function encodePlan(records: PlanRecord[]): Buffer {
   let size = 8;
   for (const rec of records) {
     size += 8;
-    for (const f of rec.fields) size += 4 + (typeof f === 'string' ? Buffer.byteLength(f) + 1 : 8);
+    for (const f of rec.fields) size += 4 + (typeof f === 'string' ? Buffer.byteLength(f) + 1 : Buffer.isBuffer(f) ? f.length : 8);
   }
   const b = Buffer.alloc(size);
   b.writeUInt32LE(size - 4, 0);
@@ -29,7 +30,11 @@ export function encodePlan(records: PlanRecord[]): Buffer {
     b.writeUInt16LE(rec.tag, off);
     off += 8;
     for (const f of rec.fields) {
-      if (typeof f === 'string') {
+      if (Buffer.isBuffer(f)) {
+        b.writeUInt32LE(f.length, off);
+        f.copy(b, off + 4);
+        off += 4 + f.length;
+      } else if (typeof f === 'string') {
         const n = b.write(f, off + 4, 'utf8');
         b.writeUInt32LE(n + 1, off);
         off += 4 + n + 1; /* the NUL is already there: Buffer.alloc zero-fills */

@@ -28,31 +28,74 @@ export const PROPAGATION: Record<string, number> = {
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Options that need more than mount(2) flags; refused until droplet implements them. */
-const UNSUPPORTED = /^(r(ro|rw|nosuid|suid|nodev|dev|noexec|exec|noatime|atime|relatime|norelatime|strictatime|nostrictatime|nodiratime|diratime|nosymfollow|symfollow)|tmpcopyup|idmap|ridmap|copy-symlink|src-nofollow|dest-nofollow)$/;
+/** mount_setattr(2) attributes, from <linux/mount.h>. */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, ATIME_MASK: 0x70, RELATIME: 0, NOATIME: 0x10,
+  STRICTATIME: 0x20, NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000,
+} as const;
+
+/** The recursive options (runc's table), applied to the whole mount tree with mount_setattr:
+ * [attribute, set (true) or clear (false)]. The atime ones replace the atime setting. */
+const RECURSIVE_OPTIONS: Record<string, [number, boolean]> = {
+  rro: [MOUNT_ATTR.RDONLY, true], rrw: [MOUNT_ATTR.RDONLY, false],
+  rnosuid: [MOUNT_ATTR.NOSUID, true], rsuid: [MOUNT_ATTR.NOSUID, false],
+  rnodev: [MOUNT_ATTR.NODEV, true], rdev: [MOUNT_ATTR.NODEV, false],
+  rnoexec: [MOUNT_ATTR.NOEXEC, true], rexec: [MOUNT_ATTR.NOEXEC, false],
+  rnodiratime: [MOUNT_ATTR.NODIRATIME, true], rdiratime: [MOUNT_ATTR.NODIRATIME, false],
+  rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, true], rsymfollow: [MOUNT_ATTR.NOSYMFOLLOW, false],
+};
+const RECURSIVE_ATIME: Record<string, number> = {
+  rrelatime: MOUNT_ATTR.RELATIME, rnorelatime: MOUNT_ATTR.STRICTATIME, rnoatime: MOUNT_ATTR.NOATIME,
+  ratime: MOUNT_ATTR.RELATIME, rstrictatime: MOUNT_ATTR.STRICTATIME, rnostrictatime: MOUNT_ATTR.RELATIME,
+};
+
+/** Options that need more than droplet does; refused, never ignored. */
+const UNSUPPORTED = /^(idmap|ridmap|copy-symlink|src-nofollow|dest-nofollow)$/;
 
 export interface ParsedOptions {
   flags: number;
   propagation: number;
   data: string;
   bind: boolean;
+  /** mount_setattr(AT_RECURSIVE) attributes to set and to clear */
+  attrSet: number;
+  attrClr: number;
+  /** tmpfs: copy what the image has at the destination into the new tmpfs */
+  tmpcopyup: boolean;
 }
 
 export function parseMountOptions(options: string[], field: string): ParsedOptions {
   let flags = 0;
   let propagation = 0;
+  let attrSet = 0;
+  let attrClr = 0;
+  let tmpcopyup = false;
   const data: string[] = [];
   options.forEach((opt, i) => {
     const f = FLAG_OPTIONS[opt];
+    const r = RECURSIVE_OPTIONS[opt];
     if (f) {
       flags = f[1] ? flags | f[0] : flags & ~f[0];
     } else if (opt in PROPAGATION) {
       propagation = PROPAGATION[opt];
+    } else if (r) {
+      if (r[1]) {
+        attrSet |= r[0];
+        attrClr &= ~r[0];
+      } else {
+        attrClr |= r[0];
+        attrSet &= ~r[0];
+      }
+    } else if (opt in RECURSIVE_ATIME) {
+      attrSet = (attrSet & ~MOUNT_ATTR.ATIME_MASK) | RECURSIVE_ATIME[opt];
+      attrClr |= MOUNT_ATTR.ATIME_MASK;
+    } else if (opt === 'tmpcopyup') {
+      tmpcopyup = true;
     } else if (UNSUPPORTED.test(opt) || opt.startsWith('idmap=')) {
       throw invalid(`${field}.options[${i}]`, `"${opt}" is not supported by this version of droplet`);
     } else {
       data.push(opt);
     }
   });
-  return { flags, propagation, data: data.join(','), bind: (flags & MS.BIND) !== 0 };
+  return { flags, propagation, data: data.join(','), bind: (flags & MS.BIND) !== 0, attrSet, attrClr, tmpcopyup };
 }

@@ -23,6 +23,24 @@ export const enum Tag {
   NoNewPrivs = 21,
   Cwd = 22,
   Exec = 23,
+  Seccomp = 24,
+  Sysctl = 25,
+  Personality = 26,
+  IoPriority = 27,
+  Scheduler = 28,
+  LsmExec = 29,
+  TimeOffsets = 30,
+  UserNsRoot = 31,
+  Keyring = 32,
+  Console = 33,
+  Hook = 34,
+  PreserveFds = 35,
+  SyncHooks = 36,
+}
+
+export const enum HookPhase {
+  CreateContainer = 0,
+  StartContainer = 1,
 }
 
 export const enum MountKind {
