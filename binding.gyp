@@ -11,7 +11,8 @@
         "native/init/ns.c",
         "native/init/process.c",
         "native/init/console.c",
-        "native/init/hooks.c"
+        "native/init/hooks.c",
+        "native/init/unixsock.c"
       ],
       "cflags": [
         "-std=gnu11",
@@ -27,7 +28,8 @@
     {
       "target_name": "droplet_native",
       "sources": [
-        "native/addon/droplet_native.c"
+        "native/addon/droplet_native.c",
+        "native/addon/cgroup_bpf.c"
       ],
       "cflags": [
         "-std=gnu11",

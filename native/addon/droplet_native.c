@@ -49,12 +49,12 @@ static napi_value spawn_init(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "spawnInit(path, argv, preserve)");
     return NULL;
   }
-  /* Only fds the caller handed down may be preserved: Node's own are all close-on-exec. */
+  /* An fd that is not open would let the socketpair take its number (droplet checks that
+   * the open ones are the caller's, not Node's). */
   for (int fd = 3; fd < 3 + preserve; fd++) {
-    int flags = fcntl(fd, F_GETFD);
-    if (flags < 0 || (flags & FD_CLOEXEC)) {
+    if (fcntl(fd, F_GETFD) < 0) {
       char msg[128];
-      snprintf(msg, sizeof msg, "--preserve-fds %d: fd %d was not passed to droplet", preserve, fd);
+      snprintf(msg, sizeof msg, "--preserve-fds %d: fd %d is not open", preserve, fd);
       napi_throw_error(env, NULL, msg);
       return NULL;
     }
@@ -140,7 +140,10 @@ static napi_value wait_pid(napi_env env, napi_callback_info info) {
   return out;
 }
 
+void register_cgroup_bpf(napi_env env, napi_value exports); /* cgroup_bpf.c */
+
 NAPI_MODULE_INIT() {
+  register_cgroup_bpf(env, exports);
   napi_property_descriptor props[] = {
       {"spawnInit", NULL, spawn_init, NULL, NULL, NULL, napi_default, NULL},
       {"waitPid", NULL, wait_pid, NULL, NULL, NULL, napi_default, NULL},

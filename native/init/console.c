@@ -2,42 +2,19 @@
 #include "console.h"
 #include "fs.h"
 #include "report.h"
+#include "unixsock.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
-
-static void send_master(long rec, const char *socket_path, int master) {
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) fail(rec, errno, "socket");
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(socket_path) >= sizeof addr.sun_path) fail(rec, ENAMETOOLONG, socket_path);
-  strcpy(addr.sun_path, socket_path);
-  if (connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) fail(rec, errno, socket_path);
-  /* runc sends the master's name along with the fd; readers take the fd */
-  char name[] = "/dev/ptmx";
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof name - 1};
-  char control[CMSG_SPACE(sizeof(int))];
-  memset(control, 0, sizeof control);
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof(int));
-  if (sendmsg(s, &msg, MSG_NOSIGNAL) < 0) fail(rec, errno, socket_path);
-  close(s);
-}
 
 void console_setup(long rec, const struct record *r) {
   struct field_reader f;
@@ -77,6 +54,7 @@ void console_setup(long rec, const struct record *r) {
   for (int fd = 0; fd <= 2; fd++)
     if (dup2(slave, fd) < 0) fail(rec, errno, "console as stdio");
   close(slave);
-  send_master(rec, socket_path, master);
+  /* runc sends the master's name along with the fd; readers take the fd */
+  if (send_fd(socket_path, master, "/dev/ptmx") < 0) fail(rec, errno, socket_path);
   close(master);
 }

@@ -390,7 +390,7 @@ void fs_readonly(long rec, const struct record *r) {
 void fs_pivot(long rec, const struct record *r) {
   struct field_reader f;
   fields_open(&f, r);
-  unsigned long no_pivot = field_u64(&f);
+  unsigned long no_pivot = field_u64(&f), propagation = field_u64(&f);
   if (f.bad) fail(rec, EINVAL, "malformed pivot record");
   if (chdir(rootfs_path) < 0) fail(rec, errno, rootfs_path);
   if (no_pivot) {
@@ -407,6 +407,7 @@ void fs_pivot(long rec, const struct record *r) {
     close(oldroot);
   }
   if (chdir("/") < 0) fail(rec, errno, "/");
+  if (propagation && mount(NULL, "/", NULL, propagation, NULL) < 0) fail(rec, errno, "rootfsPropagation");
 }
 
 void fs_root_readonly(long rec) {

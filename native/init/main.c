@@ -92,7 +92,7 @@ static _Noreturn void launcher(pid_t child, int ready_fd, int monitor, int argc,
 }
 
 /* The hooks' state documents, sent with the go: the init's host pid is known by then. */
-static char *create_state = "", *start_state = "";
+static char *create_state = "", *start_state = "", *listener_payload = "";
 
 static char *read_string(void) {
   uint8_t hdr[4];
@@ -109,6 +109,7 @@ static void wait_for_go(void) {
   if (read_full(SYNC_FD, &go, 1) < 0 || go != 'g') _exit(1); /* droplet went away */
   create_state = read_string();
   start_state = read_string();
+  listener_payload = read_string();
 }
 
 /* prestart and createRuntime hooks run in droplet, between the mounts and pivot_root. */
@@ -175,6 +176,8 @@ static void run_init_record(long i, const struct record *r) {
   case T_KEYRING: proc_keyring(i, r); break;
   case T_CONSOLE: console_setup(i, r); break;
   case T_SYNC_HOOKS: wait_for_runtime_hooks(); break;
+  case T_SECCOMP: proc_seccomp(i, r, listener_payload); break;
+  case T_SECCOMP_LISTENER: proc_seccomp_connect(i, r); break;
   case T_HOOK:
     if (hook_phase(r) == 0) run_hook(i, r, create_state);
     break; /* startContainer hooks run after the start byte */
@@ -244,6 +247,7 @@ int main(int argc, char **argv) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   wait_for_go();
   for (i++; i < plan.count; i++) run_init_record((long)i, &plan.records[i]);
+  proc_seccomp_late();
 
   /* Only stdio, the --preserve-fds ones (and the FIFO until exec) may reach the entrypoint. */
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);

@@ -23,7 +23,7 @@ enum plan_tag {
   T_MKDIR = 13,         /* dest, mode */
   T_MASK = 14,          /* dest */
   T_READONLY = 15,      /* dest */
-  T_PIVOT = 16,         /* no_pivot */
+  T_PIVOT = 16,         /* no_pivot, root propagation to apply after it (0: none) */
   T_ROOT_READONLY = 17, /* (none) */
   T_RLIMIT = 18,        /* resource, soft, hard */
   T_CAPS = 19,          /* bounding, effective, inheritable, permitted, ambient (bit masks) */
@@ -31,7 +31,7 @@ enum plan_tag {
   T_NO_NEW_PRIVS = 21,  /* (none) */
   T_CWD = 22,           /* path */
   T_EXEC = 23,          /* argc, args..., envc, env... */
-  T_SECCOMP = 24,       /* flags, program (bytes), listener path, listener metadata, notify */
+  T_SECCOMP = 24,       /* flags, program (bytes), listener path, listener metadata, notify, late */
   T_SYSCTL = 25,        /* /proc/sys path, value */
   T_PERSONALITY = 26,   /* persona */
   T_IOPRIO = 27,        /* ioprio value (class << 13 | level) */
@@ -44,6 +44,7 @@ enum plan_tag {
   T_HOOK = 34,          /* phase (0 createContainer, 1 startContainer), path, timeout, argc, args..., envc, env... */
   T_PRESERVE_FDS = 35,  /* count: fds 3..3+count-1 reach the container */
   T_SYNC_HOOKS = 36,    /* (none) stop until droplet has run prestart and createRuntime hooks */
+  T_SECCOMP_LISTENER = 37, /* listener path: connected before pivot_root */
 };
 
 enum mount_kind { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2 };

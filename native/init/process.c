@@ -1,10 +1,13 @@
 #define _GNU_SOURCE
 #include "process.h"
 #include "report.h"
+#include "unixsock.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +108,71 @@ void proc_cwd(long rec, const struct record *r) {
   const char *cwd = field_str(&f);
   if (f.bad) fail(rec, EINVAL, "malformed cwd record");
   if (chdir(cwd) < 0) fail(rec, errno, cwd);
+}
+
+static struct {
+  int pending;
+  long rec;
+  unsigned int flags;
+  struct sock_fprog prog;
+  int listener; /* connected socket, or -1 */
+  const char *payload;
+} seccomp_filter = {.listener = -1};
+
+void proc_seccomp_connect(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  const char *path = field_str(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed seccomp listener record");
+  seccomp_filter.listener = unix_connect(path);
+  if (seccomp_filter.listener < 0) fail(rec, errno, path);
+}
+
+/* 0, or an errno; the detail names the step that failed. */
+static int load_seccomp(const char **detail) {
+  int notify = seccomp_filter.listener >= 0;
+  unsigned int flags = seccomp_filter.flags | (notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &seccomp_filter.prog);
+  *detail = "load filter";
+  if (fd < 0) return errno;
+  if (notify) {
+    *detail = "send the listener fd";
+    if (send_fd_on(seccomp_filter.listener, (int)fd, seccomp_filter.payload) < 0) return errno;
+    close((int)fd);
+    close(seccomp_filter.listener);
+  }
+  return 0;
+}
+
+void proc_seccomp(long rec, const struct record *r, const char *listener_payload) {
+  struct field_reader f;
+  fields_open(&f, r);
+  seccomp_filter.flags = (unsigned int)field_u64(&f);
+  uint32_t len;
+  const uint8_t *program = field_bytes(&f, &len);
+  field_str(&f); /* listener path: connected before pivot_root (proc_seccomp_connect) */
+  field_str(&f); /* metadata: already in the payload */
+  field_u64(&f); /* notify: the listener connection says it */
+  int late = (int)field_u64(&f);
+  if (f.bad || len % sizeof(struct sock_filter) || len == 0) fail(rec, EINVAL, "malformed seccomp record");
+  seccomp_filter.prog.len = (unsigned short)(len / sizeof(struct sock_filter));
+  seccomp_filter.prog.filter = (struct sock_filter *)program;
+  seccomp_filter.payload = listener_payload;
+  seccomp_filter.rec = rec;
+  if (late) {
+    seccomp_filter.pending = 1;
+    return;
+  }
+  const char *detail;
+  int err = load_seccomp(&detail);
+  if (err) fail(rec, err, detail);
+}
+
+void proc_seccomp_late(void) {
+  if (!seccomp_filter.pending) return;
+  const char *detail;
+  int err = load_seccomp(&detail);
+  if (err) fail(seccomp_filter.rec, err, detail);
 }
 
 static char **exec_argv, **exec_envp;

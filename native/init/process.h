@@ -17,6 +17,13 @@ void proc_scheduler(long rec, const struct record *r);
 void proc_lsm_exec(long rec, const struct record *r);
 /* A new session keyring named after the container, searchable by its user (as runc). */
 void proc_keyring(long rec, const struct record *r);
+/* The seccomp filter: loaded now when the process still has CAP_SYS_ADMIN, or, with
+ * no_new_privs, kept for proc_seccomp_late, the init's last step before it reports ready
+ * (as runc does). The payload is what a SCMP_ACT_NOTIFY listener receives with its fd. */
+void proc_seccomp(long rec, const struct record *r, const char *listener_payload);
+void proc_seccomp_late(void);
+/* Connects to the notify listener while its path is still visible (before pivot_root). */
+void proc_seccomp_connect(long rec, const struct record *r);
 _Noreturn void proc_exec(void);
 
 #endif

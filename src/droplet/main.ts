@@ -11,6 +11,13 @@ import { run } from './cli/run.js';
 import { spec } from './cli/spec.js';
 import { start } from './cli/start.js';
 import { state } from './cli/state.js';
+import { update } from './cli/update.js';
+import { pause } from './cli/pause.js';
+import { resume } from './cli/resume.js';
+import { ps, psIdIndex } from './cli/ps.js';
+import { events } from './cli/events.js';
+import { features } from './cli/features.js';
+import { systemdCgroupError } from './cgroups/systemd.js';
 
 declare const DROPLET_VERSION: string;
 
@@ -29,6 +36,13 @@ commands:
   kill [-a|--all] ID [SIGNAL]               send a signal (default TERM)
   delete [-f|--force] ID                    remove a stopped (or, with -f, any) container
   list [-f table|json] [-q]                 list containers
+  update [-r FILE|-] [--memory N] [--pids-limit N] [--cpu-shares N] [--cpu-quota N]
+         [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L] ... ID
+                                            change the container's resources
+  pause ID / resume ID                      freeze / thaw every process of the container
+  ps [-f table|json] ID [ps options]        the container's processes
+  events [--stats] [--interval D] ID        stats and OOM events as JSON lines
+  features                                  the runtime-spec features document
 
 global options:
   --root DIR          state directory (default /run/droplet)
@@ -72,6 +86,7 @@ function splitGlobals(argv: string[]): { globals: Globals; command?: string; res
         globals.logFormat = value;
         break;
       case '--debug': globals.debug = true; break;
+      case '--systemd-cgroup': throw systemdCgroupError();
       case '-h': case '--help': help = true; break;
       case '-v': case '--version': version = true; break;
       default: throw new UserError(`unknown global option "${arg}"`);
@@ -80,7 +95,7 @@ function splitGlobals(argv: string[]): { globals: Globals; command?: string; res
   return { globals, command: argv[i], rest: argv.slice(i + 1), help, version };
 }
 
-const COMMANDS = new Set(['spec', 'create', 'start', 'run', 'state', 'kill', 'delete', 'list']);
+const COMMANDS = new Set(['spec', 'create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'update', 'pause', 'resume', 'ps', 'events', 'features']);
 
 async function dispatch(command: string, ctx: Context, rest: string[]): Promise<number> {
   switch (command) {
@@ -92,13 +107,22 @@ async function dispatch(command: string, ctx: Context, rest: string[]): Promise<
     case 'kill': return kill(ctx, rest);
     case 'delete': return del(ctx, rest);
     case 'list': return list(ctx, rest);
+    case 'update': return update(ctx, rest);
+    case 'pause': return pause(ctx, rest);
+    case 'resume': return resume(ctx, rest);
+    case 'ps': return ps(ctx, rest);
+    case 'events': return events(ctx, rest);
+    case 'features': return features(rest, DROPLET_VERSION);
     default: throw new UserError(`unknown command "${command}" (see droplet --help)`);
   }
 }
 
 /** The container id a failing command was about, for `droplet: create c1: ...`. */
-function subject(rest: string[]): string | undefined {
-  return rest.find((a) => !a.startsWith('-') && /^[\w+.-]+$/.test(a));
+function subject(command: string, rest: string[]): string | undefined {
+  if (command === 'ps') return rest[psIdIndex(rest)];
+  const ids = rest.filter((a) => !a.startsWith('-') && /^[\w+.-]+$/.test(a));
+  /* update and events take option values ("--memory 4m") before the id, which comes last */
+  return command === 'update' || command === 'events' ? ids[ids.length - 1] : ids[0];
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -120,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await dispatch(command, { store: new Store(parsed.globals.root), log }, rest);
   } catch (err) {
-    const id = command && command !== 'spec' && command !== 'list' ? subject(rest) : undefined;
+    const id = command && command !== 'spec' && command !== 'list' && command !== 'features' ? subject(command, rest) : undefined;
     const prefix = command && COMMANDS.has(command) ? `${command}${id ? ` ${id}` : ''}: ` : '';
     const msg = err instanceof UserError ? err.message : reason(err);
     /* a command-line error already names its command */

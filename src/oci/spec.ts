@@ -1,3 +1,5 @@
+import type { Resources } from './resources.js';
+
 /** The parts of the OCI runtime-spec config (config.md, config-linux.md) droplet reads,
  * after validation: required fields are present, optional ones may be undefined. */
 
@@ -109,7 +111,7 @@ export interface Linux {
   namespaces: Namespace[];
   devices: Device[];
   cgroupsPath?: string;
-  deviceRules: DeviceRule[];
+  resources: Resources;
   rootfsPropagation?: string;
   maskedPaths: string[];
   readonlyPaths: string[];

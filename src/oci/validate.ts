@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
 import { UserError, reason } from '../common/errors.js';
 import {
-  HOOK_KINDS, NAMESPACE_TYPES, type Capabilities, type Device, type DeviceRule, type Hook, type Hooks,
+  HOOK_KINDS, NAMESPACE_TYPES, type Capabilities, type Device, type Hook, type Hooks,
   type IdMapping, type Linux, type Mount, type Namespace, type NamespaceType, type Process, type Rlimit,
   type Scheduler, type Spec,
 } from './spec.js';
@@ -10,6 +10,7 @@ import {
   asInteger, asObject, asString, invalid, optArray, optBool, optInteger, optObject, optString,
   optStrings, refuseIfSet, UINT32_MAX, type Obj,
 } from './json-reader.js';
+import { readResources } from './resources.js';
 
 /** Reads <bundle>/config.json and validates it, or throws a UserError naming the field. */
 export function loadSpec(bundle: string): Spec {
@@ -262,16 +263,11 @@ function readLinux(l: Obj): Linux {
     }
     return nsPath ? { type, path: nsPath } : { type };
   });
-  const resources = optObject(l, 'resources', 'linux.') ?? {};
-  for (const key of Object.keys(resources))
-    if (key !== 'devices') refuseIfSet(resources, key, 'linux.resources.');
   return {
     namespaces,
     devices: (optArray(l, 'devices', 'linux.') ?? []).map((d, i) => readDevice(d, `linux.devices[${i}]`)),
     cgroupsPath: optString(l, 'cgroupsPath', 'linux.'),
-    deviceRules: (optArray(resources, 'devices', 'linux.resources.') ?? []).map((d, i) =>
-      readDeviceRule(d, `linux.resources.devices[${i}]`),
-    ),
+    resources: readResources(l.resources, 'linux.resources.'),
     rootfsPropagation: optString(l, 'rootfsPropagation', 'linux.') || undefined,
     maskedPaths: (optStrings(l, 'maskedPaths', 'linux.') ?? []).map((p, i) => absolute(p, `linux.maskedPaths[${i}]`)),
     readonlyPaths: (optStrings(l, 'readonlyPaths', 'linux.') ?? []).map((p, i) => absolute(p, `linux.readonlyPaths[${i}]`)),
@@ -394,22 +390,5 @@ function readDevice(v: unknown, path: string): Device {
     fileMode: optInteger(d, 'fileMode', `${path}.`, 0, 0o7777) ?? 0o666,
     uid: optInteger(d, 'uid', `${path}.`, 0, UINT32_MAX - 1) ?? 0,
     gid: optInteger(d, 'gid', `${path}.`, 0, UINT32_MAX - 1) ?? 0,
-  };
-}
-
-function readDeviceRule(v: unknown, path: string): DeviceRule {
-  const d = asObject(v, path);
-  const allow = optBool(d, 'allow', `${path}.`);
-  if (allow === undefined) throw invalid(`${path}.allow`, 'is required');
-  const type = optString(d, 'type', `${path}.`) ?? 'a';
-  if (!['a', 'c', 'b'].includes(type)) throw invalid(`${path}.type`, `unknown device type "${type}"`);
-  const access = optString(d, 'access', `${path}.`) ?? 'rwm';
-  if (!/^[rwm]{1,3}$/.test(access)) throw invalid(`${path}.access`, `"${access}" is not a combination of r, w and m`);
-  return {
-    allow,
-    type: type as DeviceRule['type'],
-    major: optInteger(d, 'major', `${path}.`, -1, UINT32_MAX),
-    minor: optInteger(d, 'minor', `${path}.`, -1, UINT32_MAX),
-    access,
   };
 }

@@ -9,7 +9,8 @@ function findRepo(from: string): string {
   throw new Error(`no package.json above ${from}`);
 }
 export const REPO = findRepo(__dirname);
-export const DROPLET = join(REPO, 'bin', 'droplet');
+/** The droplet under test: this checkout's, or another build named by DROPLET_TEST_BIN. */
+export const DROPLET = process.env.DROPLET_TEST_BIN ?? join(REPO, 'bin', 'droplet');
 
 export interface Result {
   code: number | null;
@@ -27,18 +28,19 @@ export function testEnv(): NodeJS.ProcessEnv {
 
 /** Runs droplet to completion. stdin is /dev/null and the container's stdout goes to a file,
  * so a detached container holding droplet's stdio cannot keep the call waiting. */
-export function droplet(root: string, args: string[], opts: SpawnSyncOptions = {}): Result {
+export function droplet(root: string, args: string[], opts: SpawnSyncOptions & { extraFds?: number[] } = {}): Result {
   const dir = mkdtempSync(join(tmpdir(), 'droplet-out-'));
   const out = join(dir, 'out');
   const err = join(dir, 'err');
   const o = openSync(out, 'w');
   const e = openSync(err, 'w');
   try {
+    const { extraFds = [], ...rest } = opts;
     const r = spawnSync(DROPLET, ['--root', root, ...args], {
-      stdio: ['ignore', o, e],
+      stdio: ['ignore', o, e, ...extraFds],
       env: testEnv(),
       timeout: 60_000,
-      ...opts,
+      ...rest,
     });
     return { code: r.status, signal: r.signal, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
   } finally {
@@ -49,7 +51,7 @@ export function droplet(root: string, args: string[], opts: SpawnSyncOptions = {
 }
 
 /** Same as droplet() but fails the test on a non-zero exit, showing stderr. */
-export function ok(root: string, args: string[], opts: SpawnSyncOptions = {}): Result {
+export function ok(root: string, args: string[], opts: SpawnSyncOptions & { extraFds?: number[] } = {}): Result {
   const r = droplet(root, args, opts);
   if (r.code !== 0) throw new Error(`droplet ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r;

@@ -1,9 +1,9 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, write, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, write, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { UserError, errnoCode, reason } from '../../common/errors.js';
 import { sleepMs } from '../../common/sleep.js';
 import { invalid } from '../../oci/json-reader.js';
-import type { DeviceRule } from '../../oci/spec.js';
+import { resourcesVersion } from './apply-resources.js';
 import { hostHierarchies, ownCgroup, type Hierarchy } from './hierarchy.js';
 
 /** Where droplet puts a container whose config has no linux.cgroupsPath. */
@@ -33,13 +33,42 @@ export function containerCgroupDirs(cgroupsPath: string | undefined, id: string)
 
 /** Creates the cgroup directories (a v1 cpuset needs its cpus and mems before a task may join). */
 export function createCgroups(dirs: CgroupDir[]): void {
+  const pureV2 = resourcesVersion(dirs) === 2;
   for (const d of dirs) {
     try {
       mkdirSync(d.dir, { recursive: true });
       if (d.hierarchy.version === 1 && d.hierarchy.key.split(',').includes('cpuset')) initCpuset(d);
+      if (d.hierarchy.version === 2 && pureV2) enableControllers(d.hierarchy.mountpoint, d.path);
     } catch (err) {
       throw new UserError(`create cgroup ${d.dir}: ${reason(err)}`);
     }
+  }
+}
+
+/** On a pure v2 host a cgroup has only the controllers its parent enables in
+ * cgroup.subtree_control: enable every available one down the path, as runc does. A parent
+ * that refuses (it holds processes itself) is left as it is; a resource that then lacks its
+ * controller fails with an error naming it. */
+export function enableControllers(mountpoint: string, path: string): void {
+  const parts = path.split('/').filter(Boolean);
+  let dir = mountpoint;
+  for (const part of parts) {
+    const available = readFileSync(posix.join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/).filter(Boolean);
+    const enabled = new Set(readFileSync(posix.join(dir, 'cgroup.subtree_control'), 'utf8').split(/\s+/).filter(Boolean));
+    const missing = available.filter((c) => !enabled.has(c)).map((c) => `+${c}`);
+    const control = posix.join(dir, 'cgroup.subtree_control');
+    /* all in one write; if the kernel refuses one of them, each alone */
+    if (missing.length && !tryWrite(control, missing.join(' '))) for (const m of missing) tryWrite(control, m);
+    dir = posix.join(dir, part);
+  }
+}
+
+function tryWrite(file: string, text: string): boolean {
+  try {
+    writeFileSync(file, text, { flag: 'r+' });
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -66,69 +95,51 @@ export function placeInCgroups(dirs: CgroupDir[], pid: number): void {
   }
 }
 
-/** The rules runc always allows besides the config's (its AllowedDevices). */
-const DEFAULT_ALLOWED: DeviceRule[] = [
-  { allow: true, type: 'c', major: -1, minor: -1, access: 'm' },
-  { allow: true, type: 'b', major: -1, minor: -1, access: 'm' },
-  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
-  { allow: true, type: 'c', major: 136, minor: -1, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
-  { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
-];
-
-function ruleText(r: DeviceRule): string {
-  const n = (v: number | undefined) => (v === undefined || v < 0 ? '*' : String(v));
-  return r.type === 'a' ? 'a' : `${r.type} ${n(r.major)}:${n(r.minor)} ${r.access}`;
-}
-
-/** Applies the device rules in order (v1 devices controller), then runc's default allowed set
- * and one allow rule per configured device node. */
-export function applyDeviceRules(dirs: CgroupDir[], rules: DeviceRule[], devices: DeviceRule[]): void {
-  if (rules.length === 0) return;
-  const d = dirs.find((x) => x.hierarchy.version === 1 && x.hierarchy.key.split(',').includes('devices'));
-  if (!d) throw invalid('linux.resources.devices', 'this host has no cgroup v1 devices controller; cgroup v2 device programs are not supported by this version of droplet');
-  for (const r of [...rules, ...DEFAULT_ALLOWED, ...devices]) {
-    const file = posix.join(d.dir, r.allow ? 'devices.allow' : 'devices.deny');
-    try {
-      writeFileSync(file, ruleText(r));
-    } catch (err) {
-      throw new UserError(`write ${file} "${ruleText(r)}": ${reason(err)}`);
-    }
-  }
-}
-
-/** PIDs in the container's cgroup (every process, also in a shared PID namespace). */
+/** PIDs in the container's cgroup and the cgroups it made below it (every process, also in
+ * a shared PID namespace). */
 export function cgroupPids(dirs: CgroupDir[]): number[] {
   const d = dirs.find((x) => x.hierarchy.version === 2) ?? dirs[0];
-  if (!d) return [];
+  return d ? pidsUnder(d.dir) : [];
+}
+
+function pidsUnder(dir: string): number[] {
+  let pids: number[];
+  let children: string[];
   try {
-    return readFileSync(posix.join(d.dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    pids = readFileSync(posix.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   } catch {
     return [];
   }
+  return [...pids, ...children.flatMap((c) => pidsUnder(posix.join(dir, c)))];
 }
 
 /** Removes the container's cgroup directories; waits briefly for dying tasks to leave. */
 export function removeCgroups(dirs: CgroupDir[]): void {
-  for (const d of dirs) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        rmdirSync(d.dir);
-        break;
-      } catch (err) {
-        const code = errnoCode(err);
-        if (code === 'ENOENT' || !existsSync(d.dir)) break;
-        if (code === 'EBUSY' && attempt < 200) {
-          sleepMs(10);
-          continue;
-        }
-        throw new UserError(`remove cgroup ${d.dir}: ${reason(err)}`);
+  for (const d of dirs) removeCgroupTree(d.dir);
+}
+
+/** Removes a cgroup and the cgroups the container made below it, deepest first. */
+function removeCgroupTree(dir: string): void {
+  let children: string[] = [];
+  try {
+    children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    /* gone, or about to fail below with a better error */
+  }
+  for (const child of children) removeCgroupTree(posix.join(dir, child));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmdirSync(dir);
+      break;
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT' || !existsSync(dir)) break;
+      if (code === 'EBUSY' && attempt < 200) {
+        sleepMs(10);
+        continue;
       }
+      throw new UserError(`remove cgroup ${dir}: ${reason(err)}`);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { reportOomKills } from '../cgroups/oom.js';
 import { cleanup, createContainer, startContainer, type Context } from '../container/lifecycle.js';
 import { onlyId, parseCommand } from './args.js';
 import { CREATE_OPTIONS, createOptions } from './create.js';
@@ -27,7 +28,8 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   const code = await init.waitExit();
   ctx.log.phase(`run ${id}: container exited with ${code}`);
   for (const sig of FORWARDED) process.off(sig, forward);
-  cleanup(ctx.store.read(id), ctx.store);
+  reportOomKills(ctx.store.read(id).cgroups, ctx.log);
+  cleanup(ctx.store.read(id), ctx.store, ctx.log);
   ctx.log.phase(`run ${id}: removed`);
   return code;
 }

@@ -11,6 +11,15 @@ export function hookState(state: StoredState, status: Status): string {
   });
 }
 
+/** What a seccomp notify listener receives with the listener fd (runtime-spec
+ * ContainerProcessState). */
+export function seccompListenerPayload(state: StoredState, metadata: string | undefined): string {
+  return JSON.stringify({
+    ociVersion: state.ociVersion, fds: ['seccompFd'], pid: state.pid, metadata: metadata ?? '',
+    state: JSON.parse(hookState(state, 'creating')),
+  });
+}
+
 /** Runs the hooks the runtime itself runs (prestart, createRuntime, poststart, poststop), in
  * droplet's namespaces, one after another. A failure of the first two fails the command; a
  * failing poststart or poststop hook is a warning and the lifecycle goes on (runtime.md). */
@@ -29,6 +38,8 @@ export function runHooks(kind: HookKind, hooks: Hook[], stdin: string, log: Logg
       killSignal: 'SIGKILL',
     });
     let why: string | undefined;
+    /* a hook that exits without reading its stdin is judged by its status, not the EPIPE */
+    if (r.error && (r.error as NodeJS.ErrnoException).code === 'EPIPE') delete r.error;
     if (r.error) why = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${h.timeout}s` : r.error.message;
     else if (r.signal) why = `killed by ${r.signal}`;
     else if (r.status !== 0) why = `exit status ${r.status}`;

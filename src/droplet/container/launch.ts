@@ -71,17 +71,19 @@ export class InitProcess {
   }
 
   /** Lets the init build the container, and waits until it blocks on exec.fifo. The states
-   * are what the init's createContainer and startContainer hooks read; runtimeHooks runs
+   * are what the init's createContainer and startContainer hooks read, the payload what a
+   * seccomp notify listener gets with its fd; runtimeHooks runs
    * when the init has mounted the container's filesystems, before pivot_root. */
-  go(createState: string, startState: string, runtimeHooks: () => void): void {
-    const a = Buffer.from(createState);
-    const b = Buffer.from(startState);
-    const msg = Buffer.alloc(9 + a.length + b.length);
+  go(createState: string, startState: string, listenerPayload: string, runtimeHooks: () => void): void {
+    const parts = [createState, startState, listenerPayload].map((p) => Buffer.from(p));
+    const msg = Buffer.alloc(1 + parts.reduce((n, p) => n + 4 + p.length, 0));
     msg.write('g', 0);
-    msg.writeUInt32LE(a.length, 1);
-    a.copy(msg, 5);
-    msg.writeUInt32LE(b.length, 5 + a.length);
-    b.copy(msg, 9 + a.length);
+    let at = 1;
+    for (const p of parts) {
+      msg.writeUInt32LE(p.length, at);
+      p.copy(msg, at + 4);
+      at += 4 + p.length;
+    }
     for (let off = 0; off < msg.length; ) off += writeSync(this.fd, msg, off);
     let line = this.readLine();
     if (line === 'hooks') {

@@ -6,10 +6,14 @@ import { sleepMs } from '../../common/sleep.js';
 import type { IdMapping, Spec } from '../../oci/spec.js';
 import { loadSpec } from '../../oci/validate.js';
 import {
-  applyDeviceRules, cgroupPids, containerCgroupDirs, createCgroups, placeInCgroups, removeCgroups, warmCgroupAttach,
+  cgroupPids, containerCgroupDirs, createCgroups, placeInCgroups, removeCgroups, warmCgroupAttach,
 } from '../cgroups/container-cgroup.js';
+import { applyResources } from '../cgroups/apply-resources.js';
+import { thawForKill } from '../cgroups/freezer.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
-import { hookState, runHooks } from './hooks.js';
+import { compileSeccomp } from '../seccomp/compile.js';
+import { hookState, runHooks, seccompListenerPayload } from './hooks.js';
+import { checkPreservedFds } from './preserved-fds.js';
 import { InitProcess } from './launch.js';
 import { withLock } from './lock.js';
 import { isAlive, readProcStat } from './proc-stat.js';
@@ -46,11 +50,14 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   if (opts.consoleSocket && !spec.process.terminal)
     throw new UserError('--console-socket is for a container with process.terminal set');
   const preserveFds = opts.preserveFds + listenFds();
+  checkPreservedFds(preserveFds);
   /* as runc: socket-activated fds are announced to the container's process */
   if (listenFds()) spec.process.env.push(`LISTEN_FDS=${listenFds()}`, 'LISTEN_PID=1');
+  const seccomp = spec.linux.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
+  for (const s of seccomp?.skipped ?? []) ctx.log.debug(`seccomp: ${s.name} has no number on ${s.arch}: skipped`);
   const records = buildPlan({
     id, spec, bundle, fifo, cgroups, noPivot: opts.noPivot, monitor: opts.monitor,
-    consoleSocket: opts.consoleSocket && resolve(opts.consoleSocket), preserveFds, noNewKeyring: opts.noNewKeyring,
+    consoleSocket: opts.consoleSocket && resolve(opts.consoleSocket), preserveFds, noNewKeyring: opts.noNewKeyring, seccomp,
   });
 
   ctx.log.phase(`create ${id}: config validated, plan built`);
@@ -72,10 +79,11 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
       writeIdMaps(state.pid, spec);
       createCgroups(cgroups);
       placeInCgroups(cgroups, state.pid);
-      applyDeviceRules(cgroups, spec.linux.deviceRules, deviceAllowRules(spec));
+      applyResources(cgroups, spec.linux.resources, deviceAllowRules(spec));
       if (spec.process.oomScoreAdj !== undefined) setOomScoreAdj(state.pid, spec.process.oomScoreAdj);
       ctx.log.phase(`create ${id}: init placed in its cgroups`);
-      init.go(hookState(state, 'creating'), hookState({ ...state, phase: 'created' }, 'created'), () => {
+      const listenerPayload = seccomp?.notify ? seccompListenerPayload(state, seccomp.listenerMetadata) : '';
+      init.go(hookState(state, 'creating'), hookState({ ...state, phase: 'created' }, 'created'), listenerPayload, () => {
         runHooks('prestart', spec.hooks.prestart, hookState(state, 'creating'), ctx.log);
         runHooks('createRuntime', spec.hooks.createRuntime, hookState(state, 'creating'), ctx.log);
       });
@@ -163,6 +171,7 @@ export function startContainer(ctx: Context, id: string): void {
     }
     unlinkSync(fifo);
     ctx.log.phase(`start ${id}: start byte written`);
+    runHooks('poststart', state.hooks?.poststart ?? [], hookState(state, 'running'), ctx.log);
   });
 }
 
@@ -182,6 +191,8 @@ export function killContainer(ctx: Context, id: string, signal: NodeJS.Signals |
         if (errnoCode(err) !== 'ESRCH') throw new UserError(`signal pid ${pid}: ${reason(err)}`);
       }
     }
+    /* as runc: a paused container's tasks die of SIGKILL only once thawed */
+    if (signal === 'SIGKILL' || signal === 9) thawForKill(state.cgroups);
   });
 }
 
@@ -192,9 +203,9 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
     withLock(store.dir(id), id, () => {
       const state = store.read(id);
       const status = lockedStatus(state, store);
-      if (status === 'running' && !force)
-        throw new UserError('cannot delete a running container (stop it first, or use --force)');
-      cleanup(state, store);
+      if ((status === 'running' || status === 'paused') && !force)
+        throw new UserError(`cannot delete a ${status} container (stop it first, or use --force)`);
+      cleanup(state, store, ctx.log);
     });
   } catch (err) {
     /* As runc: deleting what does not exist is not an error with --force. */
@@ -203,8 +214,9 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
   }
 }
 
-/** Kills whatever is left of the container, waits for it, and removes its cgroups and state. */
-export function cleanup(state: StoredState, store: Store): void {
+/** Kills whatever is left of the container, waits for it, and removes its cgroups and state.
+ * A container that ran (log given) then gets its poststop hooks. */
+export function cleanup(state: StoredState, store: Store, log?: Logger): void {
   const pids = cgroupPids(state.cgroups);
   if (state.pid && isAlive(state.pid, state.initStartTime)) pids.push(state.pid);
   for (const pid of pids) {
@@ -214,7 +226,9 @@ export function cleanup(state: StoredState, store: Store): void {
       /* gone already */
     }
   }
+  thawForKill(state.cgroups);
   for (let i = 0; i < 2000 && state.pid && isAlive(state.pid, state.initStartTime); i++) sleepMs(5);
   removeCgroups(state.cgroups);
   store.remove(state.id);
+  if (log) runHooks('poststop', state.hooks?.poststop ?? [], hookState(state, 'stopped'), log);
 }

@@ -1,16 +1,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isPaused } from '../cgroups/freezer.js';
 import { isLocked } from './lock.js';
 import { isAlive } from './proc-stat.js';
 import type { StoredState } from './store.js';
 
-export type Status = 'creating' | 'created' | 'running' | 'stopped';
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
 /** The runtime-spec status, from the init itself: alive (same pid and start time, not a
- * zombie) and still waiting on exec.fifo is created; alive without the FIFO is running. */
+ * zombie) and still waiting on exec.fifo is created; alive without the FIFO is running;
+ * alive in a frozen cgroup is paused. */
 export function deriveStatus(state: StoredState, dir: string): Status {
   if (state.phase === 'creating') return isLocked(dir) ? 'creating' : 'stopped';
   if (!isAlive(state.pid, state.initStartTime)) return 'stopped';
+  if (isPaused(state.cgroups)) return 'paused';
   return existsSync(join(dir, 'exec.fifo')) ? 'created' : 'running';
 }
 

@@ -2,6 +2,7 @@ import { isAbsolute, join, posix } from 'node:path';
 import { invalid } from '../../oci/json-reader.js';
 import type { Device, Hook, NamespaceType, Spec } from '../../oci/spec.js';
 import type { CgroupDir } from '../cgroups/container-cgroup.js';
+import type { CompiledSeccomp } from '../seccomp/compile.js';
 import { capabilityMasks } from './capabilities.js';
 import { expandCgroupMount } from './cgroup-mount.js';
 import type { PlanRecord } from './encode.js';
@@ -48,6 +49,8 @@ export interface PlanInput {
   preserveFds: number;
   /** --no-new-keyring: keep the caller's session keyring instead of a new one named after the container */
   noNewKeyring: boolean;
+  /** linux.seccomp, compiled */
+  seccomp?: CompiledSeccomp;
 }
 
 const PERSONALITY = { LINUX: 0x0000, LINUX32: 0x0008 } as const;
@@ -95,8 +98,9 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
   add(Tag.Fifo, [input.fifo], `create ${input.fifo}`);
   add(Tag.Clone, [cloneFlags], `create namespaces (${[...fresh].join(', ')})`, 'linux.namespaces');
 
-  /* The host has written the id maps by now: become the namespace's root. */
-  if (fresh.has('user')) add(Tag.UserNsRoot, [], 'become root in the user namespace', 'linux.uidMappings');
+  /* The host has written the id maps by now (or the namespace was joined): become its root,
+   * or files the init creates would belong to an unmapped id. */
+  if (spec.linux.namespaces.some((n) => n.type === 'user')) add(Tag.UserNsRoot, [], 'become root in the user namespace', 'linux.namespaces');
   /* The host has placed the init in its cgroup by now: the namespace is rooted there. */
   if (fresh.has('cgroup')) add(Tag.UnshareCgroup, [], 'create cgroup namespace', 'linux.namespaces');
   if (spec.hostname) add(Tag.Hostname, [spec.hostname], `set hostname "${spec.hostname}"`, 'hostname');
@@ -107,13 +111,16 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
     add(Tag.Sysctl, [`/proc/sys/${key.replace(/\./g, '/')}`, value], `set sysctl ${key}="${value}"`, `linux.sysctl.${key}`);
 
   const rootfs = spec.root.path;
-  let rootPropagation = MS.SLAVE | MS.REC;
+  /* rslave while the container is built, so nothing propagates to the host; the configured
+   * propagation is applied to the new root after pivot_root, as runc does (a shared mount
+   * cannot be pivoted). */
+  let rootPropagation = 0;
   if (spec.linux.rootfsPropagation !== undefined) {
     const p = PROPAGATION[spec.linux.rootfsPropagation];
     if (p === undefined) throw invalid('linux.rootfsPropagation', `unknown propagation "${spec.linux.rootfsPropagation}"`);
-    rootPropagation = p | MS.REC;
+    rootPropagation = p;
   }
-  add(Tag.Rootfs, [rootfs, rootPropagation], `prepare rootfs ${rootfs}`, 'root.path');
+  add(Tag.Rootfs, [rootfs, MS.SLAVE | MS.REC], `prepare rootfs ${rootfs}`, 'root.path');
 
   let devBound = false;
   spec.mounts.forEach((m, i) => {
@@ -163,9 +170,11 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
   if (spec.hooks.prestart.length || spec.hooks.createRuntime.length) add(Tag.SyncHooks, [], 'wait for the runtime hooks');
   spec.hooks.createContainer.forEach((h, i) =>
     add(Tag.Hook, hookFields(HookPhase.CreateContainer, h), `run createContainer hook ${h.path}`, `hooks.createContainer[${i}]`));
+  if (input.seccomp?.notify && input.seccomp.listenerPath)
+    add(Tag.SeccompListener, [input.seccomp.listenerPath], `connect to the seccomp listener ${input.seccomp.listenerPath}`, 'linux.seccomp.listenerPath');
   spec.linux.maskedPaths.forEach((p, i) => add(Tag.Mask, [p], `mask ${p}`, `linux.maskedPaths[${i}]`));
   spec.linux.readonlyPaths.forEach((p, i) => add(Tag.Readonly, [p], `make ${p} read-only`, `linux.readonlyPaths[${i}]`));
-  add(Tag.Pivot, [input.noPivot ? 1 : 0], `${input.noPivot ? 'move' : 'pivot_root'} to ${rootfs}`, 'root.path');
+  add(Tag.Pivot, [input.noPivot ? 1 : 0, rootPropagation], `${input.noPivot ? 'move' : 'pivot_root'} to ${rootfs}`, 'root.path');
   if (spec.root.readonly) add(Tag.RootReadonly, [], 'make the rootfs read-only', 'root.readonly');
 
   const p = spec.process;
@@ -186,6 +195,13 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
     seenRlimits.add(r.type);
     add(Tag.Rlimit, [rlimitNumber(r.type, `${field}.type`), r.soft, r.hard], `set ${r.type} to ${r.soft}:${r.hard}`, field);
   });
+  if (input.seccomp) {
+    const sc = input.seccomp;
+    /* with no_new_privs the init loads it as its last step before ready; without, now, while
+     * it still has CAP_SYS_ADMIN */
+    add(Tag.Seccomp, [sc.flags, sc.program, sc.listenerPath ?? '', sc.listenerMetadata ?? '', sc.notify ? 1 : 0, p.noNewPrivileges ? 1 : 0],
+      'load the seccomp filter', 'linux.seccomp');
+  }
   if (spec.process.capabilities)
     add(Tag.Caps, capabilityMasks(spec.process.capabilities), 'set capabilities', 'process.capabilities');
   const u = spec.process.user;
@@ -197,7 +213,6 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
   if (p.selinuxLabel) add(Tag.LsmExec, ['/proc/self/attr/exec', p.selinuxLabel], `set SELinux label ${p.selinuxLabel}`, 'process.selinuxLabel');
   spec.hooks.startContainer.forEach((h, i) =>
     add(Tag.Hook, hookFields(HookPhase.StartContainer, h), `run startContainer hook ${h.path}`, `hooks.startContainer[${i}]`));
-  if (spec.linux.seccomp !== undefined) throw invalid('linux.seccomp', 'not supported by this version of droplet');
   const args = spec.process.args;
   add(Tag.Exec, [args.length, ...args, spec.process.env.length, ...spec.process.env], `exec "${args[0]}"`, 'process.args[0]');
   return out;

@@ -36,6 +36,7 @@ export const enum Tag {
   Hook = 34,
   PreserveFds = 35,
   SyncHooks = 36,
+  SeccompListener = 37,
 }
 
 export const enum HookPhase {

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { UserError, reason } from '../../common/errors.js';
+import { readResources, type Resources } from '../../oci/resources.js';
+import { applyResources } from '../cgroups/apply-resources.js';
+import type { Context } from '../container/lifecycle.js';
+import { onlyId, parseCommand } from './args.js';
+import { withLockedContainer } from './locked-container.js';
+
+/** Each flag and where it goes in a linux.resources object. */
+const FLAGS = {
+  memory: ['memory', 'limit', 'size'],
+  'memory-reservation': ['memory', 'reservation', 'size'],
+  'memory-swap': ['memory', 'swap', 'size'],
+  'kernel-memory': ['memory', 'kernel', 'size'],
+  'kernel-memory-tcp': ['memory', 'kernelTCP', 'size'],
+  'pids-limit': ['pids', 'limit', 'int'],
+  'cpu-shares': ['cpu', 'shares', 'int'],
+  'cpu-quota': ['cpu', 'quota', 'int'],
+  'cpu-period': ['cpu', 'period', 'int'],
+  'cpu-burst': ['cpu', 'burst', 'int'],
+  'cpu-rt-runtime': ['cpu', 'realtimeRuntime', 'int'],
+  'cpu-rt-period': ['cpu', 'realtimePeriod', 'int'],
+  'cpu-idle': ['cpu', 'idle', 'int'],
+  'cpuset-cpus': ['cpu', 'cpus', 'string'],
+  'cpuset-mems': ['cpu', 'mems', 'string'],
+  'blkio-weight': ['blockIO', 'weight', 'int'],
+} as const;
+
+type Flag = keyof typeof FLAGS;
+
+const OPTIONS = {
+  resources: { type: 'string', short: 'r' },
+  ...Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' }])),
+} as Record<'resources' | Flag, { type: 'string'; short?: string }>;
+
+/** update [-r FILE|-] [--memory N] ... ID: changes the resources of a created, running or
+ * paused container. With -r, a linux.resources JSON object from FILE or, for "-", stdin
+ * (podman passes --resources=FILE, containerd "--resources -"); otherwise the flags. As
+ * crun does, only the given values are written. Device rules are fixed at create and
+ * ignored here, as runc ignores them. */
+export function update(ctx: Context, argv: string[]): number {
+  const { values, positionals } = parseCommand('update', argv, OPTIONS);
+  const id = onlyId('update', positionals);
+  const flags = (Object.keys(FLAGS) as Flag[]).filter((f) => values[f] !== undefined);
+  let resources: Resources;
+  if (values.resources !== undefined) {
+    if (flags.length) throw new UserError(`update: --resources cannot be combined with --${flags[0]}`);
+    resources = fromFile(values.resources);
+  } else {
+    if (flags.length === 0) throw new UserError('update: nothing to update (give --resources FILE or a flag such as --memory)');
+    resources = fromFlags(flags, values as Record<Flag, string>);
+  }
+  resources.devices = [];
+  withLockedContainer(ctx, id, (state, status) => {
+    if (status === 'stopped' || status === 'creating') throw new UserError(`cannot update a container that is ${status}`);
+    applyResources(state.cgroups, resources, []);
+  });
+  return 0;
+}
+
+/** The resources JSON, with errors naming its source instead of config.json. */
+function parse(raw: unknown, source: string): Resources {
+  try {
+    return readResources(raw, '');
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(err.message.replace(/^config\.json: /, `${source}: `));
+    throw err;
+  }
+}
+
+function fromFile(file: string): Resources {
+  const source = file === '-' ? 'resources from stdin' : `resources file ${file}`;
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new UserError(`update: read ${source}: ${reason(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`update: ${source}: invalid JSON: ${(err as Error).message}`);
+  }
+  return parse(raw, source);
+}
+
+function fromFlags(flags: Flag[], values: Record<Flag, string>): Resources {
+  const raw: Record<string, Record<string, unknown>> = {};
+  for (const flag of flags) {
+    const [group, key, kind] = FLAGS[flag];
+    const text = values[flag];
+    const value = kind === 'string' ? text : kind === 'size' ? parseSize(text, flag) : parseInteger(text, flag);
+    (raw[group] ??= {})[key] = value;
+    /* each flag alone first, so that an error names the flag */
+    parse({ [group]: { [key]: value } }, `--${flag}`);
+  }
+  return parse(raw, 'update');
+}
+
+function parseInteger(text: string, flag: string): number {
+  if (!/^-?\d+$/.test(text)) throw new UserError(`update: --${flag}: "${text}" is not an integer`);
+  return Number(text);
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+
+/** Bytes, or with a binary unit as runc and docker take them: "512m", "1g", "64kb"; -1 is
+ * no limit. */
+export function parseSize(text: string, flag: string): number {
+  if (text === '-1') return -1;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(text.trim());
+  if (!m) throw new UserError(`update: --${flag}: "${text}" is not a size such as 4194304, 512m or 1g`);
+  return Math.floor(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]);
+}
