@@ -29,7 +29,8 @@
       "target_name": "droplet_native",
       "sources": [
         "native/addon/droplet_native.c",
-        "native/addon/cgroup_bpf.c"
+        "native/addon/cgroup_bpf.c",
+        "native/addon/console.c"
       ],
       "cflags": [
         "-std=gnu11",

@@ -367,6 +367,19 @@ describe('terminals', () => {
     assert.match(out, /\/dev\/pts\/0\r?\n\/dev\/pts\/0\r?\n33 111\r?\nc\r?\n/);
   });
 
+  test('run in the foreground is the terminal itself: raw mode, its window size, the exit code', () => {
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+    const c = baseConfig();
+    c.process.terminal = true;
+    c.process.args = ['/bin/sh'];
+    b.write(c);
+    const id = uniqueId('fg');
+    const r = spawnSync('python3', [join(REPO, 'test', 'helpers', 'pty-run.py'), '40', '120', 'tty; stty size; echo $((6*7)); exit 3\n', DROPLET, '--root', b.root, 'run', '-b', b.dir, id], { env: testEnv(), encoding: 'utf8', timeout: 60_000 });
+    assert.match(r.stdout, /\/dev\/pts\/0\r*\n40 120\r*\n42\r*\n/);
+    assert.match(r.stdout, /EXIT 3\n$/);
+    assert.deepEqual(leftovers(b.root, id, b.dir), []);
+  });
+
   test('--console-socket without a terminal, and a terminal without one, are refused', () => {
     const c = baseConfig();
     b.write(c);
@@ -374,7 +387,7 @@ describe('terminals', () => {
     const r = droplet(b.root, ['create', '--console-socket', '/tmp/none.sock', '-b', b.dir, id]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /--console-socket is for a container with process\.terminal set/);
-    refused(b, (c2) => (c2.process.terminal = true), /process\.terminal: needs --console-socket/);
+    refused(b, (c2) => (c2.process.terminal = true), /process\.terminal: needs --console-socket \(or run in the foreground\)/);
     const c3 = baseConfig();
     c3.process.terminal = true;
     b.write(c3);
@@ -460,5 +473,3 @@ describe('real-world configs', () => {
   });
 });
 
-void DROPLET;
-void testEnv;

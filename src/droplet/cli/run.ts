@@ -2,6 +2,7 @@ import { reportOomKills } from '../cgroups/oom.js';
 import { cleanup, createContainer, startContainer, type Context } from '../container/lifecycle.js';
 import { onlyId, parseCommand } from './args.js';
 import { CREATE_OPTIONS, createOptions } from './create.js';
+import { proxyTerminal } from './terminal-proxy.js';
 
 /** Signals a foreground `run` passes on to the container, as runc does. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
@@ -15,6 +16,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   const init = createContainer(ctx, createOptions(values, id, !detach));
   const forward = (sig: NodeJS.Signals) => init.kill(sig);
   if (!detach) for (const sig of FORWARDED) process.on(sig, forward);
+  const terminal = init.consoleMaster === undefined ? undefined : proxyTerminal(init.consoleMaster);
   try {
     startContainer(ctx, id);
   } catch (err) {
@@ -26,6 +28,10 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   }
   if (detach) return 0;
   const code = await init.waitExit();
+  if (terminal) {
+    await terminal.done;
+    terminal.restore();
+  }
   ctx.log.phase(`run ${id}: container exited with ${code}`);
   for (const sig of FORWARDED) process.off(sig, forward);
   reportOomKills(ctx.store.read(id).cgroups, ctx.log);

@@ -15,6 +15,8 @@ export function initBinary(): string {
  * sync socket to both. The protocol is lines: "pid N", then "ready" or "error\t...". */
 export class InitProcess {
   pid = 0;
+  /** the container's pty master, when droplet itself is the container's terminal (run) */
+  consoleMaster?: number;
   private buffered = '';
   private launcherStatus: number | undefined;
 

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError, errnoCode, reason } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { sleepMs } from '../../common/sleep.js';
@@ -15,6 +15,7 @@ import { compileSeccomp } from '../seccomp/compile.js';
 import { hookState, runHooks, seccompListenerPayload } from './hooks.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { InitProcess } from './launch.js';
+import { native } from './native.js';
 import { withLock } from './lock.js';
 import { isAlive, readProcStat } from './proc-stat.js';
 import { deriveStatus, type Status } from './status.js';
@@ -55,9 +56,12 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   if (listenFds()) spec.process.env.push(`LISTEN_FDS=${listenFds()}`, 'LISTEN_PID=1');
   const seccomp = spec.linux.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
   for (const s of seccomp?.skipped ?? []) ctx.log.debug(`seccomp: ${s.name} has no number on ${s.arch}: skipped`);
+  /* run in the foreground with a terminal and no console socket: droplet takes the master */
+  const ownConsole = spec.process.terminal && !opts.consoleSocket && opts.monitor;
+  const consoleSocket = ownConsole ? join(store.dir(id), 'console.sock') : opts.consoleSocket && resolve(opts.consoleSocket);
   const records = buildPlan({
     id, spec, bundle, fifo, cgroups, noPivot: opts.noPivot, monitor: opts.monitor,
-    consoleSocket: opts.consoleSocket && resolve(opts.consoleSocket), preserveFds, noNewKeyring: opts.noNewKeyring, seccomp,
+    consoleSocket, preserveFds, noNewKeyring: opts.noNewKeyring, seccomp,
   });
 
   ctx.log.phase(`create ${id}: config validated, plan built`);
@@ -69,8 +73,10 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
       hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop },
     };
     let init: InitProcess | undefined;
+    let consoleListener = -1;
     try {
       store.write(state);
+      if (ownConsole) consoleListener = native().listenUnix(consoleSocket!);
       init = InitProcess.start(id, fifo, spec.process.args, records, preserveFds);
       ctx.log.phase(`create ${id}: droplet-init spawned`);
       state.pid = init.waitForPid();
@@ -88,12 +94,20 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
         runHooks('createRuntime', spec.hooks.createRuntime, hookState(state, 'creating'), ctx.log);
       });
       ctx.log.phase(`create ${id}: init ready on exec.fifo`);
+      if (ownConsole) {
+        /* the init connected and sent the master before it reported ready */
+        init.consoleMaster = native().receiveFd(consoleListener);
+        closeSync(consoleListener);
+        consoleListener = -1;
+        unlinkSync(consoleSocket!);
+      }
       state.phase = 'created';
       store.write(state);
       if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
       if (!opts.monitor) init.release();
       return init;
     } catch (err) {
+      if (consoleListener >= 0) closeSync(consoleListener);
       init?.abort();
       cleanup(state, store);
       throw err;

@@ -7,6 +7,12 @@ export interface Native {
   spawnInit(path: string, argv: string[], preserve: number): [number, number];
   /** waitpid: the exit code, or 128+signal */
   waitPid(pid: number): number;
+  /** a listening unix socket at path */
+  listenUnix(path: string): number;
+  /** accept one peer on a listening socket and take the fd it sends (SCM_RIGHTS) */
+  receiveFd(listeningFd: number): number;
+  /** TIOCSWINSZ */
+  setWinsize(fd: number, rows: number, cols: number): void;
 }
 
 let loaded: Native | undefined;
