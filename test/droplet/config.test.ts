@@ -97,6 +97,21 @@ describe('user and time namespaces', () => {
     }
   });
 
+  test('linux.devices: made with mknod, or bound from the host inside a user namespace', () => {
+    const dev = { path: '/dev/loop-test', type: 'c', major: 1, minor: 3, fileMode: 0o620, uid: 0, gid: 9 };
+    const plain = run(b, 'stat -c "%F %t:%T %a %u %g" /dev/loop-test; echo x > /dev/loop-test && echo writable', (c) => {
+      c.linux.devices = [dev];
+    });
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.stdout, 'character special file 1:3 620 0 9\nwritable\n');
+    /* mknod is refused in a user namespace: the host node is bound instead (here /dev/null) */
+    const bound = run(b, 'stat -c "%F %t:%T" /dev/null; echo x > /dev/null && echo writable', userns);
+    assert.equal(bound.code, 0, bound.stderr);
+    assert.equal(bound.stdout, 'character special file 1:3\nwritable\n');
+    refused(b, (c) => (c.linux.devices = [{ ...dev, type: 'x' }]), /linux\.devices\[0\]\.type: unknown device type "x"/);
+    refused(b, (c) => (c.linux.devices = [{ path: '/dev/nomajor', type: 'c' }]), /linux\.devices\[0\]: major and minor are required/);
+  });
+
   test('a user namespace needs mappings, and the process user must be mapped', () => {
     refused(b, (c) => c.linux.namespaces.push({ type: 'user' }), /linux\.uidMappings: a new user namespace needs uidMappings and gidMappings/);
     refused(b, (c) => {
