@@ -16,15 +16,28 @@
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
 
+static int early_sock = -1;
+
+void console_connect_early(long rec, const struct record *r) {
+  struct field_reader f;
+  fields_open(&f, r);
+  const char *path = field_str(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed console record");
+  early_sock = unix_connect(path);
+  if (early_sock < 0) fail(rec, errno, path);
+}
+
 void console_setup(long rec, const struct record *r) {
   struct field_reader f;
   fields_open(&f, r);
   const char *socket_path = field_str(&f);
   unsigned short rows = (unsigned short)field_u64(&f), cols = (unsigned short)field_u64(&f);
+  int bind_console = (int)field_u64(&f);
   if (f.bad) fail(rec, EINVAL, "malformed console record");
 
-  /* The container's own devpts: its ptmx, never the host's. */
-  int ptmx_path = fs_open_in_root("/dev/pts/ptmx");
+  /* The container's own devpts: its ptmx, never the host's. (An exec'd process has joined
+   * the container's mount namespace: its / is the container's.) */
+  int ptmx_path = bind_console ? fs_open_in_root("/dev/pts/ptmx") : open("/dev/pts/ptmx", O_PATH | O_CLOEXEC);
   if (ptmx_path < 0) fail(rec, errno, "/dev/pts/ptmx");
   char p[64];
   snprintf(p, sizeof p, "/proc/self/fd/%d", ptmx_path);
@@ -40,14 +53,16 @@ void console_setup(long rec, const struct record *r) {
     if (ioctl(master, TIOCSWINSZ, &ws) < 0) fail(rec, errno, "set console size");
   }
 
-  /* /dev/console is the slave, bind-mounted */
-  int console = fs_ensure_file_in_root("/dev/console");
-  if (console < 0) fail(rec, errno, "/dev/console");
-  char src[64], dst[64];
-  snprintf(src, sizeof src, "/proc/self/fd/%d", slave);
-  snprintf(dst, sizeof dst, "/proc/self/fd/%d", console);
-  if (mount(src, dst, NULL, MS_BIND, NULL) < 0) fail(rec, errno, "/dev/console");
-  close(console);
+  if (bind_console) {
+    /* /dev/console is the slave, bind-mounted */
+    int console = fs_ensure_file_in_root("/dev/console");
+    if (console < 0) fail(rec, errno, "/dev/console");
+    char src[64], dst[64];
+    snprintf(src, sizeof src, "/proc/self/fd/%d", slave);
+    snprintf(dst, sizeof dst, "/proc/self/fd/%d", console);
+    if (mount(src, dst, NULL, MS_BIND, NULL) < 0) fail(rec, errno, "/dev/console");
+    close(console);
+  }
 
   if (setsid() < 0) fail(rec, errno, "setsid");
   if (ioctl(slave, TIOCSCTTY, 0) < 0) fail(rec, errno, "set controlling terminal");
@@ -55,6 +70,8 @@ void console_setup(long rec, const struct record *r) {
     if (dup2(slave, fd) < 0) fail(rec, errno, "console as stdio");
   close(slave);
   /* runc sends the master's name along with the fd; readers take the fd */
-  if (send_fd(socket_path, master, "/dev/ptmx") < 0) fail(rec, errno, socket_path);
+  int sent = early_sock >= 0 ? send_fd_on(early_sock, master, "/dev/ptmx") : send_fd(socket_path, master, "/dev/ptmx");
+  if (sent < 0) fail(rec, errno, socket_path);
+  if (early_sock >= 0) close(early_sock);
   close(master);
 }

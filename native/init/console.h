@@ -6,5 +6,7 @@
 #include "plan.h"
 
 void console_setup(long rec, const struct record *r);
+/* exec: connect to the console socket before the container's mount namespace hides it. */
+void console_connect_early(long rec, const struct record *r);
 
 #endif

@@ -213,6 +213,8 @@ int main(int argc, char **argv) {
       fields_open(&f, r);
       time_offsets = field_str(&f);
       time_rec = (long)i;
+    } else if (r->tag == T_CONSOLE_CONNECT) {
+      console_connect_early((long)i, r);
     } else if (r->tag == T_PRESERVE_FDS) {
       fields_open(&f, r);
       preserve_fds = (int)field_u64(&f);
@@ -230,7 +232,8 @@ int main(int argc, char **argv) {
       fail((long)i, EINVAL, "record out of place before clone");
     }
   }
-  if (i == plan.count || fifo_fd < 0) fail(REC_NONE, EINVAL, "plan has no clone or fifo record");
+  /* exec plans have no FIFO: the process runs as soon as it is ready */
+  if (i == plan.count) fail(REC_NONE, EINVAL, "plan has no clone record");
   ns_join_all();
   if (time_offsets) ns_time_offsets(time_rec, time_offsets);
 
@@ -257,8 +260,8 @@ int main(int argc, char **argv) {
   close(SYNC_FD);
   if (write(ready[1], "r", 1) != 1) _exit(1);
   close(ready[1]);
-  wait_for_start(fifo_fd);
-  for (i = 0; i < plan.count; i++) {
+  if (fifo_fd >= 0) wait_for_start(fifo_fd);
+  for (i = 0; fifo_fd >= 0 && i < plan.count; i++) {
     const struct record *r = &plan.records[i];
     char why[256];
     if (r->tag == T_HOOK && hook_phase(r) == 1 && hook_run(r, start_state, why, sizeof why) < 0) {

@@ -40,11 +40,12 @@ enum plan_tag {
   T_TIME_OFFSETS = 30,  /* timens_offsets text: new time namespace for the init */
   T_USERNS_ROOT = 31,   /* (none) become uid/gid 0 of the new user namespace */
   T_KEYRING = 32,       /* name of a new session keyring */
-  T_CONSOLE = 33,       /* console socket path, rows, cols */
+  T_CONSOLE = 33,       /* console socket path, rows, cols, bind /dev/console (0 for exec) */
   T_HOOK = 34,          /* phase (0 createContainer, 1 startContainer), path, timeout, argc, args..., envc, env... */
   T_PRESERVE_FDS = 35,  /* count: fds 3..3+count-1 reach the container */
   T_SYNC_HOOKS = 36,    /* (none) stop until droplet has run prestart and createRuntime hooks */
   T_SECCOMP_LISTENER = 37, /* listener path: connected before pivot_root */
+  T_CONSOLE_CONNECT = 38,  /* console socket path: connected by the launcher, before it joins the container */
 };
 
 enum mount_kind { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2 };

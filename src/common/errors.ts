@@ -5,6 +5,10 @@ export class UserError extends Error {
   }
 }
 
+/** A command line that does not parse: its message already names the command, and no
+ * container was touched. */
+export class UsageError extends UserError {}
+
 /** "ENOENT: no such file or directory, open '/x'" -> "no such file or directory" */
 export function reason(err: unknown): string {
   if (err instanceof UserError) return err.message;

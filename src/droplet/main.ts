@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { UserError, reason } from '../common/errors.js';
+import { UsageError, UserError, reason } from '../common/errors.js';
 import { Logger, type LogFormat } from '../common/log.js';
 import { Store } from './container/store.js';
 import type { Context } from './container/lifecycle.js';
@@ -8,6 +8,7 @@ import { del } from './cli/delete.js';
 import { kill } from './cli/kill.js';
 import { list } from './cli/list.js';
 import { run } from './cli/run.js';
+import { exec, execIdOf } from './cli/exec.js';
 import { spec } from './cli/spec.js';
 import { start } from './cli/start.js';
 import { state } from './cli/state.js';
@@ -32,6 +33,8 @@ commands:
   start ID                                  let the init exec the entrypoint
   run [-b DIR] [--pid-file F] [-d] [--no-pivot] ID
                                             create + start; waits unless -d
+  exec [-t] [-d] [-p FILE] [-e K=V] [-u UID[:GID]] [--cwd DIR] ... ID COMMAND...
+                                            run another process in the container
   state ID                                  print the container's state JSON
   kill [-a|--all] ID [SIGNAL]               send a signal (default TERM)
   delete [-f|--force] ID                    remove a stopped (or, with -f, any) container
@@ -95,7 +98,7 @@ function splitGlobals(argv: string[]): { globals: Globals; command?: string; res
   return { globals, command: argv[i], rest: argv.slice(i + 1), help, version };
 }
 
-const COMMANDS = new Set(['spec', 'create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'update', 'pause', 'resume', 'ps', 'events', 'features']);
+const COMMANDS = new Set(['spec', 'create', 'start', 'run', 'exec', 'state', 'kill', 'delete', 'list', 'update', 'pause', 'resume', 'ps', 'events', 'features']);
 
 async function dispatch(command: string, ctx: Context, rest: string[]): Promise<number> {
   switch (command) {
@@ -103,6 +106,7 @@ async function dispatch(command: string, ctx: Context, rest: string[]): Promise<
     case 'create': return create(ctx, rest);
     case 'start': return start(ctx, rest);
     case 'run': return run(ctx, rest);
+    case 'exec': return exec(ctx, rest);
     case 'state': return state(ctx, rest);
     case 'kill': return kill(ctx, rest);
     case 'delete': return del(ctx, rest);
@@ -120,6 +124,7 @@ async function dispatch(command: string, ctx: Context, rest: string[]): Promise<
 /** The container id a failing command was about, for `droplet: create c1: ...`. */
 function subject(command: string, rest: string[]): string | undefined {
   if (command === 'ps') return rest[psIdIndex(rest)];
+  if (command === 'exec') return execIdOf(rest);
   const ids = rest.filter((a) => !a.startsWith('-') && /^[\w+.-]+$/.test(a));
   /* update and events take option values ("--memory 4m") before the id, which comes last */
   return command === 'update' || command === 'events' ? ids[ids.length - 1] : ids[0];
@@ -148,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
     const prefix = command && COMMANDS.has(command) ? `${command}${id ? ` ${id}` : ''}: ` : '';
     const msg = err instanceof UserError ? err.message : reason(err);
     /* a command-line error already names its command */
-    log.error(msg.startsWith(`${command}:`) ? msg : prefix + msg);
+    log.error(err instanceof UsageError ? msg : prefix + msg);
     if (!(err instanceof UserError) && process.env.DROPLET_DEBUG_STACK) writeSync(2, `${(err as Error).stack}\n`);
     return err instanceof UserError ? err.exitCode : 1;
   }

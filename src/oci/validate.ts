@@ -44,6 +44,7 @@ export function validateSpec(raw: unknown, bundle: string): Spec {
   refuseIfSet(o, 'vm', '');
   const linux = readLinux(optObject(o, 'linux', '') ?? {});
   const spec: Spec = {
+    raw,
     ociVersion,
     hooks: readHooks(o),
     root: readRoot(o, bundle),
@@ -93,7 +94,7 @@ function readMount(v: unknown, path: string): Mount {
   };
 }
 
-function readProcess(o: Obj): Process {
+export function readProcess(o: Obj): Process {
   const p = optObject(o, 'process', '');
   if (!p) throw invalid('process', 'is required');
   const terminal = optBool(p, 'terminal', 'process.') ?? false;

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UserError } from '../../common/errors.js';
+import { UsageError } from '../../common/errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -9,11 +9,11 @@ export function parseCommand<T extends Options>(command: string, argv: string[],
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
-    throw new UserError(`${command}: ${msg}`);
+    throw new UsageError(`${command}: ${msg}`);
   }
 }
 
 export function onlyId(command: string, positionals: string[]): string {
-  if (positionals.length !== 1) throw new UserError(`${command}: expects exactly one container id, got ${positionals.length}`);
+  if (positionals.length !== 1) throw new UsageError(`${command}: expects exactly one container id, got ${positionals.length}`);
   return positionals[0];
 }

@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { UserError } from '../../common/errors.js';
+import { UsageError, UserError } from '../../common/errors.js';
 import { resourcesVersion, unifiedDir, v1DirOf } from '../cgroups/apply-resources.js';
 import type { CgroupDir } from '../cgroups/container-cgroup.js';
 import { oomKillCount } from '../cgroups/oom.js';
@@ -69,10 +69,10 @@ export function parseDuration(text: string): number {
   while (at < text.length) {
     re.lastIndex = at;
     const m = re.exec(text);
-    if (!m) throw new UserError(`events: --interval: "${text}" is not a duration such as "5s" or "500ms"`);
+    if (!m) throw new UsageError(`events: --interval: "${text}" is not a duration such as "5s" or "500ms"`);
     ms += Number(m[1]) * UNITS[m[2]];
     at = re.lastIndex;
   }
-  if (!(ms > 0)) throw new UserError(`events: --interval: "${text}" is not a duration greater than 0`);
+  if (!(ms > 0)) throw new UsageError(`events: --interval: "${text}" is not a duration greater than 0`);
   return Math.max(1, Math.round(ms));
 }

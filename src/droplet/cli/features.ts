@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { UserError } from '../../common/errors.js';
+import { UsageError } from '../../common/errors.js';
 import { HOOK_KINDS, NAMESPACE_TYPES } from '../../oci/spec.js';
 import { CAPABILITIES } from '../plan/capabilities.js';
 import { parseMountOptions } from '../plan/mount-options.js';
@@ -63,7 +63,7 @@ export function featuresDocument(version: string) {
 
 export function features(argv: string[], version: string): number {
   const { positionals } = parseCommand('features', argv, {});
-  if (positionals.length) throw new UserError(`features: unexpected argument "${positionals[0]}"`);
+  if (positionals.length) throw new UsageError(`features: unexpected argument "${positionals[0]}"`);
   writeSync(1, JSON.stringify(featuresDocument(version), null, 2) + '\n');
   return 0;
 }

@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { UserError } from '../../common/errors.js';
+import { UsageError } from '../../common/errors.js';
 import type { Context } from '../container/lifecycle.js';
 import { deriveStatus, publicState } from '../container/status.js';
 import { parseCommand } from './args.js';
@@ -9,9 +9,9 @@ export function list(ctx: Context, argv: string[]): number {
     format: { type: 'string', short: 'f' },
     quiet: { type: 'boolean', short: 'q' },
   });
-  if (positionals.length) throw new UserError(`list: unexpected argument "${positionals[0]}"`);
+  if (positionals.length) throw new UsageError(`list: unexpected argument "${positionals[0]}"`);
   const format = values.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new UserError(`list: --format must be table or json, not "${format}"`);
+  if (format !== 'table' && format !== 'json') throw new UsageError(`list: --format must be table or json, not "${format}"`);
   const { store } = ctx;
   const states = [];
   for (const id of store.ids()) {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { writeSync } from 'node:fs';
-import { UserError } from '../../common/errors.js';
+import { UsageError } from '../../common/errors.js';
 import { cgroupPids } from '../cgroups/container-cgroup.js';
 import type { Context } from '../container/lifecycle.js';
 import { validateId } from '../container/store.js';
@@ -11,13 +11,13 @@ import { parseCommand } from './args.js';
  * to those PIDs, as runc does. Everything after the id goes to ps. */
 export function ps(ctx: Context, argv: string[]): number {
   const idAt = psIdIndex(argv);
-  if (idAt < 0) throw new UserError('ps: expects a container id');
+  if (idAt < 0) throw new UsageError('ps: expects a container id');
   const { values } = parseCommand('ps', argv.slice(0, idAt), { format: { type: 'string', short: 'f' } });
   const format = values.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new UserError(`ps: --format must be table or json, not "${format}"`);
+  if (format !== 'table' && format !== 'json') throw new UsageError(`ps: --format must be table or json, not "${format}"`);
   const id = validateId(argv[idAt]);
   const psArgs = argv.slice(idAt + 1);
-  if (format === 'json' && psArgs.length) throw new UserError('ps: ps options cannot be combined with --format json');
+  if (format === 'json' && psArgs.length) throw new UsageError('ps: ps options cannot be combined with --format json');
   const pids = cgroupPids(ctx.store.read(id).cgroups).sort((a, b) => a - b);
   if (format === 'json') {
     writeSync(1, JSON.stringify(pids) + '\n');
@@ -40,8 +40,8 @@ export function psIdIndex(argv: string[]): number {
 
 function runPs(args: string[]): string {
   const r = spawnSync('ps', args, { encoding: 'utf8' });
-  if (r.error) throw new UserError(`ps: run ps: ${r.error.message}`);
-  if (r.status !== 0) throw new UserError(`ps: ps ${args.join(' ')} failed: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.status}`}`);
+  if (r.error) throw new UsageError(`ps: run ps: ${r.error.message}`);
+  if (r.status !== 0) throw new UsageError(`ps: ps ${args.join(' ')} failed: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.status}`}`);
   return r.stdout;
 }
 
@@ -49,7 +49,7 @@ function runPs(args: string[]): string {
 export function filterPsOutput(output: string, pids: Set<number>): string {
   const [header, ...lines] = output.split('\n');
   const col = header.trim().split(/\s+/).indexOf('PID');
-  if (col < 0) throw new UserError('ps: the ps output has no PID column (add "-o pid,...")');
+  if (col < 0) throw new UsageError('ps: the ps output has no PID column (add "-o pid,...")');
   const kept = lines.filter((l) => pids.has(Number(l.trim().split(/\s+/)[col])));
   return [header, ...kept].join('\n') + '\n';
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { UserError, reason } from '../../common/errors.js';
+import { UsageError, UserError, reason } from '../../common/errors.js';
 import { readResources, type Resources } from '../../oci/resources.js';
 import { applyResources } from '../cgroups/apply-resources.js';
 import type { Context } from '../container/lifecycle.js';
@@ -44,10 +44,10 @@ export function update(ctx: Context, argv: string[]): number {
   const flags = (Object.keys(FLAGS) as Flag[]).filter((f) => values[f] !== undefined);
   let resources: Resources;
   if (values.resources !== undefined) {
-    if (flags.length) throw new UserError(`update: --resources cannot be combined with --${flags[0]}`);
+    if (flags.length) throw new UsageError(`update: --resources cannot be combined with --${flags[0]}`);
     resources = fromFile(values.resources);
   } else {
-    if (flags.length === 0) throw new UserError('update: nothing to update (give --resources FILE or a flag such as --memory)');
+    if (flags.length === 0) throw new UsageError('update: nothing to update (give --resources FILE or a flag such as --memory)');
     resources = fromFlags(flags, values as Record<Flag, string>);
   }
   resources.devices = [];
@@ -74,13 +74,13 @@ function fromFile(file: string): Resources {
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
-    throw new UserError(`update: read ${source}: ${reason(err)}`);
+    throw new UsageError(`update: read ${source}: ${reason(err)}`);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`update: ${source}: invalid JSON: ${(err as Error).message}`);
+    throw new UsageError(`update: ${source}: invalid JSON: ${(err as Error).message}`);
   }
   return parse(raw, source);
 }
@@ -99,7 +99,7 @@ function fromFlags(flags: Flag[], values: Record<Flag, string>): Resources {
 }
 
 function parseInteger(text: string, flag: string): number {
-  if (!/^-?\d+$/.test(text)) throw new UserError(`update: --${flag}: "${text}" is not an integer`);
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`update: --${flag}: "${text}" is not an integer`);
   return Number(text);
 }
 
@@ -110,6 +110,6 @@ const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 10
 export function parseSize(text: string, flag: string): number {
   if (text === '-1') return -1;
   const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(text.trim());
-  if (!m) throw new UserError(`update: --${flag}: "${text}" is not a size such as 4194304, 512m or 1g`);
+  if (!m) throw new UsageError(`update: --${flag}: "${text}" is not a size such as 4194304, 512m or 1g`);
   return Math.floor(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]);
 }

@@ -26,12 +26,13 @@ export class InitProcess {
     private readonly records: PlanRecord[],
   ) {}
 
-  /** Spawns droplet-init, shown by ps as `droplet init ID FIFO ARGS...`, and sends the plan. */
-  static start(id: string, fifo: string, args: string[], records: PlanRecord[], preserveFds: number): InitProcess {
+  /** Spawns droplet-init and sends it the plan. argv is what ps shows: for a container's init
+   * `droplet init ID FIFO ARGS...`, for an exec'd process `droplet exec ID ARGS...`. */
+  static start(argv: string[], records: PlanRecord[], preserveFds: number): InitProcess {
     let launcher: number;
     let fd: number;
     try {
-      [launcher, fd] = native().spawnInit(initBinary(), ['droplet', 'init', id, fifo, ...args], preserveFds);
+      [launcher, fd] = native().spawnInit(initBinary(), argv, preserveFds);
     } catch (err) {
       throw new UserError(`start droplet-init: ${(err as Error).message}`);
     }

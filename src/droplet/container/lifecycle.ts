@@ -67,6 +67,8 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   ctx.log.phase(`create ${id}: config validated, plan built`);
   store.claim(id);
   return withLock(store.dir(id), id, () => {
+    /* exec builds its processes from the container's config as it was at create */
+    writeFileSync(join(store.dir(id), 'config.json'), JSON.stringify(spec.raw));
     const state: StoredState = {
       ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
       rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups,
@@ -77,7 +79,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
     try {
       store.write(state);
       if (ownConsole) consoleListener = native().listenUnix(consoleSocket!);
-      init = InitProcess.start(id, fifo, spec.process.args, records, preserveFds);
+      init = InitProcess.start(['droplet', 'init', id, fifo, ...spec.process.args], records, preserveFds);
       ctx.log.phase(`create ${id}: droplet-init spawned`);
       state.pid = init.waitForPid();
       ctx.log.phase(`create ${id}: init ${state.pid} cloned`);
@@ -145,7 +147,7 @@ function setOomScoreAdj(pid: number, value: number): void {
 }
 
 /** Written as runc does: to a temporary file, then renamed, so a reader never sees it empty. */
-function writePidFile(file: string, pid: number): void {
+export function writePidFile(file: string, pid: number): void {
   const path = resolve(file);
   const tmp = `${path}.${process.pid}.tmp`;
   try {

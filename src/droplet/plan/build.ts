@@ -1,6 +1,6 @@
 import { isAbsolute, join, posix } from 'node:path';
 import { invalid } from '../../oci/json-reader.js';
-import type { Device, Hook, NamespaceType, Spec } from '../../oci/spec.js';
+import type { Device, Hook, NamespaceType, Process, Spec } from '../../oci/spec.js';
 import type { CgroupDir } from '../cgroups/container-cgroup.js';
 import type { CompiledSeccomp } from '../seccomp/compile.js';
 import { capabilityMasks } from './capabilities.js';
@@ -162,7 +162,7 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
   if (spec.process.terminal) {
     if (!input.consoleSocket) throw invalid('process.terminal', 'needs --console-socket (or run in the foreground)');
     const size = spec.process.consoleSize;
-    add(Tag.Console, [input.consoleSocket, size?.height ?? 0, size?.width ?? 0], `set up the console through ${input.consoleSocket}`, 'process.terminal');
+    add(Tag.Console, [input.consoleSocket, size?.height ?? 0, size?.width ?? 0, 1], `set up the console through ${input.consoleSocket}`, 'process.terminal');
   }
   add(Tag.Mkdir, [spec.process.cwd], `create ${spec.process.cwd}`, 'process.cwd');
   /* prestart and createRuntime hooks run now, in droplet's namespaces: the container's
@@ -177,9 +177,20 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
   add(Tag.Pivot, [input.noPivot ? 1 : 0, rootPropagation], `${input.noPivot ? 'move' : 'pivot_root'} to ${rootfs}`, 'root.path');
   if (spec.root.readonly) add(Tag.RootReadonly, [], 'make the rootfs read-only', 'root.readonly');
 
-  const p = spec.process;
   if (spec.linux.personality)
     add(Tag.Personality, [PERSONALITY[spec.linux.personality.domain]], `set personality ${spec.linux.personality.domain}`, 'linux.personality');
+  if (!input.noNewKeyring) add(Tag.Keyring, [input.id], `join a new session keyring "${input.id}"`, '--no-new-keyring');
+  addProcess(add, spec.process, input.seccomp, () =>
+    spec.hooks.startContainer.forEach((h, i) =>
+      add(Tag.Hook, hookFields(HookPhase.StartContainer, h), `run startContainer hook ${h.path}`, `hooks.startContainer[${i}]`)));
+  return out;
+}
+
+type Add = (tag: Tag, fields: PlanRecord['fields'], what: string, field?: string) => void;
+
+/** The records that make the process itself, shared by create and exec: limits, seccomp,
+ * identity, cwd, and the executable. beforeExec adds what must come just before it. */
+export function addProcess(add: Add, p: Process, seccomp: CompiledSeccomp | undefined, beforeExec?: () => void): void {
   if (p.ioPriority)
     add(Tag.IoPriority, [(IOPRIO_CLASS[p.ioPriority.class] << 13) | p.ioPriority.priority], `set I/O priority ${p.ioPriority.class}`, 'process.ioPriority');
   if (p.scheduler) {
@@ -187,35 +198,28 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
     const flags = sc.flags.reduce((f, name) => f | SCHED_FLAG[name], 0);
     add(Tag.Scheduler, [SCHED_POLICY[sc.policy], flags, sc.nice, sc.priority, sc.runtime, sc.deadline, sc.period], `set scheduler ${sc.policy}`, 'process.scheduler');
   }
-  if (!input.noNewKeyring) add(Tag.Keyring, [input.id], `join a new session keyring "${input.id}"`, '--no-new-keyring');
   const seenRlimits = new Set<string>();
-  spec.process.rlimits.forEach((r, i) => {
+  p.rlimits.forEach((r, i) => {
     const field = `process.rlimits[${i}]`;
     if (seenRlimits.has(r.type)) throw invalid(`${field}.type`, `duplicate rlimit "${r.type}"`);
     seenRlimits.add(r.type);
     add(Tag.Rlimit, [rlimitNumber(r.type, `${field}.type`), r.soft, r.hard], `set ${r.type} to ${r.soft}:${r.hard}`, field);
   });
-  if (input.seccomp) {
-    const sc = input.seccomp;
+  if (seccomp) {
     /* with no_new_privs the init loads it as its last step before ready; without, now, while
      * it still has CAP_SYS_ADMIN */
-    add(Tag.Seccomp, [sc.flags, sc.program, sc.listenerPath ?? '', sc.listenerMetadata ?? '', sc.notify ? 1 : 0, p.noNewPrivileges ? 1 : 0],
+    add(Tag.Seccomp, [seccomp.flags, seccomp.program, seccomp.listenerPath ?? '', seccomp.listenerMetadata ?? '', seccomp.notify ? 1 : 0, p.noNewPrivileges ? 1 : 0],
       'load the seccomp filter', 'linux.seccomp');
   }
-  if (spec.process.capabilities)
-    add(Tag.Caps, capabilityMasks(spec.process.capabilities), 'set capabilities', 'process.capabilities');
-  const u = spec.process.user;
-  add(Tag.User, [u.uid, u.gid, u.additionalGids.length, ...u.additionalGids, u.umask ?? 0o022],
-    `set user ${u.uid}:${u.gid}`, 'process.user');
-  add(Tag.Cwd, [spec.process.cwd], `chdir to ${spec.process.cwd}`, 'process.cwd');
-  if (spec.process.noNewPrivileges) add(Tag.NoNewPrivs, [], 'set no_new_privs', 'process.noNewPrivileges');
+  if (p.capabilities) add(Tag.Caps, capabilityMasks(p.capabilities), 'set capabilities', 'process.capabilities');
+  const u = p.user;
+  add(Tag.User, [u.uid, u.gid, u.additionalGids.length, ...u.additionalGids, u.umask ?? 0o022], `set user ${u.uid}:${u.gid}`, 'process.user');
+  add(Tag.Cwd, [p.cwd], `chdir to ${p.cwd}`, 'process.cwd');
+  if (p.noNewPrivileges) add(Tag.NoNewPrivs, [], 'set no_new_privs', 'process.noNewPrivileges');
   if (p.apparmorProfile) add(Tag.LsmExec, ['/proc/self/attr/apparmor/exec', `exec ${p.apparmorProfile}`], `set AppArmor profile ${p.apparmorProfile}`, 'process.apparmorProfile');
   if (p.selinuxLabel) add(Tag.LsmExec, ['/proc/self/attr/exec', p.selinuxLabel], `set SELinux label ${p.selinuxLabel}`, 'process.selinuxLabel');
-  spec.hooks.startContainer.forEach((h, i) =>
-    add(Tag.Hook, hookFields(HookPhase.StartContainer, h), `run startContainer hook ${h.path}`, `hooks.startContainer[${i}]`));
-  const args = spec.process.args;
-  add(Tag.Exec, [args.length, ...args, spec.process.env.length, ...spec.process.env], `exec "${args[0]}"`, 'process.args[0]');
-  return out;
+  beforeExec?.();
+  add(Tag.Exec, [p.args.length, ...p.args, p.env.length, ...p.env], `exec "${p.args[0]}"`, 'process.args[0]');
 }
 
 function hookFields(phase: HookPhase, h: Hook): PlanRecord['fields'] {

@@ -37,6 +37,7 @@ export const enum Tag {
   PreserveFds = 35,
   SyncHooks = 36,
   SeccompListener = 37,
+  ConsoleConnect = 38,
 }
 
 export const enum HookPhase {
