@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -58,6 +58,16 @@ describe('podman with conmon runs containers through droplet', () => {
   after(() => {
     podman(['rm', '--all', '--force', '--time', '0']);
     podman(['rmi', '--all', '--force']);
+    /* podman's own cgroup for conmon, made by this test's podman (droplet removes the containers') */
+    for (const h of readdirSync('/sys/fs/cgroup')) {
+      for (const d of ['libpod_parent/conmon', 'libpod_parent']) {
+        try {
+          rmdirSync(join('/sys/fs/cgroup', h, d));
+        } catch {
+          /* not there, or not empty: someone else's */
+        }
+      }
+    }
     assert.deepEqual(mountsUnder(dir), []);
     assert.deepEqual(processesWith(dir), []);
     rmSync(dir, { recursive: true, force: true });
