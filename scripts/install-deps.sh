@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "install-deps: run as root (containers need it)" >&2; exit 1; }
 
 # busybox-static: the test rootfs. runc, crun, hyperfine: the benchmark's peers.
-# podman, conmon, containerd, skopeo: the real callers the tests drive droplet with.
-packages=(busybox-static make g++ python3 runc crun hyperfine podman conmon containerd skopeo)
+# podman, conmon, containerd, docker.io, skopeo: the real callers the tests drive droplet with.
+packages=(busybox-static make g++ python3 runc crun hyperfine podman conmon containerd docker.io skopeo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -192,3 +192,62 @@ describe('containerd with the runc shim runs containers through droplet', () => 
     ctr(['containers', 'delete', 'r3']);
   });
 });
+
+describe('dockerd runs containers through droplet (--add-runtime)', () => {
+  let dir: string;
+  let daemon: ChildProcess;
+  let env: NodeJS.ProcessEnv;
+  const docker = (args: string[], opts: SpawnSyncOptions = {}) => sh('docker', args, { env, ...opts });
+  const ok = (args: string[]) => {
+    const r = docker(args);
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'droplet-docker-'));
+    env = { ...testEnv(), DOCKER_HOST: `unix://${join(dir, 'docker.sock')}` };
+    /* no bridge or iptables: these tests do not network, and must not touch the host's */
+    daemon = spawn('dockerd', [
+      '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'),
+      '--host', `unix://${join(dir, 'docker.sock')}`, '--bridge', 'none', '--iptables=false', '--ip6tables=false',
+      '--add-runtime', `droplet=${DROPLET}`,
+    ], { stdio: 'ignore', env: testEnv() });
+    await waitFor(() => docker(['version']).code === 0, 60000, 'dockerd to listen');
+    const image = join(dir, 'image.tar');
+    mustRun('skopeo', ['--insecure-policy', 'copy', `tarball:${busyboxTar(dir)}`, `docker-archive:${image}:localhost/busybox:test`]);
+    ok(['load', '-i', image]);
+  });
+
+  after(async () => {
+    docker(['rm', '--force', `d${process.pid}`]);
+    docker(['rmi', '--force', 'localhost/busybox:test']);
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.on('exit', r));
+    assert.deepEqual(mountsUnder(dir), []);
+    assert.deepEqual(processesWith(dir), []);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('docker run --runtime droplet, with and without a terminal', () => {
+    const r = docker(['run', '--rm', '--runtime', 'droplet', '--network', 'none', 'localhost/busybox:test', '/bin/sh', '-c', 'echo hello from docker; echo pid=$$; exit 4']);
+    assert.equal(r.code, 4, r.stderr);
+    assert.equal(r.stdout, 'hello from docker\npid=1\n');
+    const it = sh('python3', [join(REPO, 'test', 'helpers', 'pty-run.py'), '24', '80', 'stty size; exit 2\n', 'docker', 'run', '--rm', '-it', '--runtime', 'droplet', '--network', 'none', 'localhost/busybox:test', '/bin/sh'], { env });
+    assert.match(it.stdout, /24 80\r*\n/);
+    assert.match(it.stdout, /EXIT 2\n$/);
+  });
+
+  test('run -d, exec, logs, pause, unpause, stop, rm', () => {
+    const name = `d${process.pid}`;
+    ok(['run', '-d', '--name', name, '--runtime', 'droplet', '--network', 'none', 'localhost/busybox:test', '/bin/sh', '-c', 'trap "exit 0" TERM; echo up; while true; do sleep 0.1; done']);
+    assert.match(ok(['exec', name, '/bin/sh', '-c', 'echo exec $(hostname)']), /^exec [0-9a-f]{12}\n$/);
+    assert.equal(ok(['logs', name]), 'up\n');
+    ok(['pause', name]);
+    assert.equal(ok(['inspect', '-f', '{{.State.Status}}', name]).trim(), 'paused');
+    ok(['unpause', name]);
+    ok(['stop', name]);
+    assert.equal(ok(['inspect', '-f', '{{.State.ExitCode}}', name]).trim(), '0');
+    ok(['rm', name]);
+  });
+});
