@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <node_api.h>
+#include "napi_util.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -11,12 +12,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, NULL, msg);
-  return NULL;
-}
 
 static int int_arg(napi_env env, napi_value v, int32_t *out) { return napi_get_value_int32(env, v, out) == napi_ok; }
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <node_api.h>
+#include "napi_util.h"
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -20,12 +21,6 @@
 
 extern char **environ;
 
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, NULL, msg);
-  return NULL;
-}
 
 static char *get_string(napi_env env, napi_value v) {
   size_t len = 0;

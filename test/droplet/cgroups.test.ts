@@ -6,17 +6,14 @@ import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
 import { cgroupsAt, keyValues, readCg, removeCgroupEverywhere, v1Dir } from '../helpers/cgroups.js';
 import { droplet, ok, stateOf, uniqueId, waitFor } from '../helpers/droplet.js';
 import { leftovers } from '../helpers/leaks.js';
+import { configWith, expectRefused } from '../helpers/refused.js';
 
 /** linux.resources on this host's cgroup v1 hierarchies: each value read back from the
  * container's cgroup files, and where it can be seen, its effect inside the container. */
 
 const MiB = 1024 * 1024;
 
-function config(mutate: (c: any) => void) {
-  const c = baseConfig();
-  mutate(c);
-  return c;
-}
+const config = configWith;
 
 /** create, then fn while the container exists, then delete and check nothing is left. */
 function withCreated(b: Bundle, mutate: (c: any) => void, fn: (id: string) => void): void {
@@ -45,16 +42,7 @@ function runWith(b: Bundle, args: string[], mutate: (c: any) => void) {
 
 /** create must fail with one line naming the field, and leave nothing behind. */
 function refused(b: Bundle, mutate: (c: any) => void, expected: RegExp): string {
-  b.write(config(mutate));
-  const id = uniqueId('cgbad');
-  const r = droplet(b.root, ['create', '-b', b.dir, id]);
-  assert.notEqual(r.code, 0, 'create must fail');
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line of error, got:\n${r.stderr}`);
-  assert.match(lines[0], new RegExp(`^droplet: create ${id}: `));
-  assert.match(lines[0], expected);
-  assert.deepEqual(leftovers(b.root, id, b.dir), []);
-  return lines[0];
+  return expectRefused(b, config(mutate), expected);
 }
 
 describe('linux.resources on cgroup v1: values read back from the cgroup files', () => {

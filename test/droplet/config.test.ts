@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
 import { DROPLET, droplet, ok, REPO, stateOf, testEnv, uniqueId, waitFor } from '../helpers/droplet.js';
 import { leftovers } from '../helpers/leaks.js';
+import { configWith, expectRefused } from '../helpers/refused.js';
 
 /** Runs the base config with a change, in the foreground, and returns what it printed. */
 function run(b: Bundle, script: string, mutate?: (c: any) => void, args: string[] = []) {
@@ -20,17 +21,7 @@ function run(b: Bundle, script: string, mutate?: (c: any) => void, args: string[
 }
 
 function refused(b: Bundle, mutate: (c: any) => void, re: RegExp) {
-  const c = baseConfig();
-  mutate(c);
-  b.write(c);
-  const id = uniqueId('bad');
-  const r = droplet(b.root, ['create', '-b', b.dir, id]);
-  /* a create that wrongly succeeds must not outlive the test */
-  if (r.code === 0) droplet(b.root, ['delete', '--force', id]);
-  assert.notEqual(r.code, 0, 'create must fail');
-  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  assert.match(r.stderr, re);
-  assert.deepEqual(leftovers(b.root, id, b.dir), []);
+  expectRefused(b, configWith(mutate), re);
 }
 
 const userns = (c: any) => {

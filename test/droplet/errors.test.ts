@@ -5,28 +5,10 @@ import { after, before, describe, test } from 'node:test';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
 import { droplet, ok, uniqueId } from '../helpers/droplet.js';
 import { leftovers } from '../helpers/leaks.js';
+import { configWith, expectRefused } from '../helpers/refused.js';
 
-/** create must fail with one clear line naming the cause, and leave nothing behind. */
-function refused(b: Bundle, config: unknown, expected: RegExp, args: string[] = []) {
-  if (config !== undefined) b.write(config);
-  const id = uniqueId('bad');
-  const r = droplet(b.root, ['create', '--bundle', b.dir, ...args, id]);
-  /* a create that wrongly succeeds must not outlive the test */
-  if (r.code === 0) droplet(b.root, ['delete', '--force', id]);
-  assert.notEqual(r.code, 0, 'create must fail');
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line of error, got:\n${r.stderr}`);
-  assert.match(lines[0], new RegExp(`^droplet: create ${id}: `));
-  assert.match(lines[0], expected);
-  assert.deepEqual(leftovers(b.root, id, b.dir), []);
-  return lines[0];
-}
-
-function config(mutate: (c: any) => void) {
-  const c = baseConfig();
-  mutate(c);
-  return c;
-}
+const refused = expectRefused;
+const config = configWith;
 
 describe('create refuses bad input before anything is created', () => {
   let b: Bundle;
