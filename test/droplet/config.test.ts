@@ -173,6 +173,35 @@ describe('process settings', () => {
     refused(b, (c) => (c.linux.personality = { domain: 'BSD' }), /linux\.personality\.domain: unknown domain "BSD"/);
   });
 
+  test('domainname, and --no-pivot (move + chroot, for initramfs roots)', () => {
+    const r = run(b, 'hostname; cat /proc/sys/kernel/domainname; ls /', (c) => {
+      c.domainname = 'example.test';
+    }, ['--no-pivot']);
+    assert.equal(r.code, 0, r.stderr);
+    /* the container's own root: its /bin, and nothing of the host's (no /work, no /usr) */
+    assert.match(r.stdout, /^droplet-test\nexample\.test\n/);
+    const top = r.stdout.split('\n').slice(2).filter(Boolean);
+    assert.ok(top.includes('bin') && !top.includes('usr') && !top.includes('work'), top.join(' '));
+  });
+
+  test('LISTEN_FDS passes socket-activated fds and announces them', () => {
+    const data = join(b.dir, 'listen-data');
+    writeFileSync(data, 'activated\n');
+    const c = baseConfig();
+    c.process.args = ['/bin/sh', '-c', 'cat <&3; echo $LISTEN_FDS $LISTEN_PID'];
+    b.write(c);
+    const fd = openSync(data, 'r');
+    try {
+      const id = uniqueId('listen');
+      const r = droplet(b.root, ['run', '-b', b.dir, id], { extraFds: [fd], env: { ...testEnv(), LISTEN_FDS: '1', LISTEN_PID: String(process.pid) } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'activated\n1 1\n');
+      assert.deepEqual(leftovers(b.root, id, b.dir), []);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   test('LSM settings are refused where the LSM is not enabled', () => {
     if (!existsSync('/sys/kernel/security/apparmor')) refused(b, (c) => (c.process.apparmorProfile = 'docker-default'), /process\.apparmorProfile: AppArmor is not enabled on this host/);
     if (!existsSync('/sys/fs/selinux/enforce')) {
