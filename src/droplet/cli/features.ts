@@ -3,9 +3,7 @@ import { UsageError } from '../../common/errors.js';
 import { HOOK_KINDS, NAMESPACE_TYPES } from '../../oci/spec.js';
 import { CAPABILITIES } from '../plan/capabilities.js';
 import { parseMountOptions } from '../plan/mount-options.js';
-import { ACTION_NAMES, FILTER_FLAGS } from '../seccomp/actions.js';
-import { ARCHES } from '../seccomp/architectures.js';
-import { OPERATORS } from '../seccomp/profile.js';
+import { seccompModule } from '../seccomp-module.js';
 import { parseCommand } from './args.js';
 
 /** The mount option names the runtime-spec knows (features.md, plus idmap and ridmap). */
@@ -33,6 +31,7 @@ function recognised(option: string): boolean {
  * droplet implements, whatever the host offers. containerd and CRI-O read it. The lists come
  * from the tables droplet itself validates with, so they cannot drift from what it accepts. */
 export function featuresDocument(version: string) {
+  const { ACTION_NAMES, ARCHES, FILTER_FLAGS, OPERATORS } = seccompModule();
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.2.1',

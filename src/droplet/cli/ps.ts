@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { UsageError } from '../../common/errors.js';
 import { cgroupPids } from '../cgroups/container-cgroup.js';
@@ -39,6 +38,8 @@ export function psIdIndex(argv: string[]): number {
 }
 
 function runPs(args: string[]): string {
+  /* loaded here: child_process costs every other command milliseconds at start-up */
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync('ps', args, { encoding: 'utf8' });
   if (r.error) throw new UsageError(`ps: run ps: ${r.error.message}`);
   if (r.status !== 0) throw new UsageError(`ps: ps ${args.join(' ')} failed: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.status}`}`);

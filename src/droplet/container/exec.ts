@@ -5,7 +5,7 @@ import type { Process, Spec } from '../../oci/spec.js';
 import { validateSpec } from '../../oci/validate.js';
 import { placeInCgroups } from '../cgroups/container-cgroup.js';
 import { buildExecPlan } from '../plan/exec-plan.js';
-import { compileSeccomp } from '../seccomp/compile.js';
+import { seccompModule } from '../seccomp-module.js';
 import { writePidFile, type Context } from './lifecycle.js';
 import { InitProcess } from './launch.js';
 import { withLock } from './lock.js';
@@ -50,7 +50,7 @@ export function execProcess(ctx: Context, id: string, state: StoredState, spec: 
   if (proc.terminal && !opts.consoleSocket && opts.detach) throw new UserError('--tty with --detach needs --console-socket');
   const ownConsole = proc.terminal && !opts.consoleSocket;
   const consoleSocket = ownConsole ? join(ctx.store.dir(id), `exec-${process.pid}.sock`) : opts.consoleSocket && resolve(opts.consoleSocket);
-  const seccomp = spec.linux.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
+  const seccomp = spec.linux.seccomp === undefined ? undefined : seccompModule().compileSeccomp(spec.linux.seccomp);
   const records = buildExecPlan({ spec, process: proc, initPid: state.pid, monitor: !opts.detach, consoleSocket, preserveFds: opts.preserveFds, seccomp });
 
   let listener = -1;

@@ -11,7 +11,7 @@ import {
 import { applyResources } from '../cgroups/apply-resources.js';
 import { thawForKill } from '../cgroups/freezer.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
-import { compileSeccomp } from '../seccomp/compile.js';
+import { seccompModule } from '../seccomp-module.js';
 import { hookState, runHooks, seccompListenerPayload } from './hooks.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { InitProcess } from './launch.js';
@@ -54,7 +54,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   checkPreservedFds(preserveFds);
   /* as runc: socket-activated fds are announced to the container's process */
   if (listenFds()) spec.process.env.push(`LISTEN_FDS=${listenFds()}`, 'LISTEN_PID=1');
-  const seccomp = spec.linux.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
+  const seccomp = spec.linux.seccomp === undefined ? undefined : seccompModule().compileSeccomp(spec.linux.seccomp);
   for (const s of seccomp?.skipped ?? []) ctx.log.debug(`seccomp: ${s.name} has no number on ${s.arch}: skipped`);
   /* run in the foreground with a terminal and no console socket: droplet takes the master */
   const ownConsole = spec.process.terminal && !opts.consoleSocket && opts.monitor;
