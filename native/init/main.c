@@ -167,11 +167,11 @@ static void run_init_record(long i, const struct record *r) {
   case T_NO_NEW_PRIVS: proc_no_new_privs(i); break;
   case T_CWD: proc_cwd(i, r); break;
   case T_EXEC: proc_prepare_exec(i, r); break;
-  case T_SYSCTL: ns_sysctl(i, r); break;
+  case T_SYSCTL: proc_write_file(i, r); break;
   case T_PERSONALITY: proc_personality(i, r); break;
   case T_IOPRIO: proc_ioprio(i, r); break;
   case T_SCHEDULER: proc_scheduler(i, r); break;
-  case T_LSM_EXEC: proc_lsm_exec(i, r); break;
+  case T_LSM_EXEC: proc_write_file(i, r); break;
   case T_USERNS_ROOT: ns_become_root(i); break;
   case T_KEYRING: proc_keyring(i, r); break;
   case T_CONSOLE: console_setup(i, r); break;

@@ -74,14 +74,3 @@ void ns_become_root(long rec) {
   if (setresgid(0, 0, 0) < 0) fail(rec, errno, "setresgid(0)");
   if (setresuid(0, 0, 0) < 0) fail(rec, errno, "setresuid(0)");
 }
-
-void ns_sysctl(long rec, const struct record *r) {
-  struct field_reader f;
-  fields_open(&f, r);
-  const char *path = field_str(&f), *value = field_str(&f);
-  if (f.bad) fail(rec, EINVAL, "malformed sysctl record");
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) fail(rec, errno, path);
-  if (write(fd, value, strlen(value)) < 0) fail(rec, errno, path);
-  close(fd);
-}

@@ -13,7 +13,6 @@ void ns_loopback_up(long rec);
 void ns_time_offsets(long rec, const char *offsets);
 /* After the host wrote the id maps: uid and gid 0 of the new user namespace. */
 void ns_become_root(long rec);
-/* Writes a namespaced sysctl through /proc/sys, which shows the writer's namespaces. */
-void ns_sysctl(long rec, const struct record *r);
+
 
 #endif

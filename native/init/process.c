@@ -283,14 +283,14 @@ void proc_scheduler(long rec, const struct record *r) {
   if (syscall(SYS_sched_setattr, 0, &a, 0) < 0) fail(rec, errno, "");
 }
 
-void proc_lsm_exec(long rec, const struct record *r) {
+void proc_write_file(long rec, const struct record *r) {
   struct field_reader f;
   fields_open(&f, r);
-  const char *path = field_str(&f), *label = field_str(&f);
-  if (f.bad) fail(rec, EINVAL, "malformed LSM record");
+  const char *path = field_str(&f), *value = field_str(&f);
+  if (f.bad) fail(rec, EINVAL, "malformed record");
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) fail(rec, errno, path);
-  if (write(fd, label, strlen(label)) < 0) fail(rec, errno, path);
+  if (write(fd, value, strlen(value)) < 0) fail(rec, errno, path);
   close(fd);
 }
 

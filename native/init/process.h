@@ -14,7 +14,9 @@ void proc_prepare_exec(long rec, const struct record *r);
 void proc_personality(long rec, const struct record *r);
 void proc_ioprio(long rec, const struct record *r);
 void proc_scheduler(long rec, const struct record *r);
-void proc_lsm_exec(long rec, const struct record *r);
+/* Writes a value to a /proc file: a sysctl (/proc/sys shows the writer's namespaces, so the
+ * init's own) or an LSM label for the next exec (/proc/self/attr). */
+void proc_write_file(long rec, const struct record *r);
 /* A new session keyring named after the container, searchable by its user (as runc). */
 void proc_keyring(long rec, const struct record *r);
 /* The seccomp filter: loaded now when the process still has CAP_SYS_ADMIN, or, with
