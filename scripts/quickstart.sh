@@ -11,7 +11,10 @@ bundle=$(mktemp -d /tmp/raind-hello.XXXXXX)
 trap 'rm -rf "$bundle"' EXIT
 mkdir -p "$bundle/rootfs/bin"
 cp /usr/bin/busybox "$bundle/rootfs/bin/busybox"
-for applet in $(busybox --list); do ln -sf busybox "$bundle/rootfs/bin/$applet"; done
+# one symlink per applet; the list names busybox itself, which must stay the binary
+for applet in $(busybox --list); do
+  [ "$applet" = busybox ] || ln -s busybox "$bundle/rootfs/bin/$applet"
+done
 
 cd "$bundle"
 "$repo/bin/droplet" spec
