@@ -41,14 +41,8 @@ static napi_value listen_unix(napi_env env, napi_callback_info info) {
 
 /* receiveFd(listeningFd) -> the fd the first peer sent with SCM_RIGHTS */
 static napi_value receive_fd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
   int32_t lfd;
-  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  if (argc < 1 || !int_arg(env, arg, &lfd)) {
-    napi_throw_type_error(env, NULL, "receiveFd(fd)");
-    return NULL;
-  }
+  if (!one_int_arg(env, info, &lfd, "receiveFd(fd)")) return NULL;
   int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
   if (c < 0) return throw_errno(env, "accept", errno);
   char name[256];

@@ -119,14 +119,8 @@ out:
 }
 
 static napi_value wait_pid(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
   int32_t pid;
-  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  if (argc < 1 || napi_get_value_int32(env, arg, &pid) != napi_ok) {
-    napi_throw_type_error(env, NULL, "waitPid(pid)");
-    return NULL;
-  }
+  if (!one_int_arg(env, info, &pid, "waitPid(pid)")) return NULL;
   int status;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) return throw_errno(env, "waitpid", errno);
