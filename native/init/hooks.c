@@ -32,19 +32,16 @@ int hook_run(const struct record *r, const char *state, char *why, size_t size) 
   if (envc > 4096) envc = 0;
   char **envp = calloc(envc + 1, sizeof *envp);
   for (size_t i = 0; envp && i < envc; i++) envp[i] = (char *)field_str(&f);
-  if (f.bad || !argv || !envp) {
-    snprintf(why, size, "malformed hook record");
-    return -1;
-  }
-
-  int in[2];
-  if (pipe2(in, O_CLOEXEC) < 0) {
-    snprintf(why, size, "pipe: %s", strerror(errno));
-    return -1;
-  }
-  pid_t pid = fork();
+  int in[2] = {-1, -1};
+  pid_t pid = -1;
+  if (f.bad || !argv || !envp) snprintf(why, size, "malformed hook record");
+  else if (pipe2(in, O_CLOEXEC) < 0) snprintf(why, size, "pipe: %s", strerror(errno));
+  else if ((pid = fork()) < 0) snprintf(why, size, "fork: %s", strerror(errno));
   if (pid < 0) {
-    snprintf(why, size, "fork: %s", strerror(errno));
+    /* every failure before the fork: nothing runs, the arrays go */
+    if (in[0] >= 0) close(in[0]), close(in[1]);
+    free(argv);
+    free(envp);
     return -1;
   }
   if (pid == 0) {
