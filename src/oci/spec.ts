@@ -4,8 +4,6 @@ import type { Resources } from './resources.js';
  * after validation: required fields are present, optional ones may be undefined. */
 
 export interface Spec {
-  /** the config as parsed, before validation: kept with the container for exec */
-  raw: unknown;
   ociVersion: string;
   hooks: Hooks;
   root: { path: string; readonly: boolean };

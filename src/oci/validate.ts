@@ -44,7 +44,6 @@ export function validateSpec(raw: unknown, bundle: string): Spec {
   refuseIfSet(o, 'vm', '');
   const linux = readLinux(optObject(o, 'linux', '') ?? {});
   const spec: Spec = {
-    raw,
     ociVersion,
     hooks: readHooks(o),
     root: readRoot(o, bundle),

@@ -61,7 +61,7 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
   const id = split.id;
   if (!id) throw new UsageError('exec: a container id is required');
   const preserveFds = int(values['preserve-fds'] ?? '0', '--preserve-fds');
-  const { state, spec } = containerForExec(ctx, id, values['ignore-paused'] ?? false);
+  const { state, config } = containerForExec(ctx, id, values['ignore-paused'] ?? false);
 
   let proc: Process;
   if (values.process) {
@@ -75,7 +75,7 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
     proc = readProcess({ process: asObject(raw, 'process') });
   } else {
     if (split.command.length === 0) throw new UsageError('exec: a command is required');
-    proc = structuredClone(spec.process);
+    proc = structuredClone(config.process);
     proc.args = split.command;
     proc.terminal = values.tty ?? false;
     delete proc.consoleSize;
@@ -107,7 +107,7 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
   }
 
   const detach = values.detach ?? false;
-  const child = execProcess(ctx, id, state, spec, proc, {
+  const child = execProcess(ctx, id, state, config, proc, {
     detach, pidFile: values['pid-file'], consoleSocket: values['console-socket'], preserveFds, ignorePaused: values['ignore-paused'] ?? false,
   });
   if (detach) return 0;

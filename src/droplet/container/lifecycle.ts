@@ -11,7 +11,9 @@ import {
 import { applyResources } from '../cgroups/apply-resources.js';
 import { thawForKill } from '../cgroups/freezer.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
+import { execJoinOrder } from '../plan/exec-plan.js';
 import { seccompModule } from '../seccomp-module.js';
+import { saveExecConfig } from './exec-config.js';
 import { hookState, runHooks, seccompListenerPayload } from './hooks.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { InitProcess } from './launch.js';
@@ -67,8 +69,6 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   ctx.log.phase(`create ${id}: config validated, plan built`);
   store.claim(id);
   return withLock(store.dir(id), id, () => {
-    /* exec builds its processes from the container's config as it was at create */
-    writeFileSync(join(store.dir(id), 'config.json'), JSON.stringify(spec.raw));
     const state: StoredState = {
       ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
       rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups,
@@ -78,6 +78,8 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
     let consoleListener = -1;
     try {
       store.write(state);
+      /* exec builds its processes from the container's config as it was at create */
+      saveExecConfig(store.dir(id), { process: spec.process, namespaces: execJoinOrder(spec), seccomp });
       if (ownConsole) consoleListener = native().listenUnix(consoleSocket!);
       init = InitProcess.start(['droplet', 'init', id, fifo, ...spec.process.args], records, preserveFds);
       ctx.log.phase(`create ${id}: droplet-init spawned`);
