@@ -77,8 +77,9 @@ export interface Capabilities {
 
 export interface Rlimit {
   type: string;
-  soft: number;
-  hard: number;
+  /** 64 bits: RLIM_INFINITY is 2^64 - 1 */
+  soft: bigint;
+  hard: bigint;
 }
 
 export const NAMESPACE_TYPES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'] as const;

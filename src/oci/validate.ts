@@ -7,9 +7,10 @@ import {
   type Scheduler, type Spec,
 } from './spec.js';
 import {
-  asInteger, asObject, asString, invalid, optArray, optBool, optInteger, optObject, optString,
-  optStrings, refuseIfSet, UINT32_MAX, type Obj,
+  asInt64, asInteger, asObject, asString, invalid, optArray, optBool, optInteger, optObject, optString,
+  optStrings, refuseIfSet, UINT32_MAX, UINT64_MAX, type Obj,
 } from './json-reader.js';
+import { parseExactJson } from './exact-json.js';
 import { readResources } from './resources.js';
 
 /** Reads <bundle>/config.json and validates it, or throws a UserError naming the field. */
@@ -30,7 +31,7 @@ export function loadSpec(bundle: string): Spec {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseExactJson(text);
   } catch (err) {
     throw new UserError(`config.json: invalid JSON: ${(err as Error).message}`);
   }
@@ -223,8 +224,9 @@ function readRlimit(v: unknown, path: string): Rlimit {
   if (!type) throw invalid(`${path}.type`, 'is required');
   const limit = (k: string) => {
     const x = r[k];
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0) throw invalid(`${path}.${k}`, 'expected a non-negative integer');
-    return x;
+    if ((typeof x !== 'number' || !Number.isInteger(x)) && typeof x !== 'bigint') throw invalid(`${path}.${k}`, 'expected a non-negative integer');
+    if (x < 0) throw invalid(`${path}.${k}`, 'expected a non-negative integer');
+    return BigInt(asInt64(x, `${path}.${k}`, 0n, UINT64_MAX));
   };
   const soft = limit('soft');
   const hard = limit('hard');

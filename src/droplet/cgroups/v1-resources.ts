@@ -1,4 +1,5 @@
 import { UserError } from '../../common/errors.js';
+import type { Int64 } from '../../oci/json-reader.js';
 import { cgroupValue, THROTTLE_KEYS, type Resources } from '../../oci/resources.js';
 import { CgroupWriteError, hasCgroupFile, readCgroupFile, readCgroupNumber, writeCgroupFile } from './cgroup-file.js';
 
@@ -57,7 +58,7 @@ function applyMemory(dirOf: DirOf, r: Resources): void {
 
 /** memory.memsw.limit_in_bytes may never be below memory.limit_in_bytes, so which of the two
  * goes first depends on the old values (runc's setMemoryAndSwap). */
-function setLimitAndSwap(dir: string, limit: number | undefined, swap: number | undefined): void {
+function setLimitAndSwap(dir: string, limit: Int64 | undefined, swap: Int64 | undefined): void {
   const memsw = 'memory.memsw.limit_in_bytes';
   /* "no memory limit" lifts the swap limit too, where the kernel accounts swap */
   if (limit === -1 && !swap && hasCgroupFile(dir, memsw)) swap = -1;
@@ -89,7 +90,7 @@ function setLimitAndSwap(dir: string, limit: number | undefined, swap: number | 
 /** Kernel memory limits: Linux 5.16 deprecated memory.kmem.limit_in_bytes and later kernels
  * accept a write and ignore it, so the value is read back: a limit the kernel does not keep
  * is reported, not pretended. */
-function setKernelLimit(dir: string, kernel: number): void {
+function setKernelLimit(dir: string, kernel: Int64): void {
   const file = 'memory.kmem.limit_in_bytes';
   const field = `${F}memory.kernel`;
   if (!hasCgroupFile(dir, file)) throw new UserError(`${field}: kernel memory limits are not supported by this kernel (no ${file})`);
@@ -100,12 +101,12 @@ function setKernelLimit(dir: string, kernel: number): void {
   }
   const kept = readCgroupNumber(dir, file);
   const page = 4096;
-  if (kept !== Math.floor(kernel / page) * page)
+  if (kept !== Math.floor(Number(kernel) / page) * page)
     throw new UserError(`${field}: kernel memory limits are not supported by this kernel: it ignores ${file} (deprecated since Linux 5.16)`);
 }
 
 /** memory.checkBeforeUpdate: refuse a limit at or below what the cgroup already uses. */
-function checkUsage(dir: string, limit: number | undefined, swap: number | undefined): void {
+function checkUsage(dir: string, limit: Int64 | undefined, swap: Int64 | undefined): void {
   const usage = readCgroupNumber(dir, 'memory.usage_in_bytes');
   if (usage === undefined) return;
   if (swap !== undefined && swap > 0 && swap <= usage) throw new UserError(`${F}memory.swap: ${swap} is not above the current usage ${usage}`);

@@ -68,7 +68,7 @@ function applyMemory(dir: string, r: Resources): void {
   if (m.checkBeforeUpdate) {
     const usage = readCgroupNumber(dir, 'memory.current');
     if (usage !== undefined) {
-      const total = (m.limit && m.limit > 0 ? m.limit : 0) + (m.swap && m.swap > 0 ? m.swap : 0);
+      const total = BigInt(m.limit && m.limit > 0 ? m.limit : 0) + BigInt(m.swap && m.swap > 0 ? m.swap : 0);
       if (total && total <= usage) throw new UserError(`${F}memory.limit: ${total} is not above the current usage ${usage}`);
     }
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError, reason } from '../../common/errors.js';
+import { parseExactJson } from '../../oci/exact-json.js';
 import { asObject } from '../../oci/json-reader.js';
 import type { Process } from '../../oci/spec.js';
 import { readProcess } from '../../oci/validate.js';
@@ -68,7 +69,7 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
     if (split.command.length) throw new UsageError('exec: give the command in --process or on the command line, not both');
     let raw: unknown;
     try {
-      raw = JSON.parse(readFileSync(values.process, 'utf8'));
+      raw = parseExactJson(readFileSync(values.process, 'utf8'));
     } catch (err) {
       throw new UsageError(`exec: --process ${values.process}: ${reason(err)}`);
     }

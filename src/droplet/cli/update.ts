@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError, UserError, reason } from '../../common/errors.js';
+import { parseExactJson } from '../../oci/exact-json.js';
 import { readResources, type Resources } from '../../oci/resources.js';
 import { applyResources } from '../cgroups/apply-resources.js';
 import type { Context } from '../container/lifecycle.js';
@@ -78,7 +79,7 @@ function fromFile(file: string): Resources {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseExactJson(text);
   } catch (err) {
     throw new UsageError(`update: ${source}: invalid JSON: ${(err as Error).message}`);
   }

@@ -158,6 +158,7 @@ export class InitProcess {
 }
 
 const ENOENT = 2;
+const EPERM = 1;
 
 /** (record, errno) from the init -> `mount "proc" on /proc: operation not permitted (mounts[0])` */
 export function describeInitError(rec: PlanRecord | undefined, errno: number, text: string, detail: string): string {
@@ -166,6 +167,8 @@ export function describeInitError(rec: PlanRecord | undefined, errno: number, te
   const where = rec.field ? ` (${rec.field})` : '';
   if (rec.tag === Tag.Exec && errno === ENOENT && !detail.includes('/'))
     return `exec: "${detail}": executable file not found in $PATH${where}`;
+  /* the one rlimit failure the host decides: without CAP_SYS_RESOURCE no hard limit rises */
+  if (rec.tag === Tag.Rlimit && errno === EPERM) return `${rec.what}: ${why}: above the host's hard limit, which only CAP_SYS_RESOURCE may raise${where}`;
   /* A step that does several things says which one failed. */
   const showDetail = detail && !rec.what.includes(detail) && (rec.tag === Tag.User || rec.tag === Tag.Pivot || rec.tag === Tag.Caps || rec.tag === Tag.Clone || rec.tag === Tag.Mount);
   return `${rec.what}${showDetail ? `: ${detail}` : ''}: ${why}${where}`;

@@ -7,7 +7,7 @@ import { capabilityMasks } from './capabilities.js';
 import { expandCgroupMount } from './cgroup-mount.js';
 import type { PlanRecord } from './encode.js';
 import { MS, PROPAGATION, parseMountOptions } from './mount-options.js';
-import { rlimitNumber } from './rlimits.js';
+import { rlimitNumber, rlimitText } from './rlimits.js';
 import { HookPhase, MountKind, Tag } from './tags.js';
 
 /** clone(2) / setns(2) flags per namespace type. */
@@ -203,7 +203,7 @@ export function addProcess(add: Add, p: Process, seccomp: CompiledSeccomp | unde
     const field = `process.rlimits[${i}]`;
     if (seenRlimits.has(r.type)) throw invalid(`${field}.type`, `duplicate rlimit "${r.type}"`);
     seenRlimits.add(r.type);
-    add(Tag.Rlimit, [rlimitNumber(r.type, `${field}.type`), r.soft, r.hard], `set ${r.type} to ${r.soft}:${r.hard}`, field);
+    add(Tag.Rlimit, [rlimitNumber(r.type, `${field}.type`), r.soft, r.hard], `set ${r.type} to ${rlimitText(r.soft)}:${rlimitText(r.hard)}`, field);
   });
   if (seccomp) {
     /* with no_new_privs the init loads it as its last step before ready; without, now, while
