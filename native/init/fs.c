@@ -304,11 +304,28 @@ void fs_device(long rec, const struct record *r) {
   unsigned long mode = field_u64(&f), uid = field_u64(&f), gid = field_u64(&f);
   if (f.bad) fail(rec, EINVAL, "malformed device record");
   mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+  dev_t rdev = kind == S_IFIFO ? 0 : makedev(major, minor);
   const char *base;
   int dirfd = open_parent(rec, dest, &base);
-  /* Whatever the image left there (a file, a symlink) is replaced, never followed. */
-  if (unlinkat(dirfd, base, 0) < 0 && errno != ENOENT && errno != EISDIR) fail(rec, errno, dest);
-  if (mknodat(dirfd, base, kind | (mode & 07777), makedev(major, minor)) < 0) {
+  /* What the rootfs has there is the bundle's: never removed, never followed. The same node
+   * serves as it is (runc keeps it too); over a regular file the host's node is mounted,
+   * which the mount namespace takes away again. */
+  struct stat st;
+  if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    close(dirfd);
+    if ((st.st_mode & S_IFMT) == kind && st.st_rdev == rdev) return;
+    const char *what = S_ISREG(st.st_mode) ? "a regular file" : S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symlink" : "another device";
+    struct stat host;
+    char why[160];
+    if (!S_ISREG(st.st_mode) || stat(dest, &host) < 0 || (host.st_mode & S_IFMT) != kind || host.st_rdev != rdev) {
+      snprintf(why, sizeof why, "%s of the rootfs is in the way, and the host has no such device at that path to mount over it", what);
+      fail_text(rec, why, dest);
+    }
+    bind_host_device(rec, dest);
+    return;
+  }
+  if (errno != ENOENT) fail(rec, errno, dest);
+  if (mknodat(dirfd, base, kind | (mode & 07777), rdev) < 0) {
     if (errno != EPERM || kind == S_IFIFO) fail(rec, errno, dest);
     close(dirfd);
     bind_host_device(rec, dest);
