@@ -172,6 +172,33 @@ static unsigned long current_mount_flags(int fd) {
   return f;
 }
 
+/* mount(2) says EINVAL for any option the filesystem refuses; the new mount API (Linux 5.2)
+ * takes them one at a time and says which, with the kernel's reason in the context's log.
+ * Fails the record naming that option; returns when none is refused (the flags were). */
+static void fail_refused_option(long rec, const char *fstype, const char *data) {
+  int fd = fsopen(fstype, FSOPEN_CLOEXEC);
+  char *copy = strdup(data);
+  if (fd < 0 || !copy) return;
+  for (char *save = NULL, *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(opt, '=');
+    if (eq) *eq = 0;
+    int rc = eq ? fsconfig(fd, FSCONFIG_SET_STRING, opt, eq + 1, 0) : fsconfig(fd, FSCONFIG_SET_FLAG, opt, NULL, 0);
+    int err = errno;
+    if (eq) *eq = '=';
+    if (rc == 0) continue;
+    char log[256] = {0}, why[320];
+    if (read(fd, log, sizeof log - 1) < 0) log[0] = 0;
+    if (strstr(log, "Unknown parameter")) {
+      snprintf(why, sizeof why, "unknown option \"%s\"", opt);
+      fail_text(rec, why, "");
+    }
+    snprintf(why, sizeof why, "option \"%s\"", opt);
+    fail(rec, err, why);
+  }
+  close(fd);
+  free(copy);
+}
+
 void fs_rootfs(long rec, const struct record *r) {
   struct field_reader f;
   fields_open(&f, r);
@@ -235,7 +262,10 @@ void fs_mount(long rec, const struct record *r) {
       old = openat(dstfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (old < 0 || fstat(old, &old_st) < 0) fail(rec, errno, dest);
     }
-    if (mount(source, dst_path, fstype, flags, *data ? data : NULL) < 0) fail(rec, errno, dest);
+    if (mount(source, dst_path, fstype, flags, *data ? data : NULL) < 0) {
+      if (errno == EINVAL && *data) fail_refused_option(rec, fstype, data);
+      fail(rec, errno, dest);
+    }
     if (tmpcopyup) {
       int fresh = ensure_in_root(dest, 0);
       int top = fresh >= 0 ? openat(fresh, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;

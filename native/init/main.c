@@ -84,7 +84,7 @@ static _Noreturn void launcher(pid_t child, int ready_fd, int monitor, int argc,
   int status;
   while (waitpid(child, &status, 0) < 0)
     if (errno != EINTR) _exit(1);
-  if (n != 1) _exit(1);
+  /* an init that died before ready: its status (128+n for signal n) tells droplet why */
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 

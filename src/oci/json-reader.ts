@@ -24,8 +24,11 @@ export function optObject(o: Obj, key: string, path: string): Obj | undefined {
   return v === undefined || v === null ? undefined : asObject(v, `${path}${key}`);
 }
 
+/** A string of the config: paths, names, args, values the kernel takes as C strings, where a
+ * NUL would silently cut them short (or, in Node, throw about a path). */
 export function asString(v: unknown, path: string): string {
   if (typeof v !== 'string') throw invalid(path, `expected string, got ${describe(v)}`);
+  if (v.includes('\0')) throw invalid(path, 'contains a NUL byte');
   return v;
 }
 

@@ -237,7 +237,11 @@ function readRlimit(v: unknown, path: string): Rlimit {
 function readAnnotations(o: Obj): Record<string, string> {
   const a = optObject(o, 'annotations', '') ?? {};
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(a)) out[k] = asString(v, `annotations.${k}`);
+  /* never a C string: a NUL is as good as any character here */
+  for (const [k, v] of Object.entries(a)) {
+    if (typeof v !== 'string') asString(v, `annotations.${k}`);
+    out[k] = v as string;
+  }
   return out;
 }
 

@@ -16,7 +16,8 @@ import { seccompModule } from '../seccomp-module.js';
 import { saveExecConfig } from './exec-config.js';
 import { hookState, runHooks, seccompListenerPayload } from './hooks.js';
 import { checkPreservedFds } from './preserved-fds.js';
-import { InitProcess } from './launch.js';
+import { explainInitDeath } from './init-death.js';
+import { InitDied, InitProcess } from './launch.js';
 import { native } from './native.js';
 import { withLock } from './lock.js';
 import { isAlive, readProcStat } from './proc-stat.js';
@@ -68,7 +69,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
 
   ctx.log.phase(`create ${id}: config validated, plan built`);
   store.claim(id);
-  return withLock(store.dir(id), id, () => {
+  return unclaimOnFailure(store, id, () => withLock(store.dir(id), id, () => {
     const state: StoredState = {
       ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
       rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups,
@@ -113,10 +114,22 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
     } catch (err) {
       if (consoleListener >= 0) closeSync(consoleListener);
       init?.abort();
+      const why = err instanceof InitDied ? explainInitDeath(err, spec, cgroups) : err;
       cleanup(state, store);
-      throw err;
+      throw why;
     }
-  });
+  }));
+}
+
+/** A create that fails leaves nothing, also when it failed before there was an init to
+ * clean up after (taking the lock, a full disk). */
+function unclaimOnFailure<T>(store: Store, id: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    store.remove(id);
+    throw err;
+  }
 }
 
 /** LISTEN_FDS (systemd socket activation) passes that many fds from 3 on: they go to the
