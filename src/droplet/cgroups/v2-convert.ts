@@ -4,12 +4,16 @@ import type { Int64 } from '../../oci/json-reader.js';
 /** The OCI resources are cgroup v1 values; on cgroup v2 they are converted as runc
  * (libcontainer/cgroups/utils.go) and crun (cgroup-internal.h) convert them. */
 
-/** cpu.shares [2, 262144] -> cpu.weight [1, 10000], linearly: 1 + (shares - 2) * 9999 / 262142.
- * This is runc's ConvertCPUSharesToCgroupV2Value and crun's convert_shares_to_weight, so a
- * container gets the same weight under droplet as under them (1024 shares -> 39). */
+/** cpu.shares [2, 262144] -> cpu.weight [1, 10000] on the quadratic curve (in log2 of the
+ * shares) through the minimums, the maximums and the defaults, 1024 -> 100: runc 1.3.2+ and
+ * crun 1.23+ convert so (the older linear 1 + (shares - 2) * 9999 / 262142 gave the default
+ * 1024 shares a weight of 39, well below its peers at the default 100). */
 export function cpuSharesToWeight(shares: number): number {
   if (shares === 0) return 0;
-  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+  if (shares <= 2) return 1;
+  if (shares >= 262144) return 10000;
+  const l = Math.log2(shares);
+  return Math.ceil(10 ** ((l * l + 125 * l) / 612 - 7 / 34));
 }
 
 /** blkio.weight [10, 1000] -> io.weight [1, 10000]: 1 + (weight - 10) * 9999 / 990 (runc's
