@@ -290,6 +290,15 @@ export function readDeviceRule(v: unknown, path: string): DeviceRule {
   };
 }
 
+/** Fields the runtime-spec deprecated, which droplet ignores as runc does: one warning line
+ * each, naming the field (`at` as for readResources). */
+export function ignoredResources(r: Resources, at: string): string[] {
+  const out: string[] = [];
+  if (r.memory?.kernel !== undefined && r.memory.kernel !== 0)
+    out.push(`${at}memory.kernel: ignored: kernel memory limits are deprecated (the kernel counts kernel memory in the memory limit)`);
+  return out;
+}
+
 /** A value as the cgroup files spell it: integers without exponent, int64-clamped. */
 export function cgroupValue(n: Int64): string {
   const b = BigInt(n);

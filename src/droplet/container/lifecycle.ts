@@ -4,6 +4,7 @@ import { UserError, errnoCode, reason } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { sleepMs } from '../../common/sleep.js';
 import type { IdMapping, Spec } from '../../oci/spec.js';
+import { ignoredResources } from '../../oci/resources.js';
 import { loadSpec } from '../../oci/validate.js';
 import {
   cgroupPids, containerCgroupDirs, createCgroups, placeInCgroups, removeCgroups, warmCgroupAttach,
@@ -48,6 +49,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   warmCgroupAttach();
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
+  for (const w of ignoredResources(spec.linux.resources, 'linux.resources.')) ctx.log.warn(w);
   const cgroups = containerCgroupDirs(spec.linux.cgroupsPath, id);
   const { store } = ctx;
   const fifo = store.fifo(id);
