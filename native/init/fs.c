@@ -463,3 +463,10 @@ void fs_root_readonly(long rec) {
   if (fd >= 0) close(fd);
   if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0) fail(rec, errno, "/");
 }
+
+void fs_chroot(long rec, const struct record *r) {
+  const char *path = path_field(rec, r);
+  if (chdir(path) < 0) fail(rec, errno, path);
+  if (chroot(".") < 0) fail(rec, errno, path);
+  if (chdir("/") < 0) fail(rec, errno, "/");
+}

@@ -158,6 +158,7 @@ static void run_init_record(long i, const struct record *r) {
   case T_READONLY: fs_readonly(i, r); break;
   case T_PIVOT: fs_pivot(i, r); break;
   case T_ROOT_READONLY: fs_root_readonly(i); break;
+  case T_CHROOT: fs_chroot(i, r); break;
   case T_RLIMIT: proc_rlimit(i, r); break;
   case T_CAPS: proc_caps(i, r); break;
   case T_USER: proc_user(i, r); break;

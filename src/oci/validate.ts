@@ -58,7 +58,7 @@ export function validateSpec(raw: unknown, bundle: string): Spec {
   const ns = new Set(linux.namespaces.map((n) => n.type));
   if (spec.hostname && !ns.has('uts')) throw invalid('hostname', 'needs a new uts namespace (linux.namespaces)');
   if (spec.domainname && !ns.has('uts')) throw invalid('domainname', 'needs a new uts namespace (linux.namespaces)');
-  if (!ns.has('mount')) throw invalid('linux.namespaces', 'a mount namespace is required');
+  if (!ns.has('mount')) checkHostMountNamespace(spec);
   checkNamespaceNeeds(spec, ns);
   return spec;
 }
@@ -348,6 +348,20 @@ function readPersonality(l: Obj): Linux['personality'] {
   if (domain !== 'LINUX' && domain !== 'LINUX32') throw invalid('linux.personality.domain', `unknown domain "${domain}" (LINUX or LINUX32)`);
   refuseIfSet(p, 'flags', 'linux.personality.');
   return { domain };
+}
+
+/** Without a mount namespace the container shares the host's (runtime-spec: an unlisted
+ * type is the runtime's), and droplet only chroots into root.path, as runc does; what would
+ * mount in the host's mount table is refused (runc does those mounts there, and leaves them). */
+function checkHostMountNamespace(spec: Spec): void {
+  const needs = 'needs a new mount namespace (linux.namespaces)';
+  if (spec.mounts.length) throw invalid('mounts[0]', needs);
+  if (spec.root.readonly) throw invalid('root.readonly', needs);
+  const l = spec.linux;
+  if (l.maskedPaths.length) throw invalid('linux.maskedPaths', needs);
+  if (l.readonlyPaths.length) throw invalid('linux.readonlyPaths', needs);
+  if (l.devices.length) throw invalid('linux.devices', needs);
+  if (l.rootfsPropagation) throw invalid('linux.rootfsPropagation', needs);
 }
 
 /** What some settings need from the namespaces: runc's checks. */

@@ -50,6 +50,8 @@ export function buildExecPlan(input: ExecPlanInput): PlanRecord[] {
   }
   if (input.preserveFds) add(Tag.PreserveFds, [input.preserveFds], `preserve ${input.preserveFds} fds`, '--preserve-fds');
   add(Tag.Clone, [0], 'start the process in the container');
+  /* a container in the host's mount namespace has only its root: the init's */
+  if (!types.includes('mount')) add(Tag.Chroot, [`/proc/${input.initPid}/root`], 'chroot to the container\'s root');
   if (types.includes('user')) add(Tag.UserNsRoot, [], 'become root in the user namespace');
   if (input.process.terminal) {
     const size = input.process.consoleSize;
