@@ -12,7 +12,8 @@
         "native/init/process.c",
         "native/init/console.c",
         "native/init/hooks.c",
-        "native/init/unixsock.c"
+        "native/init/unixsock.c",
+        "native/init/fds.c"
       ],
       "cflags": [
         "-std=gnu11",

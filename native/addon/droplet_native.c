@@ -2,8 +2,8 @@
  *
  * spawnInit: starts droplet-init with posix_spawn (clone(CLONE_VM|CLONE_VFORK) in glibc,
  *   safe in Node's multithreaded process, and far cheaper than child_process) with one end
- *   of a socketpair as its fd 3 + preserve (DROPLET_SYNC_FD in its environment), keeping
- *   fds 3..3+preserve-1 (--preserve-fds); returns [pid, fd of the other end].
+ *   of a socketpair as its fd 3 + preserve (DROPLET_SYNC_FD, its only environment variable),
+ *   keeping fds 3..3+preserve-1 (--preserve-fds); returns [pid, fd of the other end].
  * waitPid: waits for a child droplet spawned this way; returns its exit code, or 128+signal. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,8 +18,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 
 static char *get_string(napi_env env, napi_value v) {
@@ -64,16 +62,12 @@ static napi_value spawn_init(napi_env env, napi_callback_info info) {
 
   napi_value result = NULL;
   int sv[2] = {-1, -1};
-  size_t nenv = 0;
-  while (environ[nenv]) nenv++;
-  char **envp = calloc(nenv + 2, sizeof *envp);
+  /* The init's whole environment: the caller's is not the container's, and a waiting init
+   * would hold it (and show it in /proc) until start. */
   char sync_var[32];
   snprintf(sync_var, sizeof sync_var, "DROPLET_SYNC_FD=%d", 3 + preserve);
-  size_t k = 0;
-  for (size_t i = 0; envp && i < nenv; i++)
-    if (strncmp(environ[i], "DROPLET_SYNC_FD=", 16) != 0) envp[k++] = environ[i];
-  if (envp) envp[k] = sync_var;
-  if (!envp || !argv || !path) {
+  char *envp[] = {sync_var, NULL};
+  if (!argv || !path) {
     napi_throw_error(env, NULL, "spawnInit: out of memory");
     goto out;
   }
@@ -111,7 +105,6 @@ static napi_value spawn_init(napi_env env, napi_callback_info info) {
   napi_set_element(env, result, 0, jpid);
   napi_set_element(env, result, 1, jfd);
 out:
-  free(envp);
   for (uint32_t i = 0; argv && i < n; i++) free(argv[i]);
   free(argv);
   free(path);

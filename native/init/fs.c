@@ -172,6 +172,33 @@ static unsigned long current_mount_flags(int fd) {
   return f;
 }
 
+/* mount(2) says EINVAL for any option the filesystem refuses; the new mount API (Linux 5.2)
+ * takes them one at a time and says which, with the kernel's reason in the context's log.
+ * Fails the record naming that option; returns when none is refused (the flags were). */
+static void fail_refused_option(long rec, const char *fstype, const char *data) {
+  int fd = fsopen(fstype, FSOPEN_CLOEXEC);
+  char *copy = strdup(data);
+  if (fd < 0 || !copy) return;
+  for (char *save = NULL, *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(opt, '=');
+    if (eq) *eq = 0;
+    int rc = eq ? fsconfig(fd, FSCONFIG_SET_STRING, opt, eq + 1, 0) : fsconfig(fd, FSCONFIG_SET_FLAG, opt, NULL, 0);
+    int err = errno;
+    if (eq) *eq = '=';
+    if (rc == 0) continue;
+    char log[256] = {0}, why[320];
+    if (read(fd, log, sizeof log - 1) < 0) log[0] = 0;
+    if (strstr(log, "Unknown parameter")) {
+      snprintf(why, sizeof why, "unknown option \"%s\"", opt);
+      fail_text(rec, why, "");
+    }
+    snprintf(why, sizeof why, "option \"%s\"", opt);
+    fail(rec, err, why);
+  }
+  close(fd);
+  free(copy);
+}
+
 void fs_rootfs(long rec, const struct record *r) {
   struct field_reader f;
   fields_open(&f, r);
@@ -235,7 +262,10 @@ void fs_mount(long rec, const struct record *r) {
       old = openat(dstfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (old < 0 || fstat(old, &old_st) < 0) fail(rec, errno, dest);
     }
-    if (mount(source, dst_path, fstype, flags, *data ? data : NULL) < 0) fail(rec, errno, dest);
+    if (mount(source, dst_path, fstype, flags, *data ? data : NULL) < 0) {
+      if (errno == EINVAL && *data) fail_refused_option(rec, fstype, data);
+      fail(rec, errno, dest);
+    }
     if (tmpcopyup) {
       int fresh = ensure_in_root(dest, 0);
       int top = fresh >= 0 ? openat(fresh, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
@@ -304,11 +334,28 @@ void fs_device(long rec, const struct record *r) {
   unsigned long mode = field_u64(&f), uid = field_u64(&f), gid = field_u64(&f);
   if (f.bad) fail(rec, EINVAL, "malformed device record");
   mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+  dev_t rdev = kind == S_IFIFO ? 0 : makedev(major, minor);
   const char *base;
   int dirfd = open_parent(rec, dest, &base);
-  /* Whatever the image left there (a file, a symlink) is replaced, never followed. */
-  if (unlinkat(dirfd, base, 0) < 0 && errno != ENOENT && errno != EISDIR) fail(rec, errno, dest);
-  if (mknodat(dirfd, base, kind | (mode & 07777), makedev(major, minor)) < 0) {
+  /* What the rootfs has there is the bundle's: never removed, never followed. The same node
+   * serves as it is (runc keeps it too); over a regular file the host's node is mounted,
+   * which the mount namespace takes away again. */
+  struct stat st;
+  if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    close(dirfd);
+    if ((st.st_mode & S_IFMT) == kind && st.st_rdev == rdev) return;
+    const char *what = S_ISREG(st.st_mode) ? "a regular file" : S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symlink" : "another device";
+    struct stat host;
+    char why[160];
+    if (!S_ISREG(st.st_mode) || stat(dest, &host) < 0 || (host.st_mode & S_IFMT) != kind || host.st_rdev != rdev) {
+      snprintf(why, sizeof why, "%s of the rootfs is in the way, and the host has no such device at that path to mount over it", what);
+      fail_text(rec, why, dest);
+    }
+    bind_host_device(rec, dest);
+    return;
+  }
+  if (errno != ENOENT) fail(rec, errno, dest);
+  if (mknodat(dirfd, base, kind | (mode & 07777), rdev) < 0) {
     if (errno != EPERM || kind == S_IFIFO) fail(rec, errno, dest);
     close(dirfd);
     bind_host_device(rec, dest);
@@ -415,4 +462,11 @@ void fs_root_readonly(long rec) {
   unsigned long keep = fd >= 0 ? current_mount_flags(fd) : 0;
   if (fd >= 0) close(fd);
   if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0) fail(rec, errno, "/");
+}
+
+void fs_chroot(long rec, const struct record *r) {
+  const char *path = path_field(rec, r);
+  if (chdir(path) < 0) fail(rec, errno, path);
+  if (chroot(".") < 0) fail(rec, errno, path);
+  if (chdir("/") < 0) fail(rec, errno, "/");
 }

@@ -19,4 +19,7 @@ int fs_open_in_root(const char *path);
 /* The same, creating it (and its parents) as an empty file where it is missing. */
 int fs_ensure_file_in_root(const char *path);
 
+/* chroot(2) into the record's path: a container in the host's mount namespace */
+void fs_chroot(long rec, const struct record *r);
+
 #endif

@@ -9,6 +9,7 @@
  * entrypoint with the same pid. Every failure is reported as (record, errno): see report.h. */
 #define _GNU_SOURCE
 #include "console.h"
+#include "fds.h"
 #include "fs.h"
 #include "hooks.h"
 #include "ns.h"
@@ -28,10 +29,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 /* The sync socket: fd 3, or after the fds kept by --preserve-fds (DROPLET_SYNC_FD). */
 static int SYNC_FD = 3;
@@ -87,7 +84,7 @@ static _Noreturn void launcher(pid_t child, int ready_fd, int monitor, int argc,
   int status;
   while (waitpid(child, &status, 0) < 0)
     if (errno != EINTR) _exit(1);
-  if (n != 1) _exit(1);
+  /* an init that died before ready: its status (128+n for signal n) tells droplet why */
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
@@ -161,6 +158,7 @@ static void run_init_record(long i, const struct record *r) {
   case T_READONLY: fs_readonly(i, r); break;
   case T_PIVOT: fs_pivot(i, r); break;
   case T_ROOT_READONLY: fs_root_readonly(i); break;
+  case T_CHROOT: fs_chroot(i, r); break;
   case T_RLIMIT: proc_rlimit(i, r); break;
   case T_CAPS: proc_caps(i, r); break;
   case T_USER: proc_user(i, r); break;
@@ -192,6 +190,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "droplet-init: is run by droplet, not by hand (no sync socket on fd 3)\n");
     return 2;
   }
+  /* The caller's other fds (a lock it holds, a pipe it waits on) are not the container's:
+   * only stdio, the --preserve-fds ones (3 up to the sync socket) and the socket stay. */
+  fds_close_from(SYNC_FD + 1, -1);
   report_set_fd(SYNC_FD);
   struct plan plan;
   read_plan(&plan);
@@ -252,14 +253,15 @@ int main(int argc, char **argv) {
   for (i++; i < plan.count; i++) run_init_record((long)i, &plan.records[i]);
   proc_seccomp_late();
 
-  /* Only stdio, the --preserve-fds ones (and the FIFO until exec) may reach the entrypoint. */
-  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   for (int fd = 3; fd < 3 + preserve_fds; fd++) fcntl(fd, F_SETFD, 0);
   report_line("ready\n");
   report_set_fd(-1);
   close(SYNC_FD);
   if (write(ready[1], "r", 1) != 1) _exit(1);
   close(ready[1]);
+  /* While it waits, and in the entrypoint: stdio, the --preserve-fds ones, and the FIFO
+   * (close-on-exec) only; what setup opened (the rootfs, namespace files) is closed now. */
+  fds_close_from(3 + preserve_fds, fifo_fd);
   if (fifo_fd >= 0) wait_for_start(fifo_fd);
   for (i = 0; fifo_fd >= 0 && i < plan.count; i++) {
     const struct record *r = &plan.records[i];

@@ -46,6 +46,7 @@ enum plan_tag {
   T_SYNC_HOOKS = 36,    /* (none) stop until droplet has run prestart and createRuntime hooks */
   T_SECCOMP_LISTENER = 37, /* listener path: connected before pivot_root */
   T_CONSOLE_CONNECT = 38,  /* console socket path: connected by the launcher, before it joins the container */
+  T_CHROOT = 39,           /* path: the new root, without a mount namespace of its own */
 };
 
 enum mount_kind { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2 };

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 static int have_caps;
+static long caps_rec; /* the capabilities record: a capset failure is that field's */
 static uint64_t cap_bounding, cap_effective, cap_inheritable, cap_permitted, cap_ambient;
 
 void proc_rlimit(long rec, const struct record *r) {
@@ -41,6 +42,7 @@ void proc_caps(long rec, const struct record *r) {
   cap_ambient = field_u64(&f);
   if (f.bad) fail(rec, EINVAL, "malformed capabilities record");
   have_caps = 1;
+  caps_rec = rec;
 }
 
 static int last_cap(void) {
@@ -54,13 +56,13 @@ static int last_cap(void) {
   return n > 0 ? n : 40;
 }
 
-static void apply_caps(long rec) {
+static void apply_caps(void) {
   struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct __user_cap_data_struct data[2] = {
       {(uint32_t)cap_effective, (uint32_t)cap_permitted, (uint32_t)cap_inheritable},
       {(uint32_t)(cap_effective >> 32), (uint32_t)(cap_permitted >> 32), (uint32_t)(cap_inheritable >> 32)},
   };
-  if (syscall(SYS_capset, &hdr, data) < 0) fail(rec, errno, "capset");
+  if (syscall(SYS_capset, &hdr, data) < 0) fail(caps_rec, errno, "capset");
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   for (int c = 0; c < 64; c++)
     if (cap_ambient >> c & 1)
@@ -93,7 +95,7 @@ void proc_user(long rec, const struct record *r) {
   if (setresgid(gid, gid, gid) < 0) fail(rec, errno, "setgid");
   if (setresuid(uid, uid, uid) < 0) fail(rec, errno, "setuid");
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(rec, errno, "keepcaps");
-  if (have_caps) apply_caps(rec);
+  if (have_caps) apply_caps();
   umask((mode_t)umask_value);
   free(groups);
 }

@@ -1,9 +1,10 @@
 import { writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { UsageError, UserError, reason } from '../common/errors.js';
 import { Logger, type LogFormat } from '../common/log.js';
 import { Store } from './container/store.js';
 import type { Context } from './container/lifecycle.js';
-import { create } from './cli/create.js';
+import { create, CREATE_OPTIONS } from './cli/create.js';
 import { del } from './cli/delete.js';
 import { kill } from './cli/kill.js';
 import { list } from './cli/list.js';
@@ -125,6 +126,14 @@ async function dispatch(command: string, ctx: Context, rest: string[]): Promise<
 function subject(command: string, rest: string[]): string | undefined {
   if (command === 'ps') return rest[psIdIndex(rest)];
   if (command === 'exec') return execIdOf(rest);
+  /* their options take values ("-b ."): the id is the first positional argument */
+  if (command === 'create' || command === 'run') {
+    try {
+      return parseArgs({ args: rest, options: { ...CREATE_OPTIONS, detach: { type: 'boolean', short: 'd' } }, allowPositionals: true, strict: false }).positionals[0];
+    } catch {
+      return undefined;
+    }
+  }
   const ids = rest.filter((a) => !a.startsWith('-') && /^[\w+.-]+$/.test(a));
   /* update and events take option values ("--memory 4m") before the id, which comes last */
   return command === 'update' || command === 'events' ? ids[ids.length - 1] : ids[0];

@@ -24,8 +24,11 @@ export function optObject(o: Obj, key: string, path: string): Obj | undefined {
   return v === undefined || v === null ? undefined : asObject(v, `${path}${key}`);
 }
 
+/** A string of the config: paths, names, args, values the kernel takes as C strings, where a
+ * NUL would silently cut them short (or, in Node, throw about a path). */
 export function asString(v: unknown, path: string): string {
   if (typeof v !== 'string') throw invalid(path, `expected string, got ${describe(v)}`);
+  if (v.includes('\0')) throw invalid(path, 'contains a NUL byte');
   return v;
 }
 
@@ -46,6 +49,30 @@ export function asInteger(v: unknown, path: string, min: number, max: number): n
   if (v < min || v > max) throw invalid(path, `${v} is out of range [${min}, ${max}]`);
   return v;
 }
+
+/** An integer of up to 64 bits: a number where that is exact, else a bigint (as
+ * parseExactJson gives them). */
+export type Int64 = number | bigint;
+
+export function asInt64(v: unknown, path: string, min: bigint, max: bigint): Int64 {
+  if (typeof v === 'bigint') {
+    if (v < min || v > max) throw invalid(path, `${v} is out of range [${min}, ${max}]`);
+    return v;
+  }
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw invalid(path, `expected integer, got ${describe(v)}`);
+  if (!Number.isSafeInteger(v)) throw invalid(path, `${v} is not exact: a number above 2^53 needs a reader that keeps every digit`);
+  if (BigInt(v) < min || BigInt(v) > max) throw invalid(path, `${v} is out of range [${min}, ${max}]`);
+  return v;
+}
+
+export function optInt64(o: Obj, key: string, path: string, min: bigint, max: bigint): Int64 | undefined {
+  const v = o[key];
+  return v === undefined || v === null ? undefined : asInt64(v, `${path}${key}`, min, max);
+}
+
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
+export const UINT64_MAX = 2n ** 64n - 1n;
 
 export function optInteger(o: Obj, key: string, path: string, min: number, max: number): number | undefined {
   const v = o[key];

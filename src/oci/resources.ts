@@ -1,6 +1,6 @@
 import {
-  asInteger, asObject, asString, invalid, optArray, optBool, optInteger, optObject, optString,
-  UINT32_MAX, type Obj,
+  asInt64, asObject, asString, INT64_MAX, INT64_MIN, invalid, optArray, optBool, optInt64, optInteger, optObject,
+  optString, UINT32_MAX, UINT64_MAX, type Int64, type Obj,
 } from './json-reader.js';
 import type { DeviceRule } from './spec.js';
 
@@ -12,7 +12,7 @@ export interface Resources {
   devices: DeviceRule[];
   memory?: MemoryResources;
   cpu?: CpuResources;
-  pids?: { limit: number };
+  pids?: { limit: Int64 };
   blockIO?: BlockIOResources;
   hugepageLimits: HugepageLimit[];
   network?: NetworkResources;
@@ -23,12 +23,12 @@ export interface Resources {
 
 export interface MemoryResources {
   /** bytes; -1 is no limit */
-  limit?: number;
-  reservation?: number;
+  limit?: Int64;
+  reservation?: Int64;
   /** memory + swap, bytes (the v1 meaning); -1 is no limit */
-  swap?: number;
-  kernel?: number;
-  kernelTCP?: number;
+  swap?: Int64;
+  kernel?: Int64;
+  kernelTCP?: Int64;
   swappiness?: number;
   disableOOMKiller?: boolean;
   useHierarchy?: boolean;
@@ -38,11 +38,11 @@ export interface MemoryResources {
 export interface CpuResources {
   shares?: number;
   /** microseconds per period; -1 is no limit */
-  quota?: number;
-  burst?: number;
+  quota?: Int64;
+  burst?: Int64;
   period?: number;
-  realtimeRuntime?: number;
-  realtimePeriod?: number;
+  realtimeRuntime?: Int64;
+  realtimePeriod?: Int64;
   cpus?: string;
   mems?: string;
   idle?: number;
@@ -58,7 +58,7 @@ export interface WeightDevice {
 export interface ThrottleDevice {
   major: number;
   minor: number;
-  rate: number;
+  rate: Int64;
 }
 
 export interface BlockIOResources {
@@ -74,7 +74,7 @@ export interface BlockIOResources {
 export interface HugepageLimit {
   /** "2MB", "1GB": the cgroup file names' spelling */
   pageSize: string;
-  limit: number;
+  limit: Int64;
 }
 
 export interface NetworkResources {
@@ -84,7 +84,6 @@ export interface NetworkResources {
 
 export const THROTTLE_KEYS = ['throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'] as const;
 
-const INT64_MAX = 2 ** 63;
 const KNOWN_KEYS = ['devices', 'memory', 'cpu', 'pids', 'blockIO', 'hugepageLimits', 'network', 'rdma', 'unified'];
 
 /** Reads a linux.resources object; `at` is its JSON path with a trailing dot
@@ -108,10 +107,10 @@ export function readResources(v: unknown, at: string): Resources {
 
 /** An int64 that is either -1 ("no limit") or at least `min`; 0 reads as "not set", as runc
  * reads it. */
-function limitValue(o: Obj, key: string, path: string, min = 0): number | undefined {
+function limitValue(o: Obj, key: string, path: string, min = 0): Int64 | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  const n = asInteger(v, `${path}${key}`, -INT64_MAX, INT64_MAX);
+  const n = asInt64(v, `${path}${key}`, INT64_MIN, INT64_MAX);
   if (n === -1 || n === 0 || n >= min) return n;
   throw invalid(`${path}${key}`, n < 0 ? `${n} is negative (use -1 for no limit)` : `${n} is below the minimum ${min}`);
 }
@@ -120,8 +119,8 @@ function limitValue(o: Obj, key: string, path: string, min = 0): number | undefi
 function rangeOrUnset(o: Obj, key: string, path: string, min: number, max: number): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  const n = asInteger(v, `${path}${key}`, -INT64_MAX, INT64_MAX);
-  if (n === 0 || (n >= min && n <= max)) return n;
+  const n = asInt64(v, `${path}${key}`, INT64_MIN, INT64_MAX);
+  if (n === 0 || (n >= min && n <= max)) return Number(n);
   throw invalid(`${path}${key}`, `${n} is out of range [${min}, ${max}] (0 leaves it unset)`);
 }
 
@@ -169,9 +168,9 @@ function readCpu(c: Obj | undefined, path: string): CpuResources | undefined {
     /* CFS bandwidth: the kernel refuses a quota under 1 ms and a period outside 1 ms .. 1 s */
     quota: limitValue(c, 'quota', path, 1000),
     period: rangeOrUnset(c, 'period', path, 1000, 1_000_000),
-    burst: optInteger(c, 'burst', path, 0, Number.MAX_SAFE_INTEGER),
+    burst: optInt64(c, 'burst', path, 0n, UINT64_MAX),
     realtimeRuntime: limitValue(c, 'realtimeRuntime', path),
-    realtimePeriod: optInteger(c, 'realtimePeriod', path, 0, Number.MAX_SAFE_INTEGER),
+    realtimePeriod: optInt64(c, 'realtimePeriod', path, 0n, UINT64_MAX),
     cpus: list('cpus'),
     mems: list('mems'),
     idle: optInteger(c, 'idle', path, 0, 1),
@@ -217,7 +216,7 @@ function readBlockIO(b: Obj | undefined, path: string): BlockIOResources | undef
     out[key] = (optArray(b, key, path) ?? []).map((v, i) => {
       const at = `${path}${key}[${i}].`;
       const d = asObject(v, at.slice(0, -1));
-      const rate = optInteger(d, 'rate', at, 0, INT64_MAX);
+      const rate = optInt64(d, 'rate', at, 0n, UINT64_MAX);
       if (rate === undefined) throw invalid(`${at}rate`, 'is required');
       return { ...deviceNumbers(d, at), rate };
     });
@@ -228,7 +227,7 @@ function readHugepageLimit(v: unknown, path: string): HugepageLimit {
   const h = asObject(v, path);
   const pageSize = asString(h.pageSize, `${path}.pageSize`);
   if (!/^[1-9]\d*(KB|MB|GB|TB|PB)$/.test(pageSize)) throw invalid(`${path}.pageSize`, `"${pageSize}" is not a page size such as "2MB" or "1GB"`);
-  const limit = optInteger(h, 'limit', `${path}.`, 0, INT64_MAX);
+  const limit = optInt64(h, 'limit', `${path}.`, 0n, UINT64_MAX);
   if (limit === undefined) throw invalid(`${path}.limit`, 'is required');
   return { pageSize, limit };
 }
@@ -291,8 +290,17 @@ export function readDeviceRule(v: unknown, path: string): DeviceRule {
   };
 }
 
+/** Fields the runtime-spec deprecated, which droplet ignores as runc does: one warning line
+ * each, naming the field (`at` as for readResources). */
+export function ignoredResources(r: Resources, at: string): string[] {
+  const out: string[] = [];
+  if (r.memory?.kernel !== undefined && r.memory.kernel !== 0)
+    out.push(`${at}memory.kernel: ignored: kernel memory limits are deprecated (the kernel counts kernel memory in the memory limit)`);
+  return out;
+}
+
 /** A value as the cgroup files spell it: integers without exponent, int64-clamped. */
-export function cgroupValue(n: number): string {
+export function cgroupValue(n: Int64): string {
   const b = BigInt(n);
   const max = (1n << 63n) - 1n;
   return (b > max ? max : b).toString();

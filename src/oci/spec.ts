@@ -4,8 +4,6 @@ import type { Resources } from './resources.js';
  * after validation: required fields are present, optional ones may be undefined. */
 
 export interface Spec {
-  /** the config as parsed, before validation: kept with the container for exec */
-  raw: unknown;
   ociVersion: string;
   hooks: Hooks;
   root: { path: string; readonly: boolean };
@@ -79,8 +77,9 @@ export interface Capabilities {
 
 export interface Rlimit {
   type: string;
-  soft: number;
-  hard: number;
+  /** 64 bits: RLIM_INFINITY is 2^64 - 1 */
+  soft: bigint;
+  hard: bigint;
 }
 
 export const NAMESPACE_TYPES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'] as const;

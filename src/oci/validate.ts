@@ -7,9 +7,10 @@ import {
   type Scheduler, type Spec,
 } from './spec.js';
 import {
-  asInteger, asObject, asString, invalid, optArray, optBool, optInteger, optObject, optString,
-  optStrings, refuseIfSet, UINT32_MAX, type Obj,
+  asInt64, asInteger, asObject, asString, invalid, optArray, optBool, optInteger, optObject, optString,
+  optStrings, refuseIfSet, UINT32_MAX, UINT64_MAX, type Obj,
 } from './json-reader.js';
+import { parseExactJson } from './exact-json.js';
 import { readResources } from './resources.js';
 
 /** Reads <bundle>/config.json and validates it, or throws a UserError naming the field. */
@@ -30,7 +31,7 @@ export function loadSpec(bundle: string): Spec {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseExactJson(text);
   } catch (err) {
     throw new UserError(`config.json: invalid JSON: ${(err as Error).message}`);
   }
@@ -44,7 +45,6 @@ export function validateSpec(raw: unknown, bundle: string): Spec {
   refuseIfSet(o, 'vm', '');
   const linux = readLinux(optObject(o, 'linux', '') ?? {});
   const spec: Spec = {
-    raw,
     ociVersion,
     hooks: readHooks(o),
     root: readRoot(o, bundle),
@@ -58,7 +58,7 @@ export function validateSpec(raw: unknown, bundle: string): Spec {
   const ns = new Set(linux.namespaces.map((n) => n.type));
   if (spec.hostname && !ns.has('uts')) throw invalid('hostname', 'needs a new uts namespace (linux.namespaces)');
   if (spec.domainname && !ns.has('uts')) throw invalid('domainname', 'needs a new uts namespace (linux.namespaces)');
-  if (!ns.has('mount')) throw invalid('linux.namespaces', 'a mount namespace is required');
+  if (!ns.has('mount')) checkHostMountNamespace(spec);
   checkNamespaceNeeds(spec, ns);
   return spec;
 }
@@ -224,8 +224,9 @@ function readRlimit(v: unknown, path: string): Rlimit {
   if (!type) throw invalid(`${path}.type`, 'is required');
   const limit = (k: string) => {
     const x = r[k];
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0) throw invalid(`${path}.${k}`, 'expected a non-negative integer');
-    return x;
+    if ((typeof x !== 'number' || !Number.isInteger(x)) && typeof x !== 'bigint') throw invalid(`${path}.${k}`, 'expected a non-negative integer');
+    if (x < 0) throw invalid(`${path}.${k}`, 'expected a non-negative integer');
+    return BigInt(asInt64(x, `${path}.${k}`, 0n, UINT64_MAX));
   };
   const soft = limit('soft');
   const hard = limit('hard');
@@ -236,7 +237,11 @@ function readRlimit(v: unknown, path: string): Rlimit {
 function readAnnotations(o: Obj): Record<string, string> {
   const a = optObject(o, 'annotations', '') ?? {};
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(a)) out[k] = asString(v, `annotations.${k}`);
+  /* never a C string: a NUL is as good as any character here */
+  for (const [k, v] of Object.entries(a)) {
+    if (typeof v !== 'string') asString(v, `annotations.${k}`);
+    out[k] = v as string;
+  }
   return out;
 }
 
@@ -343,6 +348,20 @@ function readPersonality(l: Obj): Linux['personality'] {
   if (domain !== 'LINUX' && domain !== 'LINUX32') throw invalid('linux.personality.domain', `unknown domain "${domain}" (LINUX or LINUX32)`);
   refuseIfSet(p, 'flags', 'linux.personality.');
   return { domain };
+}
+
+/** Without a mount namespace the container shares the host's (runtime-spec: an unlisted
+ * type is the runtime's), and droplet only chroots into root.path, as runc does; what would
+ * mount in the host's mount table is refused (runc does those mounts there, and leaves them). */
+function checkHostMountNamespace(spec: Spec): void {
+  const needs = 'needs a new mount namespace (linux.namespaces)';
+  if (spec.mounts.length) throw invalid('mounts[0]', needs);
+  if (spec.root.readonly) throw invalid('root.readonly', needs);
+  const l = spec.linux;
+  if (l.maskedPaths.length) throw invalid('linux.maskedPaths', needs);
+  if (l.readonlyPaths.length) throw invalid('linux.readonlyPaths', needs);
+  if (l.devices.length) throw invalid('linux.devices', needs);
+  if (l.rootfsPropagation) throw invalid('linux.rootfsPropagation', needs);
 }
 
 /** What some settings need from the namespaces: runc's checks. */

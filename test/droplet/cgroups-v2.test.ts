@@ -27,8 +27,8 @@ const MiB = 1024 * 1024;
 const res = (raw: object): Resources => readResources(raw, 'linux.resources.');
 
 describe('v1 -> v2 conversions, as runc and crun', () => {
-  test('cpu.shares -> cpu.weight', () => {
-    assert.deepEqual([2, 512, 1024, 2048, 262144].map(cpuSharesToWeight), [1, 20, 39, 79, 10000]);
+  test('cpu.shares -> cpu.weight: the default 1024 shares is the default weight 100 (runc 1.3.2+, crun 1.23+)', () => {
+    assert.deepEqual([2, 3, 512, 1024, 2000, 2048, 262143, 262144].map(cpuSharesToWeight), [1, 2, 59, 100, 170, 174, 10000, 10000]);
     assert.equal(cpuSharesToWeight(0), 0);
   });
 
@@ -78,7 +78,7 @@ describe('the v2 writer in a fake v2 directory', () => {
         'memory.swap.max': String(128 * MiB),
         'memory.low': String(16 * MiB),
         'memory.high': String(48 * MiB),
-        'cpu.weight': '39',
+        'cpu.weight': '100',
         'cpu.max': '50000 100000',
         'cpu.max.burst': '10000',
         'cpu.idle': '0',
@@ -120,7 +120,6 @@ describe('the v2 writer in a fake v2 directory', () => {
       const cases: Array<[object, RegExp]> = [
         [{ memory: { swappiness: 10 } }, /^linux\.resources\.memory\.swappiness: not supported on cgroup v2/],
         [{ memory: { disableOOMKiller: true } }, /^linux\.resources\.memory\.disableOOMKiller: not supported on cgroup v2/],
-        [{ memory: { kernel: MiB } }, /^linux\.resources\.memory\.kernel: not supported on cgroup v2/],
         [{ cpu: { realtimeRuntime: 1000 } }, /^linux\.resources\.cpu\.realtimeRuntime: not supported on cgroup v2/],
         [{ blockIO: { leafWeight: 100 } }, /^linux\.resources\.blockIO\.leafWeight: not supported on cgroup v2/],
         [{ network: { classID: 1 } }, /^linux\.resources\.network: not supported on cgroup v2/],
@@ -155,7 +154,7 @@ describe('the cgroup version is detected from the hierarchies', () => {
       assert.equal(resourcesVersion(dirs), 2);
       applyResources(dirs, res({ memory: { limit: 8 * MiB }, cpu: { shares: 2048 } }), []);
       assert.equal(fake.read('memory.max'), String(8 * MiB));
-      assert.equal(fake.read('cpu.weight'), '79');
+      assert.equal(fake.read('cpu.weight'), '174');
       assert.throws(() => applyResources(dirs, res({ devices: [{ allow: false, access: 'rwm' }] }), []),
         (err: Error) => err.message.startsWith(`linux.resources.devices: query the device filters of ${fake.dir}: `));
     } finally {

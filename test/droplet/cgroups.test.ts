@@ -74,24 +74,17 @@ describe('linux.resources on cgroup v1: values read back from the cgroup files',
     });
   });
 
-  test('memory.kernel: refused where the kernel no longer keeps kernel memory limits', () => {
-    /* Linux 5.16 deprecated memory.kmem.limit_in_bytes; this kernel takes a write and ignores it */
-    const probe = join('/sys/fs/cgroup/memory', `droplet-kmem-probe-${process.pid}`);
-    mkdirSync(probe);
-    let kept: boolean;
+  test('memory.kernel: deprecated by the runtime-spec, ignored with a warning that names it, as runc does', () => {
+    b.write(config((c) => (c.linux.resources.memory = { limit: 64 * MiB, kernel: 8 * MiB })));
+    const id = uniqueId('kmem');
+    const r = droplet(b.root, ['create', '-b', b.dir, id]);
     try {
-      writeFileSync(join(probe, 'memory.kmem.limit_in_bytes'), String(8 * MiB));
-      kept = readCg(probe, 'memory.kmem.limit_in_bytes') === String(8 * MiB);
-    } catch {
-      kept = false;
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, 'droplet: warning: linux.resources.memory.kernel: ignored: kernel memory limits are deprecated (the kernel counts kernel memory in the memory limit)\n');
+      assert.equal(readCg(v1Dir('memory', id), 'memory.limit_in_bytes'), String(64 * MiB));
     } finally {
-      removeCgroupEverywhere(`/droplet-kmem-probe-${process.pid}`);
-    }
-    if (kept) {
-      withCreated(b, (c) => (c.linux.resources.memory = { kernel: 8 * MiB }), (id) =>
-        assert.equal(readCg(v1Dir('memory', id), 'memory.kmem.limit_in_bytes'), String(8 * MiB)));
-    } else {
-      refused(b, (c) => (c.linux.resources.memory = { kernel: 8 * MiB }), /linux\.resources\.memory\.kernel: kernel memory limits are not supported by this kernel/);
+      droplet(b.root, ['delete', '-f', id]);
+      assert.deepEqual(leftovers(b.root, id, b.dir), []);
     }
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
@@ -508,3 +508,61 @@ describe('real-world configs', () => {
   });
 });
 
+
+describe('a container without a mount namespace', () => {
+  /* runtime-spec: a namespace type that is not listed is the runtime's. As runc, droplet then
+   * chroots into root.path in the host's mount namespace, and mounts nothing there. */
+  const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ').slice(3, 5).join(' ')).sort().join('\n');
+  const noMountNs = (c: any) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount');
+    c.mounts = [];
+    c.linux.maskedPaths = [];
+    c.linux.readonlyPaths = [];
+    c.root.readonly = false;
+  };
+
+  test('runs in the host\'s mount namespace, inside its rootfs, and leaves the host\'s mounts as they were', () => {
+    const b = makeBundle((c) => {
+      noMountNs(c);
+      c.process.args = ['/bin/sleep', '60'];
+    });
+    const mountsBefore = hostMounts();
+    const id = uniqueId('nomnt');
+    try {
+      ok(b.root, ['create', '-b', b.dir, id]);
+      const { pid } = stateOf(b.root, id);
+      assert.equal(readlinkSync(`/proc/${pid}/ns/mnt`), readlinkSync('/proc/self/ns/mnt'));
+      assert.equal(readlinkSync(`/proc/${pid}/root`), b.rootfs);
+      ok(b.root, ['start', id]);
+      const r = droplet(b.root, ['exec', id, '/bin/cat', '/etc/passwd']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, readFileSync(join(b.rootfs, 'etc', 'passwd'), 'utf8'), 'exec sees the container\'s root too');
+      assert.equal(hostMounts(), mountsBefore);
+    } finally {
+      droplet(b.root, ['delete', '-f', id]);
+      assert.deepEqual(leftovers(b.root, id, b.dir), []);
+      b.cleanup();
+    }
+    assert.equal(hostMounts(), mountsBefore);
+  });
+
+  test('what would change the host\'s mount table is refused, naming the field', () => {
+    const b = makeBundle();
+    try {
+      refused(b, (c) => {
+        noMountNs(c);
+        c.mounts = [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }];
+      }, /config\.json: mounts\[0\]: needs a new mount namespace \(linux\.namespaces\)$/);
+      refused(b, (c) => {
+        noMountNs(c);
+        c.root.readonly = true;
+      }, /config\.json: root\.readonly: needs a new mount namespace/);
+      refused(b, (c) => {
+        noMountNs(c);
+        c.linux.maskedPaths = ['/proc/kcore'];
+      }, /config\.json: linux\.maskedPaths: needs a new mount namespace/);
+    } finally {
+      b.cleanup();
+    }
+  });
+});

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
@@ -195,5 +197,86 @@ describe('command line errors', () => {
       closeSync(fd);
     }
     assert.deepEqual(leftovers(b.root, id, b.dir), []);
+  });
+});
+
+describe('every failure names its step and field', () => {
+  let b: Bundle;
+  before(() => {
+    b = makeBundle();
+  });
+  after(() => b.cleanup());
+
+  test('an init the OOM killer kills before the container is ready: the memory limit is named', () => {
+    refused(b, config((c) => (c.linux.resources.memory = { limit: 4096 })), /init was killed by the OOM killer before the container was ready: .*4096.*\(linux\.resources\.memory\.limit\)$/);
+  });
+
+  test('an init killed by its own seccomp filter: SIGSYS and the filter are named', () => {
+    refused(b, config((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_KILL' })), /init was killed by SIGSYS .*seccomp.* \(linux\.seccomp\.defaultAction\)$/);
+  });
+
+  test('a NUL byte in cgroupsPath, or in a path the init would cut short', () => {
+    refused(b, config((c) => (c.linux.cgroupsPath = '/droplet-test/a\u0000b')), /config\.json: linux\.cgroupsPath: contains a NUL byte$/);
+    refused(b, config((c) => c.mounts.push({ destination: '/x\u0000y', type: 'tmpfs', source: 'tmpfs' })), /config\.json: mounts\[7\]\.destination: contains a NUL byte$/);
+  });
+
+  test('an option the kernel does not know is named', () => {
+    refused(b, config((c) => c.mounts.push({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'foo'] })), /mount "tmpfs" on \/scratch: unknown option "foo" \(mounts\[7\]\)$/);
+    refused(b, config((c) => c.mounts.push({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=lots'] })), /mount "tmpfs" on \/scratch: option "size=lots": invalid argument \(mounts\[7\]\)$/);
+  });
+
+  test('a config too large for the launch plan names the field that makes it so', () => {
+    const big = 'x'.repeat(10_000);
+    refused(b, config((c) => {
+      for (let i = 0; i < 7000; i++) c.process.env.push(`V${i}=${big}`);
+    }), /process\.env: .*too large.*\(the launch plan is at most 64 MiB\)$/);
+  });
+
+  test('a full state directory names the step that could not write, and nothing is left', () => {
+    const root = mkdtempSync(join(tmpdir(), 'droplet-full-'));
+    /* 16 pages; the lock takes one, the state and exec files one each */
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', root]);
+    try {
+      b.write(baseConfig());
+      const fill = join(root, 'fill');
+      const cases: Array<[number, (id: string) => RegExp]> = [
+        [64, (id) => new RegExp(`^droplet: create ${id}: lock container ${id}: no space left on device\n$`)],
+        [15, (id) => new RegExp(`^droplet: create ${id}: write ${root}/${id}/\\S+: no space left on device\n$`)],
+      ];
+      for (const [pages, expected] of cases) {
+        spawnSync('dd', ['if=/dev/zero', `of=${fill}`, 'bs=4k', `count=${pages}`], { stdio: 'ignore' });
+        const id = uniqueId('full');
+        const r = droplet(root, ['create', '-b', b.dir, id]);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, expected(id));
+        assert.deepEqual(leftovers(root, id, b.dir), []);
+        rmSync(fill);
+      }
+    } finally {
+      execFileSync('umount', [root]);
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('with -b . the error names the container, not the bundle', () => {
+    b.write(config((c) => (c.process.args = ['no-such-program'])));
+    const id = uniqueId('dot');
+    const r = droplet(b.root, ['create', '-b', '.', id], { cwd: b.dir });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`^droplet: create ${id}: exec: "no-such-program"`));
+    const r2 = droplet(b.root, ['run', '--bundle', '.', '--pid-file', 'x.pid', id], { cwd: b.dir });
+    assert.match(r2.stderr, new RegExp(`^droplet: run ${id}: exec: "no-such-program"`));
+    assert.deepEqual(leftovers(b.root, id, b.dir), []);
+  });
+
+  test('capabilities the kernel cannot grant name their set', () => {
+    refused(b, config((c) => {
+      c.process.capabilities.effective = ['CAP_KILL', 'CAP_SYS_ADMIN'];
+      c.process.capabilities.permitted = ['CAP_KILL'];
+    }), /process\.capabilities\.effective: CAP_SYS_ADMIN is not in the permitted set/);
+    refused(b, config((c) => {
+      c.process.capabilities.inheritable = ['CAP_SYS_ADMIN'];
+      c.process.capabilities.bounding = ['CAP_KILL'];
+    }), /process\.capabilities\.inheritable: CAP_SYS_ADMIN is not in the bounding set/);
   });
 });

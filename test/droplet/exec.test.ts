@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
@@ -174,6 +174,66 @@ describe('exec in a user namespace', () => {
       droplet(b.root, ['delete', '-f', id]);
       assert.deepEqual(leftovers(b.root, id, b.dir), []);
       b.cleanup();
+    }
+  });
+});
+
+describe('exec after create never reads the bundle', () => {
+  test('the bundle\'s rootfs moved and its config.json replaced: exec still runs, with the config of create', () => {
+    const b = makeBundle((c) => {
+      c.process.args = ['/bin/sleep', '60'];
+      c.process.env.push('FROM_CREATE=yes');
+      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 512 }];
+    });
+    const id = uniqueId('exb');
+    const moved = `${b.rootfs}.moved`;
+    try {
+      ok(b.root, ['run', '-d', '-b', b.dir, id]);
+      renameSync(b.rootfs, moved);
+      writeFileSync(join(b.dir, 'config.json'), '{"this is": "not the config of create"');
+      const r = droplet(b.root, ['exec', id, '/bin/sh', '-c', 'echo $FROM_CREATE; ulimit -n']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'yes\n512\n');
+    } finally {
+      droplet(b.root, ['delete', '-f', id]);
+      assert.deepEqual(leftovers(b.root, id, b.dir), []);
+      b.cleanup();
+    }
+  });
+});
+
+describe('exec joins the namespaces in an order that works', () => {
+  /* A container with its own user namespace that joined a network namespace the host's user
+   * namespace owns: joined after the container's user namespace, setns(2) would need rights
+   * over the host's, and fail. runc joins such namespaces first, then the user namespace,
+   * then the ones it owns. */
+  test('a user namespace and a network namespace it does not own', () => {
+    const netns = `droplet-test-${process.pid}`;
+    execFileSync('ip', ['netns', 'add', netns]);
+    const b = makeBundle((c) => {
+      c.process.args = ['/bin/sleep', '60'];
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
+      c.linux.namespaces.push({ type: 'user' }, { type: 'network', path: `/run/netns/${netns}` });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 300000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 300000, size: 65536 }];
+      /* sysfs belongs to the network namespace's owner: not the container's to mount */
+      c.mounts = c.mounts.filter((m: any) => !m.destination.startsWith('/sys'));
+    });
+    chmodSync(b.dir, 0o755);
+    const id = uniqueId('exo');
+    try {
+      ok(b.root, ['run', '-d', '-b', b.dir, id]);
+      const { pid } = stateOf(b.root, id);
+      const r = droplet(b.root, ['exec', id, '/bin/sh', '-c', 'cat /proc/self/uid_map | tr -s " "; id -u; for n in user net mnt pid; do readlink /proc/self/ns/$n; done']);
+      assert.equal(r.code, 0, r.stderr);
+      const want = ['user', 'net', 'mnt', 'pid'].map((n) => readlinkSync(`/proc/${pid}/ns/${n}`));
+      assert.equal(r.stdout, [' 0 300000 65536', '0', ...want].join('\n') + '\n');
+      assert.equal(want[1], `net:[${statSync(`/run/netns/${netns}`).ino}]`, 'the network namespace joined by path');
+    } finally {
+      droplet(b.root, ['delete', '-f', id]);
+      assert.deepEqual(leftovers(b.root, id, b.dir), []);
+      b.cleanup();
+      execFileSync('ip', ['netns', 'del', netns]);
     }
   });
 });

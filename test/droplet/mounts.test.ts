@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
 import { droplet, uniqueId } from '../helpers/droplet.js';
 import { leftovers, mountsUnder } from '../helpers/leaks.js';
+import { configWith, expectRefused } from '../helpers/refused.js';
 
 function run(b: Bundle, script: string, mutate?: (c: any) => void) {
   const c = baseConfig();
@@ -142,5 +143,43 @@ describe('paths in the bundle cannot escape the rootfs', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!existsSync(`/etc/${name}`));
     assert.ok(existsSync(join(b.rootfs, 'etc', name)));
+  });
+});
+
+describe('linux.devices never destroy what the bundle holds', () => {
+  let b: Bundle;
+  before(() => {
+    b = makeBundle();
+  });
+  after(() => b.cleanup());
+
+  /* no /dev tmpfs: the devices are made in the rootfs's own /dev */
+  const ownDev = (c: any) => {
+    c.root.readonly = false;
+    c.mounts = c.mounts.filter((m: any) => !m.destination.startsWith('/dev'));
+  };
+
+  test('a device path that is a regular file in the rootfs: the file is kept, the device mounted over it', () => {
+    const file = join(b.rootfs, 'dev', 'null');
+    writeFileSync(file, 'bundle content\n');
+    const r = run(b, 'test -c /dev/null && echo char; echo discarded > /dev/null; wc -c < /dev/null', (c) => {
+      ownDev(c);
+      c.linux.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666 }];
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'char\n0\n');
+    assert.ok(lstatSync(file).isFile(), 'still a regular file in the bundle');
+    assert.equal(readFileSync(file, 'utf8'), 'bundle content\n');
+  });
+
+  test('a file in the way of a device the host does not have at that path: refused, the file kept', () => {
+    const file = join(b.rootfs, 'dev', 'droplet-test-device');
+    writeFileSync(file, 'bundle content\n');
+    b.write(configWith((c) => {
+      ownDev(c);
+      c.linux.devices = [{ path: '/dev/droplet-test-device', type: 'c', major: 1, minor: 3 }];
+    }));
+    expectRefused(b, undefined, /create device \/dev\/droplet-test-device: a regular file of the rootfs is in the way.* \(linux\.devices\[0\]\)$/);
+    assert.equal(readFileSync(file, 'utf8'), 'bundle content\n');
   });
 });

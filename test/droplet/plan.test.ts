@@ -77,7 +77,7 @@ describe('mount options', () => {
 
 describe('capabilities', () => {
   test('names map to their bits, case-insensitively', () => {
-    const [bounding, effective] = capabilityMasks({ bounding: ['CAP_KILL', 'cap_chown'], effective: ['CAP_CHECKPOINT_RESTORE'], inheritable: [], permitted: [], ambient: [] });
+    const [bounding, effective] = capabilityMasks({ bounding: ['CAP_KILL', 'cap_chown'], effective: ['CAP_CHECKPOINT_RESTORE'], inheritable: [], permitted: ['CAP_CHECKPOINT_RESTORE'], ambient: [] });
     assert.equal(bounding, (1n << 5n) | 1n);
     assert.equal(effective, 1n << 40n);
   });

@@ -1,4 +1,5 @@
 import { UserError } from '../../common/errors.js';
+import type { Int64 } from '../../oci/json-reader.js';
 import { cgroupValue, THROTTLE_KEYS, type Resources } from '../../oci/resources.js';
 import { CgroupWriteError, hasCgroupFile, readCgroupFile, readCgroupNumber, writeCgroupFile } from './cgroup-file.js';
 
@@ -47,7 +48,6 @@ function applyMemory(dirOf: DirOf, r: Resources): void {
   const dir = need(dirOf, 'memory', `${F}memory.${set[0][0]}`);
   if (m.checkBeforeUpdate) checkUsage(dir, m.limit, m.swap);
   setLimitAndSwap(dir, m.limit, m.swap);
-  if (m.kernel !== undefined && m.kernel > 0) setKernelLimit(dir, m.kernel);
   if (m.kernelTCP) writeCgroupFile(dir, 'memory.kmem.tcp.limit_in_bytes', cgroupValue(m.kernelTCP), `${F}memory.kernelTCP`);
   if (m.reservation) writeCgroupFile(dir, 'memory.soft_limit_in_bytes', cgroupValue(m.reservation), `${F}memory.reservation`);
   if (m.disableOOMKiller !== undefined) writeCgroupFile(dir, 'memory.oom_control', m.disableOOMKiller ? '1' : '0', `${F}memory.disableOOMKiller`);
@@ -57,7 +57,7 @@ function applyMemory(dirOf: DirOf, r: Resources): void {
 
 /** memory.memsw.limit_in_bytes may never be below memory.limit_in_bytes, so which of the two
  * goes first depends on the old values (runc's setMemoryAndSwap). */
-function setLimitAndSwap(dir: string, limit: number | undefined, swap: number | undefined): void {
+function setLimitAndSwap(dir: string, limit: Int64 | undefined, swap: Int64 | undefined): void {
   const memsw = 'memory.memsw.limit_in_bytes';
   /* "no memory limit" lifts the swap limit too, where the kernel accounts swap */
   if (limit === -1 && !swap && hasCgroupFile(dir, memsw)) swap = -1;
@@ -86,26 +86,8 @@ function setLimitAndSwap(dir: string, limit: number | undefined, swap: number | 
   if (swap) writeSwap();
 }
 
-/** Kernel memory limits: Linux 5.16 deprecated memory.kmem.limit_in_bytes and later kernels
- * accept a write and ignore it, so the value is read back: a limit the kernel does not keep
- * is reported, not pretended. */
-function setKernelLimit(dir: string, kernel: number): void {
-  const file = 'memory.kmem.limit_in_bytes';
-  const field = `${F}memory.kernel`;
-  if (!hasCgroupFile(dir, file)) throw new UserError(`${field}: kernel memory limits are not supported by this kernel (no ${file})`);
-  try {
-    writeCgroupFile(dir, file, cgroupValue(kernel), field);
-  } catch (err) {
-    throw new UserError(`${field}: kernel memory limits are not supported by this kernel (${(err as Error).message.replace(`${field}: `, '')})`);
-  }
-  const kept = readCgroupNumber(dir, file);
-  const page = 4096;
-  if (kept !== Math.floor(kernel / page) * page)
-    throw new UserError(`${field}: kernel memory limits are not supported by this kernel: it ignores ${file} (deprecated since Linux 5.16)`);
-}
-
 /** memory.checkBeforeUpdate: refuse a limit at or below what the cgroup already uses. */
-function checkUsage(dir: string, limit: number | undefined, swap: number | undefined): void {
+function checkUsage(dir: string, limit: Int64 | undefined, swap: Int64 | undefined): void {
   const usage = readCgroupNumber(dir, 'memory.usage_in_bytes');
   if (usage === undefined) return;
   if (swap !== undefined && swap > 0 && swap <= usage) throw new UserError(`${F}memory.swap: ${swap} is not above the current usage ${usage}`);

@@ -30,7 +30,6 @@ function refuseV1Only(r: Resources): void {
     throw new UserError(`${F}${field}: not supported on cgroup v2 (${why})`);
   };
   const m = r.memory;
-  if (m?.kernel !== undefined && m.kernel !== 0 && m.kernel !== -1) no('memory.kernel', 'kernel memory is part of memory.max');
   if (m?.kernelTCP !== undefined && m.kernelTCP !== 0 && m.kernelTCP !== -1) no('memory.kernelTCP', 'kernel memory is part of memory.max');
   if (m?.swappiness !== undefined) no('memory.swappiness', 'there is no per-cgroup swappiness');
   if (m?.disableOOMKiller) no('memory.disableOOMKiller', 'the OOM killer cannot be disabled per cgroup');
@@ -68,7 +67,7 @@ function applyMemory(dir: string, r: Resources): void {
   if (m.checkBeforeUpdate) {
     const usage = readCgroupNumber(dir, 'memory.current');
     if (usage !== undefined) {
-      const total = (m.limit && m.limit > 0 ? m.limit : 0) + (m.swap && m.swap > 0 ? m.swap : 0);
+      const total = BigInt(m.limit && m.limit > 0 ? m.limit : 0) + BigInt(m.swap && m.swap > 0 ? m.swap : 0);
       if (total && total <= usage) throw new UserError(`${F}memory.limit: ${total} is not above the current usage ${usage}`);
     }
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError, reason } from '../../common/errors.js';
+import { parseExactJson } from '../../oci/exact-json.js';
 import { asObject } from '../../oci/json-reader.js';
 import type { Process } from '../../oci/spec.js';
 import { readProcess } from '../../oci/validate.js';
@@ -61,21 +62,21 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
   const id = split.id;
   if (!id) throw new UsageError('exec: a container id is required');
   const preserveFds = int(values['preserve-fds'] ?? '0', '--preserve-fds');
-  const { state, spec } = containerForExec(ctx, id, values['ignore-paused'] ?? false);
+  const { state, config } = containerForExec(ctx, id, values['ignore-paused'] ?? false);
 
   let proc: Process;
   if (values.process) {
     if (split.command.length) throw new UsageError('exec: give the command in --process or on the command line, not both');
     let raw: unknown;
     try {
-      raw = JSON.parse(readFileSync(values.process, 'utf8'));
+      raw = parseExactJson(readFileSync(values.process, 'utf8'));
     } catch (err) {
       throw new UsageError(`exec: --process ${values.process}: ${reason(err)}`);
     }
     proc = readProcess({ process: asObject(raw, 'process') });
   } else {
     if (split.command.length === 0) throw new UsageError('exec: a command is required');
-    proc = structuredClone(spec.process);
+    proc = structuredClone(config.process);
     proc.args = split.command;
     proc.terminal = values.tty ?? false;
     delete proc.consoleSize;
@@ -107,7 +108,7 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
   }
 
   const detach = values.detach ?? false;
-  const child = execProcess(ctx, id, state, spec, proc, {
+  const child = execProcess(ctx, id, state, config, proc, {
     detach, pidFile: values['pid-file'], consoleSocket: values['console-socket'], preserveFds, ignorePaused: values['ignore-paused'] ?? false,
   });
   if (detach) return 0;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError, UserError, reason } from '../../common/errors.js';
-import { readResources, type Resources } from '../../oci/resources.js';
+import { parseExactJson } from '../../oci/exact-json.js';
+import { ignoredResources, readResources, type Resources } from '../../oci/resources.js';
 import { applyResources } from '../cgroups/apply-resources.js';
 import type { Context } from '../container/lifecycle.js';
 import { onlyId, parseCommand } from './args.js';
@@ -51,6 +52,7 @@ export function update(ctx: Context, argv: string[]): number {
     resources = fromFlags(flags, values as Record<Flag, string>);
   }
   resources.devices = [];
+  for (const w of ignoredResources(resources, '')) ctx.log.warn(w);
   withLockedContainer(ctx, id, (state, status) => {
     if (status === 'stopped' || status === 'creating') throw new UserError(`cannot update a container that is ${status}`);
     applyResources(state.cgroups, resources, []);
@@ -78,7 +80,7 @@ function fromFile(file: string): Resources {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseExactJson(text);
   } catch (err) {
     throw new UsageError(`update: ${source}: invalid JSON: ${(err as Error).message}`);
   }

@@ -1,11 +1,10 @@
-import { closeSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError, reason } from '../../common/errors.js';
-import type { Process, Spec } from '../../oci/spec.js';
-import { validateSpec } from '../../oci/validate.js';
+import { UserError } from '../../common/errors.js';
+import type { Process } from '../../oci/spec.js';
 import { placeInCgroups } from '../cgroups/container-cgroup.js';
 import { buildExecPlan } from '../plan/exec-plan.js';
-import { seccompModule } from '../seccomp-module.js';
+import { loadExecConfig, type ExecConfig } from './exec-config.js';
 import { writePidFile, type Context } from './lifecycle.js';
 import { InitProcess } from './launch.js';
 import { withLock } from './lock.js';
@@ -22,8 +21,8 @@ export interface ExecOptions {
   ignorePaused: boolean;
 }
 
-/** The container's state and its config as it was at create. */
-export function containerForExec(ctx: Context, id: string, ignorePaused: boolean): { state: StoredState; spec: Spec } {
+/** The container's state and what exec needs of its config, as it was at create. */
+export function containerForExec(ctx: Context, id: string, ignorePaused: boolean): { state: StoredState; config: ExecConfig } {
   validateId(id);
   const { store } = ctx;
   return withLock(store.dir(id), id, () => {
@@ -31,27 +30,22 @@ export function containerForExec(ctx: Context, id: string, ignorePaused: boolean
     const status = state.phase === 'creating' ? 'stopped' : deriveStatus(state, store.dir(id));
     if (status === 'stopped') throw new UserError('cannot exec in a stopped container');
     if (status === 'paused' && !ignorePaused) throw new UserError('cannot exec in a paused container (resume it, or use --ignore-paused)');
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(join(store.dir(id), 'config.json'), 'utf8'));
-    } catch (err) {
-      throw new UserError(`read the container's config: ${reason(err)}`);
-    }
-    return { state, spec: validateSpec(raw, state.bundle) };
+    return { state, config: loadExecConfig(store.dir(id)) };
   });
 }
 
 /** exec: a new process in the running container, with its namespaces, cgroup, seccomp filter
  * and the identity the process spec gives. Returns once the process is running; the caller
  * waits for it (foreground) or not (detach). */
-export function execProcess(ctx: Context, id: string, state: StoredState, spec: Spec, proc: Process, opts: ExecOptions): InitProcess {
+export function execProcess(ctx: Context, id: string, state: StoredState, config: ExecConfig, proc: Process, opts: ExecOptions): InitProcess {
   checkPreservedFds(opts.preserveFds);
   if (opts.consoleSocket && !proc.terminal) throw new UserError('--console-socket is for a process with a terminal (--tty)');
   if (proc.terminal && !opts.consoleSocket && opts.detach) throw new UserError('--tty with --detach needs --console-socket');
   const ownConsole = proc.terminal && !opts.consoleSocket;
   const consoleSocket = ownConsole ? join(ctx.store.dir(id), `exec-${process.pid}.sock`) : opts.consoleSocket && resolve(opts.consoleSocket);
-  const seccomp = spec.linux.seccomp === undefined ? undefined : seccompModule().compileSeccomp(spec.linux.seccomp);
-  const records = buildExecPlan({ spec, process: proc, initPid: state.pid, monitor: !opts.detach, consoleSocket, preserveFds: opts.preserveFds, seccomp });
+  const records = buildExecPlan({
+    namespaces: config.namespaces, process: proc, initPid: state.pid, monitor: !opts.detach, consoleSocket, preserveFds: opts.preserveFds, seccomp: config.seccomp,
+  });
 
   let listener = -1;
   let exec: InitProcess | undefined;

@@ -1,4 +1,5 @@
 import { closeSync, read, readSync, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import type { PlanRecord } from '../plan/encode.js';
@@ -29,6 +30,8 @@ export class InitProcess {
   /** Spawns droplet-init and sends it the plan. argv is what ps shows: for a container's init
    * `droplet init ID FIFO ARGS...`, for an exec'd process `droplet exec ID ARGS...`. */
   static start(argv: string[], records: PlanRecord[], preserveFds: number): InitProcess {
+    /* encoded first: a plan too large fails before there is a process */
+    const plan = encodePlan(records);
     let launcher: number;
     let fd: number;
     try {
@@ -37,7 +40,6 @@ export class InitProcess {
       throw new UserError(`start droplet-init: ${(err as Error).message}`);
     }
     const init = new InitProcess(launcher, fd, records);
-    const plan = encodePlan(records);
     try {
       for (let off = 0; off < plan.length; ) off += writeSync(fd, plan, off);
     } catch {
@@ -135,8 +137,7 @@ export class InitProcess {
       return new UserError(describeInitError(this.records[Number(rec)], Number(errno), text, detail));
     }
     this.kill('SIGKILL');
-    const status = this.waitLauncher();
-    return new UserError(`init exited before the container was ready (status ${status})`);
+    return new InitDied(this.waitLauncher());
   }
 
   kill(signal: NodeJS.Signals | number): void {
@@ -157,7 +158,27 @@ export class InitProcess {
   }
 }
 
+/** The init died before it was ready without reporting why: status is its exit code, or
+ * 128+n for signal n. The caller, which knows the config and the cgroup, may say more. */
+export class InitDied extends UserError {
+  constructor(readonly status: number) {
+    super(status > 128 && status < 128 + 65
+      ? `init was killed by ${signalName(status - 128)} before the container was ready`
+      : `init exited with status ${status} before the container was ready`);
+  }
+
+  get signal(): number | undefined {
+    return this.status > 128 && this.status < 128 + 65 ? this.status - 128 : undefined;
+  }
+}
+
+function signalName(n: number): string {
+  const name = Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
+  return name ?? `signal ${n}`;
+}
+
 const ENOENT = 2;
+const EPERM = 1;
 
 /** (record, errno) from the init -> `mount "proc" on /proc: operation not permitted (mounts[0])` */
 export function describeInitError(rec: PlanRecord | undefined, errno: number, text: string, detail: string): string {
@@ -166,6 +187,8 @@ export function describeInitError(rec: PlanRecord | undefined, errno: number, te
   const where = rec.field ? ` (${rec.field})` : '';
   if (rec.tag === Tag.Exec && errno === ENOENT && !detail.includes('/'))
     return `exec: "${detail}": executable file not found in $PATH${where}`;
+  /* the one rlimit failure the host decides: without CAP_SYS_RESOURCE no hard limit rises */
+  if (rec.tag === Tag.Rlimit && errno === EPERM) return `${rec.what}: ${why}: above the host's hard limit, which only CAP_SYS_RESOURCE may raise${where}`;
   /* A step that does several things says which one failed. */
   const showDetail = detail && !rec.what.includes(detail) && (rec.tag === Tag.User || rec.tag === Tag.Pivot || rec.tag === Tag.Caps || rec.tag === Tag.Clone || rec.tag === Tag.Mount);
   return `${rec.what}${showDetail ? `: ${detail}` : ''}: ${why}${where}`;

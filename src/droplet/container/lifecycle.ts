@@ -4,6 +4,7 @@ import { UserError, errnoCode, reason } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { sleepMs } from '../../common/sleep.js';
 import type { IdMapping, Spec } from '../../oci/spec.js';
+import { ignoredResources } from '../../oci/resources.js';
 import { loadSpec } from '../../oci/validate.js';
 import {
   cgroupPids, containerCgroupDirs, createCgroups, placeInCgroups, removeCgroups, warmCgroupAttach,
@@ -11,10 +12,13 @@ import {
 import { applyResources } from '../cgroups/apply-resources.js';
 import { thawForKill } from '../cgroups/freezer.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
+import { execJoinOrder } from '../plan/exec-plan.js';
 import { seccompModule } from '../seccomp-module.js';
+import { saveExecConfig } from './exec-config.js';
 import { hookState, runHooks, seccompListenerPayload } from './hooks.js';
 import { checkPreservedFds } from './preserved-fds.js';
-import { InitProcess } from './launch.js';
+import { explainInitDeath } from './init-death.js';
+import { InitDied, InitProcess } from './launch.js';
 import { native } from './native.js';
 import { withLock } from './lock.js';
 import { isAlive, readProcStat } from './proc-stat.js';
@@ -45,6 +49,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   warmCgroupAttach();
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
+  for (const w of ignoredResources(spec.linux.resources, 'linux.resources.')) ctx.log.warn(w);
   const cgroups = containerCgroupDirs(spec.linux.cgroupsPath, id);
   const { store } = ctx;
   const fifo = store.fifo(id);
@@ -66,9 +71,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
 
   ctx.log.phase(`create ${id}: config validated, plan built`);
   store.claim(id);
-  return withLock(store.dir(id), id, () => {
-    /* exec builds its processes from the container's config as it was at create */
-    writeFileSync(join(store.dir(id), 'config.json'), JSON.stringify(spec.raw));
+  return unclaimOnFailure(store, id, () => withLock(store.dir(id), id, () => {
     const state: StoredState = {
       ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
       rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups,
@@ -78,6 +81,8 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
     let consoleListener = -1;
     try {
       store.write(state);
+      /* exec builds its processes from the container's config as it was at create */
+      saveExecConfig(store.dir(id), { process: spec.process, namespaces: execJoinOrder(spec), seccomp });
       if (ownConsole) consoleListener = native().listenUnix(consoleSocket!);
       init = InitProcess.start(['droplet', 'init', id, fifo, ...spec.process.args], records, preserveFds);
       ctx.log.phase(`create ${id}: droplet-init spawned`);
@@ -111,10 +116,22 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
     } catch (err) {
       if (consoleListener >= 0) closeSync(consoleListener);
       init?.abort();
+      const why = err instanceof InitDied ? explainInitDeath(err, spec, cgroups) : err;
       cleanup(state, store);
-      throw err;
+      throw why;
     }
-  });
+  }));
+}
+
+/** A create that fails leaves nothing, also when it failed before there was an init to
+ * clean up after (taking the lock, a full disk). */
+function unclaimOnFailure<T>(store: Store, id: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    store.remove(id);
+    throw err;
+  }
 }
 
 /** LISTEN_FDS (systemd socket activation) passes that many fds from 3 on: they go to the

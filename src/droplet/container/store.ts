@@ -75,8 +75,12 @@ export class Store {
   write(state: StoredState): void {
     const file = join(this.dir(state.id), 'state.json');
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
-    renameSync(tmp, file);
+    try {
+      writeFileSync(tmp, JSON.stringify(state));
+      renameSync(tmp, file);
+    } catch (err) {
+      throw new UserError(`write ${file}: ${reason(err)}`);
+    }
   }
 
   remove(id: string): void {

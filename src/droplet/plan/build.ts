@@ -7,7 +7,7 @@ import { capabilityMasks } from './capabilities.js';
 import { expandCgroupMount } from './cgroup-mount.js';
 import type { PlanRecord } from './encode.js';
 import { MS, PROPAGATION, parseMountOptions } from './mount-options.js';
-import { rlimitNumber } from './rlimits.js';
+import { rlimitNumber, rlimitText } from './rlimits.js';
 import { HookPhase, MountKind, Tag } from './tags.js';
 
 /** clone(2) / setns(2) flags per namespace type. */
@@ -120,7 +120,10 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
     if (p === undefined) throw invalid('linux.rootfsPropagation', `unknown propagation "${spec.linux.rootfsPropagation}"`);
     rootPropagation = p;
   }
-  add(Tag.Rootfs, [rootfs, MS.SLAVE | MS.REC], `prepare rootfs ${rootfs}`, 'root.path');
+  /* without a mount namespace the host's mount table is the container's: nothing is mounted
+   * or made in it (validate refused what would be), and the init only chroots */
+  const hostMounts = !spec.linux.namespaces.some((n) => n.type === 'mount');
+  if (!hostMounts) add(Tag.Rootfs, [rootfs, MS.SLAVE | MS.REC], `prepare rootfs ${rootfs}`, 'root.path');
 
   let devBound = false;
   spec.mounts.forEach((m, i) => {
@@ -151,7 +154,7 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
     }
   });
 
-  if (!devBound) {
+  if (!devBound && !hostMounts) {
     const configured = new Set(spec.linux.devices.map((d) => d.path));
     for (const d of DEFAULT_DEVICES)
       if (!configured.has(d.path)) add(Tag.Device, deviceFields(d), `create device ${d.path}`);
@@ -162,9 +165,10 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
   if (spec.process.terminal) {
     if (!input.consoleSocket) throw invalid('process.terminal', 'needs --console-socket (or run in the foreground)');
     const size = spec.process.consoleSize;
-    add(Tag.Console, [input.consoleSocket, size?.height ?? 0, size?.width ?? 0, 1], `set up the console through ${input.consoleSocket}`, 'process.terminal');
+    /* /dev/console is bound in the container's own mount namespace only */
+    add(Tag.Console, [input.consoleSocket, size?.height ?? 0, size?.width ?? 0, hostMounts ? 0 : 1], `set up the console through ${input.consoleSocket}`, 'process.terminal');
   }
-  add(Tag.Mkdir, [spec.process.cwd], `create ${spec.process.cwd}`, 'process.cwd');
+  if (!hostMounts) add(Tag.Mkdir, [spec.process.cwd], `create ${spec.process.cwd}`, 'process.cwd');
   /* prestart and createRuntime hooks run now, in droplet's namespaces: the container's
    * filesystems are mounted, pivot_root is still to come (runtime.md). */
   if (spec.hooks.prestart.length || spec.hooks.createRuntime.length) add(Tag.SyncHooks, [], 'wait for the runtime hooks');
@@ -174,7 +178,8 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
     add(Tag.SeccompListener, [input.seccomp.listenerPath], `connect to the seccomp listener ${input.seccomp.listenerPath}`, 'linux.seccomp.listenerPath');
   spec.linux.maskedPaths.forEach((p, i) => add(Tag.Mask, [p], `mask ${p}`, `linux.maskedPaths[${i}]`));
   spec.linux.readonlyPaths.forEach((p, i) => add(Tag.Readonly, [p], `make ${p} read-only`, `linux.readonlyPaths[${i}]`));
-  add(Tag.Pivot, [input.noPivot ? 1 : 0, rootPropagation], `${input.noPivot ? 'move' : 'pivot_root'} to ${rootfs}`, 'root.path');
+  if (hostMounts) add(Tag.Chroot, [rootfs], `chroot to ${rootfs}`, 'root.path');
+  else add(Tag.Pivot, [input.noPivot ? 1 : 0, rootPropagation], `${input.noPivot ? 'move' : 'pivot_root'} to ${rootfs}`, 'root.path');
   if (spec.root.readonly) add(Tag.RootReadonly, [], 'make the rootfs read-only', 'root.readonly');
 
   if (spec.linux.personality)
@@ -203,7 +208,7 @@ export function addProcess(add: Add, p: Process, seccomp: CompiledSeccomp | unde
     const field = `process.rlimits[${i}]`;
     if (seenRlimits.has(r.type)) throw invalid(`${field}.type`, `duplicate rlimit "${r.type}"`);
     seenRlimits.add(r.type);
-    add(Tag.Rlimit, [rlimitNumber(r.type, `${field}.type`), r.soft, r.hard], `set ${r.type} to ${r.soft}:${r.hard}`, field);
+    add(Tag.Rlimit, [rlimitNumber(r.type, `${field}.type`), r.soft, r.hard], `set ${r.type} to ${rlimitText(r.soft)}:${rlimitText(r.hard)}`, field);
   });
   if (seccomp) {
     /* with no_new_privs the init loads it as its last step before ready; without, now, while

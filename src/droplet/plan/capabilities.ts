@@ -16,7 +16,7 @@ export const CAPABILITIES = [
  * error that names them all. */
 export function capabilityMasks(caps: Capabilities): bigint[] {
   const sets = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
-  return sets.map((set) => {
+  const masks = sets.map((set) => {
     let mask = 0n;
     const unknown: string[] = [];
     for (const name of caps[set]) {
@@ -27,4 +27,13 @@ export function capabilityMasks(caps: Capabilities): bigint[] {
     if (unknown.length) throw invalid(`process.capabilities.${set}`, `unknown capabilities: ${unknown.join(', ')}`);
     return mask;
   });
+  const [bounding, effective, inheritable, permitted] = masks;
+  /* what capset(2) refuses, said before the init runs: effective within permitted, and (with
+   * the bounding set already dropped) inheritable within bounding */
+  const outside = (set: bigint, of: bigint) => CAPABILITIES.filter((_, n) => (set >> BigInt(n)) & 1n && !((of >> BigInt(n)) & 1n));
+  const notPermitted = outside(effective, permitted);
+  if (notPermitted.length) throw invalid('process.capabilities.effective', `${notPermitted.join(', ')} ${notPermitted.length > 1 ? 'are' : 'is'} not in the permitted set`);
+  const notBounding = outside(inheritable, bounding);
+  if (notBounding.length) throw invalid('process.capabilities.inheritable', `${notBounding.join(', ')} ${notBounding.length > 1 ? 'are' : 'is'} not in the bounding set`);
+  return masks;
 }

@@ -1,4 +1,5 @@
-import type { Tag } from './tags.js';
+import { invalid } from '../../oci/json-reader.js';
+import { Tag } from './tags.js';
 
 /** One plan record: what the init does, and how to explain its failure to the user. */
 export interface PlanRecord {
@@ -21,6 +22,7 @@ export function encodePlan(records: PlanRecord[]): Buffer {
     size += 8;
     for (const f of rec.fields) size += 4 + (typeof f === 'string' ? Buffer.byteLength(f) + 1 : Buffer.isBuffer(f) ? f.length : 8);
   }
+  if (size - 4 > PLAN_MAX) throw tooLarge(records);
   const b = Buffer.alloc(size);
   b.writeUInt32LE(size - 4, 0);
   b.write('DPL1', 4, 'latin1');
@@ -52,4 +54,28 @@ export function encodePlan(records: PlanRecord[]): Buffer {
     b.writeUInt32LE(off - start - 8, start + 4);
   }
   return b;
+}
+
+/** droplet-init's limit on a plan (read_plan in native/init/main.c). */
+const PLAN_MAX = 64 << 20;
+
+const fieldSize = (f: PlanRecord['fields'][number]) => 4 + (typeof f === 'string' ? Buffer.byteLength(f) + 1 : Buffer.isBuffer(f) ? f.length : 8);
+
+/** A plan over the limit: the field of its largest record is what made it so. */
+function tooLarge(records: PlanRecord[]): Error {
+  let largest = records[0];
+  let most = 0;
+  for (const rec of records) {
+    const n = rec.fields.reduce<number>((sum, f) => sum + fieldSize(f), 0);
+    if (n > most) [largest, most] = [rec, n];
+  }
+  let field = largest.field ?? largest.what;
+  if (largest.tag === Tag.Exec) {
+    /* [argc, args..., envc, env...]: which of the two is it */
+    const argc = Number(largest.fields[0]);
+    const args = largest.fields.slice(1, 1 + argc).reduce<number>((sum, f) => sum + fieldSize(f), 0);
+    field = args * 2 > most ? 'process.args' : 'process.env';
+  }
+  const mib = (n: number) => (n / (1 << 20)).toFixed(1);
+  return invalid(field, `${mib(most)} MiB is too large (the launch plan is at most ${PLAN_MAX >> 20} MiB)`);
 }

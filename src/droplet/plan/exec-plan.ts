@@ -9,9 +9,22 @@ const NS_FILE: Record<NamespaceType, string> = {
   pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
 };
 
+/** The order exec joins the container's namespaces in, decided at create. The user namespace
+ * gives the rights to join the namespaces it owns, so those come after it; a namespace the
+ * container joined by path while making its own user namespace belongs to another owner (the
+ * host's), and setns(2) into it would need rights over that owner which the container's user
+ * namespace lacks, so it comes before (runc does the same, trying each before and after).
+ * The mount namespace is last: joining it changes the root of later paths. */
+export function execJoinOrder(spec: Spec): NamespaceType[] {
+  const ns = spec.linux.namespaces;
+  const newUser = ns.some((n) => n.type === 'user' && !n.path);
+  const rank = (t: NamespaceType, path?: string) => (newUser && path && t !== 'user' ? 0 : t === 'user' ? 1 : t === 'mount' ? 3 : 2);
+  return ns.map((n, i) => ({ t: n.type, r: rank(n.type, n.path), i })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.t);
+}
+
 export interface ExecPlanInput {
-  /** the container's config: which namespaces it has, its seccomp filter */
-  spec: Spec;
+  /** the container's namespaces, in the order to join them (execJoinOrder) */
+  namespaces: NamespaceType[];
   process: Process;
   /** the container's init, whose namespaces the process joins */
   initPid: number;
@@ -21,9 +34,8 @@ export interface ExecPlanInput {
   seccomp?: CompiledSeccomp;
 }
 
-/** The plan of `exec`: join every namespace the container has (the user namespace first, the
- * mount namespace last), then become the process the spec describes. No FIFO: it runs as soon
- * as it is ready. */
+/** The plan of `exec`: join every namespace the container has, in the order create chose,
+ * then become the process the spec describes. No FIFO: it runs as soon as it is ready. */
 export function buildExecPlan(input: ExecPlanInput): PlanRecord[] {
   const out: PlanRecord[] = [];
   const add = (tag: Tag, fields: PlanRecord['fields'], what: string, field?: string) => out.push({ tag, fields, what, field });
@@ -31,14 +43,15 @@ export function buildExecPlan(input: ExecPlanInput): PlanRecord[] {
   /* the console socket is a host path: reach it before joining the container's mounts */
   if (input.process.terminal && input.consoleSocket)
     add(Tag.ConsoleConnect, [input.consoleSocket], `connect to the console socket ${input.consoleSocket}`, '--console-socket');
-  const order = (t: NamespaceType) => (t === 'user' ? 0 : t === 'mount' ? 2 : 1);
-  const types = input.spec.linux.namespaces.map((n) => n.type).sort((a, b) => order(a) - order(b));
+  const types = input.namespaces;
   for (const t of types) {
     const path = `/proc/${input.initPid}/ns/${NS_FILE[t]}`;
     add(Tag.NsJoin, [CLONE_FLAGS[t], path], `join the container's ${t} namespace ${path}`);
   }
   if (input.preserveFds) add(Tag.PreserveFds, [input.preserveFds], `preserve ${input.preserveFds} fds`, '--preserve-fds');
   add(Tag.Clone, [0], 'start the process in the container');
+  /* a container in the host's mount namespace has only its root: the init's */
+  if (!types.includes('mount')) add(Tag.Chroot, [`/proc/${input.initPid}/root`], 'chroot to the container\'s root');
   if (types.includes('user')) add(Tag.UserNsRoot, [], 'become root in the user namespace');
   if (input.process.terminal) {
     const size = input.process.consoleSize;

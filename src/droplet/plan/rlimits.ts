@@ -12,3 +12,10 @@ export function rlimitNumber(type: string, field: string): number {
   if (n === undefined) throw invalid(field, `unknown rlimit "${type}"`);
   return n;
 }
+
+const RLIM_INFINITY = 2n ** 64n - 1n;
+
+/** A limit as ulimit spells it. */
+export function rlimitText(v: bigint): string {
+  return v === RLIM_INFINITY ? 'unlimited' : String(v);
+}

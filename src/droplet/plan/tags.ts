@@ -38,6 +38,7 @@ export const enum Tag {
   SyncHooks = 36,
   SeccompListener = 37,
   ConsoleConnect = 38,
+  Chroot = 39,
 }
 
 export const enum HookPhase {

@@ -134,9 +134,9 @@ function readCondition(v: unknown, path: string): Condition {
   return { index, op: short as Operator, value, valueTwo };
 }
 
-/** A uint64 from parsed JSON. JSON.parse makes every number a double, exact only up to 2^53:
- * larger values arrive rounded, which droplet cannot undo. A caller with a lossless parser may
- * pass a bigint instead. One rounding is taken back: 18446744073709551615 (~0, a common mask)
+/** A uint64 from parsed JSON. config.json is read with parseExactJson, which gives values
+ * beyond 2^53 as bigints; JSON.parse (a caller's own) makes every number a double, exact only
+ * up to 2^53. One rounding of those is taken back: 18446744073709551615 (~0, a common mask)
  * parses to exactly 2^64, which no uint64 is, so 2^64 is read as ~0. */
 function asU64(v: unknown, path: string): bigint {
   let n: bigint;
