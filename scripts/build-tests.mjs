@@ -1,8 +1,10 @@
 // Compiles the TypeScript test suites for node:test.
 //   node scripts/build-tests.mjs                      every suite, into .test-build/
-//   node scripts/build-tests.mjs --out DIR FILE...    only these suites, into DIR
+//   node scripts/build-tests.mjs --out DIR PATH...    only the suites in these files or
+//                                                     directories, into DIR
+// DIR must lie inside the repository: the helpers find it by the package.json above them.
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function suites(dir) {
@@ -19,7 +21,7 @@ if (args[0] === '--out') {
 }
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: args.length ? args : suites('test'),
+  entryPoints: (args.length ? args : ['test']).flatMap((p) => (statSync(p).isDirectory() ? suites(p) : [p])),
   outdir,
   outbase: 'test',
   bundle: true,
