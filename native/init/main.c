@@ -6,7 +6,8 @@
  * ready (or, for `run`, waits for it and exits with its status). The init waits for droplet's
  * go (the host side, its cgroup, is ready), builds the container, reports "ready", closes the
  * socket and blocks on exec.fifo; `droplet start` writes one byte and the init execve()s the
- * entrypoint with the same pid. Every failure is reported as (record, errno): see report.h. */
+ * entrypoint with the same pid. Every failure is reported as (record, errno): see report.h.
+ * plan-tags.h lists every message on the socket: who sends it, when, and what follows. */
 #define _GNU_SOURCE
 #include "console.h"
 #include "fds.h"
@@ -167,17 +168,17 @@ static void run_init_record(long i, const struct record *r) {
   case T_EXEC: proc_prepare_exec(i, r); break;
   case T_SYSCTL: proc_write_file(i, r); break;
   case T_PERSONALITY: proc_personality(i, r); break;
-  case T_IOPRIO: proc_ioprio(i, r); break;
+  case T_IO_PRIORITY: proc_ioprio(i, r); break;
   case T_SCHEDULER: proc_scheduler(i, r); break;
   case T_LSM_EXEC: proc_write_file(i, r); break;
-  case T_USERNS_ROOT: ns_become_root(i); break;
+  case T_USER_NS_ROOT: ns_become_root(i); break;
   case T_KEYRING: proc_keyring(i, r); break;
   case T_CONSOLE: console_setup(i, r); break;
   case T_SYNC_HOOKS: wait_for_runtime_hooks(); break;
   case T_SECCOMP: proc_seccomp(i, r, listener_payload); break;
   case T_SECCOMP_LISTENER: proc_seccomp_connect(i, r); break;
   case T_HOOK:
-    if (hook_phase(r) == 0) run_hook(i, r, create_state);
+    if (hook_phase(r) == HOOK_CREATE_CONTAINER) run_hook(i, r, create_state);
     break; /* startContainer hooks run after the start byte */
   default: fail(i, EINVAL, "unknown plan record");
   }
@@ -266,7 +267,7 @@ int main(int argc, char **argv) {
   for (i = 0; fifo_fd >= 0 && i < plan.count; i++) {
     const struct record *r = &plan.records[i];
     char why[256];
-    if (r->tag == T_HOOK && hook_phase(r) == 1 && hook_run(r, start_state, why, sizeof why) < 0) {
+    if (r->tag == T_HOOK && hook_phase(r) == HOOK_START_CONTAINER && hook_run(r, start_state, why, sizeof why) < 0) {
       /* nobody waits for a report now: say it where the container's output goes */
       dprintf(2, "droplet: startContainer hook: %s\n", why);
       _exit(1);
