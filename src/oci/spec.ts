@@ -124,4 +124,6 @@ export interface Linux {
   personality?: { domain: 'LINUX' | 'LINUX32' };
   /** the raw linux.seccomp object, compiled when the plan is built */
   seccomp?: unknown;
+  /** SELinux label of the container's mounts: accepted only where SELinux is enabled */
+  mountLabel?: string;
 }

@@ -1,6 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
-import { UserError, reason } from '../common/errors.js';
 import {
   HOOK_KINDS, NAMESPACE_TYPES, type Capabilities, type Device, type Hook, type Hooks,
   type IdMapping, type Linux, type Mount, type Namespace, type NamespaceType, type Process, type Rlimit,
@@ -10,34 +8,12 @@ import {
   asInt64, asInteger, asObject, asString, invalid, optArray, optBool, optInteger, optObject, optString,
   optStrings, refuseIfSet, UINT32_MAX, UINT64_MAX, type Obj,
 } from './json-reader.js';
-import { parseExactJson } from './exact-json.js';
 import { readResources } from './resources.js';
 
-/** Reads <bundle>/config.json and validates it, or throws a UserError naming the field. */
-export function loadSpec(bundle: string): Spec {
-  let st;
-  try {
-    st = statSync(bundle);
-  } catch (err) {
-    throw new UserError(`bundle ${bundle}: ${reason(err)}`);
-  }
-  if (!st.isDirectory()) throw new UserError(`bundle ${bundle}: not a directory`);
-  const file = join(bundle, 'config.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`config.json: cannot read ${file}: ${reason(err)}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseExactJson(text);
-  } catch (err) {
-    throw new UserError(`config.json: invalid JSON: ${(err as Error).message}`);
-  }
-  return validateSpec(raw, bundle);
-}
-
+/** Validates a parsed config.json and applies its defaults, or throws a UserError naming the
+ * field. It reads no file and asks nothing of the host (whether root.path exists, whether an
+ * LSM is enabled): the runtime checks those before it uses the result. A relative root.path
+ * is taken from bundle. */
 export function validateSpec(raw: unknown, bundle: string): Spec {
   const o = asObject(raw, '(top level)');
   const ociVersion = optString(o, 'ociVersion', '') ?? '';
@@ -69,13 +45,6 @@ function readRoot(o: Obj, bundle: string): Spec['root'] {
   const p = optString(root, 'path', 'root.');
   if (!p) throw invalid('root.path', 'is required');
   const path = isAbsolute(p) ? p : join(bundle, p);
-  let st;
-  try {
-    st = statSync(path);
-  } catch (err) {
-    throw invalid('root.path', `${path}: ${reason(err)}`);
-  }
-  if (!st.isDirectory()) throw invalid('root.path', `${path}: not a directory`);
   return { path, readonly: optBool(root, 'readonly', 'root.') ?? false };
 }
 
@@ -128,19 +97,12 @@ export function readProcess(o: Obj): Process {
     rlimits: (optArray(p, 'rlimits', 'process.') ?? []).map((r, i) => readRlimit(r, `process.rlimits[${i}]`)),
     noNewPrivileges: optBool(p, 'noNewPrivileges', 'process.') ?? false,
     oomScoreAdj: optInteger(p, 'oomScoreAdj', 'process.', -1000, 1000),
-    apparmorProfile: lsmLabel(p, 'apparmorProfile', 'AppArmor', '/sys/kernel/security/apparmor'),
-    selinuxLabel: lsmLabel(p, 'selinuxLabel', 'SELinux', '/sys/fs/selinux/enforce'),
+    apparmorProfile: optString(p, 'apparmorProfile', 'process.') || undefined,
+    selinuxLabel: optString(p, 'selinuxLabel', 'process.') || undefined,
     ioPriority: readIoPriority(p),
     scheduler: readScheduler(p),
     consoleSize: readConsoleSize(p),
   };
-}
-
-/** An LSM label is applied where the LSM is enabled, and refused where it is not. */
-function lsmLabel(o: Obj, key: string, lsm: string, marker: string): string | undefined {
-  const label = optString(o, key, 'process.') || undefined;
-  if (label && !existsSync(marker)) throw invalid(`process.${key}`, `${lsm} is not enabled on this host`);
-  return label;
 }
 
 function readIoPriority(p: Obj): Process['ioPriority'] {
@@ -248,8 +210,6 @@ function readAnnotations(o: Obj): Record<string, string> {
 function readLinux(l: Obj): Linux {
   for (const key of ['intelRdt', 'memoryPolicy', 'netDevices'])
     refuseIfSet(l, key, 'linux.');
-  if (optString(l, 'mountLabel', 'linux.') && !existsSync('/sys/fs/selinux/enforce'))
-    throw invalid('linux.mountLabel', 'SELinux is not enabled on this host');
   const seen = new Set<NamespaceType>();
   const namespaces = (optArray(l, 'namespaces', 'linux.') ?? []).map((v, i): Namespace => {
     const path = `linux.namespaces[${i}]`;
@@ -259,14 +219,7 @@ function readLinux(l: Obj): Linux {
     if (seen.has(type)) throw invalid(`${path}.type`, `duplicate namespace "${type}"`);
     seen.add(type);
     const nsPath = optString(n, 'path', `${path}.`);
-    if (nsPath !== undefined) {
-      if (!isAbsolute(nsPath)) throw invalid(`${path}.path`, `"${nsPath}" is not an absolute path`);
-      try {
-        statSync(nsPath);
-      } catch (err) {
-        throw invalid(`${path}.path`, `${nsPath}: ${reason(err)}`);
-      }
-    }
+    if (nsPath !== undefined && !isAbsolute(nsPath)) throw invalid(`${path}.path`, `"${nsPath}" is not an absolute path`);
     return nsPath ? { type, path: nsPath } : { type };
   });
   return {
@@ -283,6 +236,7 @@ function readLinux(l: Obj): Linux {
     sysctl: readSysctl(l),
     personality: readPersonality(l),
     seccomp: l.seccomp ?? undefined,
+    mountLabel: optString(l, 'mountLabel', 'linux.') || undefined,
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadSpec } from '../../src/oci/validate.js';
+import { loadSpec } from '../../src/droplet/load-spec.js';
 import { compileSeccomp } from '../../src/droplet/seccomp/compile.js';
 import { runSeccomp } from '../helpers/bpf.js';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';

@@ -6,6 +6,7 @@ import { asObject } from '../../oci/json-reader.js';
 import type { Process } from '../../oci/spec.js';
 import { readProcess } from '../../oci/validate.js';
 import { containerForExec, execProcess } from '../container/exec.js';
+import { checkLsmLabels } from '../host-checks.js';
 import type { Context } from '../container/lifecycle.js';
 import { proxyTerminal } from './terminal-proxy.js';
 
@@ -74,6 +75,7 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
       throw new UsageError(`exec: --process ${values.process}: ${reason(err)}`);
     }
     proc = readProcess({ process: asObject(raw, 'process') });
+    checkLsmLabels(proc);
   } else {
     if (split.command.length === 0) throw new UsageError('exec: a command is required');
     proc = structuredClone(config.process);
@@ -103,6 +105,7 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
   /* the same checks as the config's fields: refused where the LSM is absent */
   if (values.apparmor || values['process-label']) {
     const lsm = readProcess({ process: { args: ['x'], cwd: '/', apparmorProfile: values.apparmor, selinuxLabel: values['process-label'] } });
+    checkLsmLabels(lsm);
     proc.apparmorProfile = lsm.apparmorProfile ?? proc.apparmorProfile;
     proc.selinuxLabel = lsm.selinuxLabel ?? proc.selinuxLabel;
   }

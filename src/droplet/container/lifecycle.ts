@@ -5,7 +5,7 @@ import type { Logger } from '../../common/log.js';
 import { sleepMs } from '../../common/sleep.js';
 import type { IdMapping, Spec } from '../../oci/spec.js';
 import { ignoredResources } from '../../oci/resources.js';
-import { loadSpec } from '../../oci/validate.js';
+import { loadSpec } from '../load-spec.js';
 import {
   cgroupPids, containerCgroupDirs, createCgroups, placeInCgroups, removeCgroups, warmCgroupAttach,
 } from '../cgroups/container-cgroup.js';
