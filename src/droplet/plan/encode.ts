@@ -4,6 +4,7 @@ import { Tag } from './tags.js';
 /** One plan record: what the init does, and how to explain its failure to the user. */
 export interface PlanRecord {
   tag: Tag;
+  /** in the order and of the kinds protocol.ts gives for the tag */
   fields: Array<string | number | bigint | Buffer>;
   /** e.g. `mount "proc" on /proc` */
   what: string;
