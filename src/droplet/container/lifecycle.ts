@@ -19,7 +19,7 @@ import { native } from './native.js';
 import { withLock } from './lock.js';
 import { isAlive, readProcStat } from './proc-stat.js';
 import { deriveStatus, type Status } from './status.js';
-import { STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
+import { NoSuchContainer, STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
 
 export interface Context {
   store: Store;
@@ -225,7 +225,7 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
     });
   } catch (err) {
     /* As runc: deleting what does not exist is not an error with --force. */
-    if (force && err instanceof UserError && err.message === `container ${id} does not exist`) return;
+    if (force && err instanceof NoSuchContainer) return;
     throw err;
   }
 }

@@ -26,6 +26,12 @@ export interface StoredState {
 
 export const STATE_OCI_VERSION = '1.2.1';
 
+export class NoSuchContainer extends UserError {
+  constructor(id: string) {
+    super(`container ${id} does not exist`);
+  }
+}
+
 /** runc's rule for ids, which also keeps them one path component. */
 export function validateId(id: string | undefined): string {
   if (!id) throw new UserError('a container id is required');
@@ -61,7 +67,7 @@ export class Store {
     try {
       text = readFileSync(join(this.dir(id), 'state.json'), 'utf8');
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw new UserError(`container ${id} does not exist`);
+      if (errnoCode(err) === 'ENOENT') throw new NoSuchContainer(id);
       throw new UserError(`read state of ${id}: ${reason(err)}`);
     }
     try {
