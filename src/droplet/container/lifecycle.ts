@@ -6,7 +6,7 @@ import { sleepMs } from '../../common/sleep.js';
 import type { IdMapping, Spec } from '../../oci/spec.js';
 import { loadSpec } from '../../oci/validate.js';
 import {
-  cgroupPids, containerCgroupDirs, createCgroups, placeInCgroups, removeCgroups, warmCgroupAttach,
+  claimNewCgroups, containerCgroupDirs, createCgroups, ownedCgroupPids, placeInCgroups, refuseBusyCgroups, removeCgroups, warmCgroupAttach,
 } from '../cgroups/container-cgroup.js';
 import { applyResources } from '../cgroups/apply-resources.js';
 import { thawForKill } from '../cgroups/freezer.js';
@@ -18,6 +18,7 @@ import { InitProcess } from './launch.js';
 import { native } from './native.js';
 import { withLock } from './lock.js';
 import { isAlive, readProcStat } from './proc-stat.js';
+import { signalProcess } from './signal.js';
 import { deriveStatus, type Status } from './status.js';
 import { NoSuchContainer, STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
 
@@ -77,6 +78,8 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
     let init: InitProcess | undefined;
     let consoleListener = -1;
     try {
+      /* after the claim: an id in use says so, not that its cgroup is busy */
+      refuseBusyCgroups(cgroups);
       store.write(state);
       if (ownConsole) consoleListener = native().listenUnix(consoleSocket!);
       init = InitProcess.start(['droplet', 'init', id, fifo, ...spec.process.args], records, preserveFds);
@@ -84,8 +87,10 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
       state.pid = init.waitForPid();
       ctx.log.phase(`create ${id}: init ${state.pid} cloned`);
       state.initStartTime = readProcStat(state.pid)?.startTime ?? '';
+      claimNewCgroups(cgroups);
+      store.write(state);
       writeIdMaps(state.pid, spec);
-      createCgroups(cgroups);
+      if (createCgroups(cgroups)) store.write(state);
       placeInCgroups(cgroups, state.pid);
       applyResources(cgroups, spec.linux.resources, deviceAllowRules(spec));
       if (spec.process.oomScoreAdj !== undefined) setOomScoreAdj(state.pid, spec.process.oomScoreAdj);
@@ -198,15 +203,10 @@ export function killContainer(ctx: Context, id: string, signal: NodeJS.Signals |
     const state = store.read(id);
     const status = lockedStatus(state, store);
     if (status === 'stopped') throw new UserError('cannot kill a stopped container');
-    const pids = all ? cgroupPids(state.cgroups) : [state.pid];
+    /* --all: every process of the cgroups droplet made for it; a joined cgroup may hold others' */
+    const pids = all ? ownedCgroupPids(state.cgroups) : [];
     if (!pids.includes(state.pid)) pids.push(state.pid);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, signal);
-      } catch (err) {
-        if (errnoCode(err) !== 'ESRCH') throw new UserError(`signal pid ${pid}: ${reason(err)}`);
-      }
-    }
+    for (const pid of pids) signalProcess(pid, signal);
     /* as runc: a paused container's tasks die of SIGKILL only once thawed */
     if (signal === 'SIGKILL' || signal === 9) thawForKill(state.cgroups);
   });
@@ -231,17 +231,12 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
 }
 
 /** Kills whatever is left of the container, waits for it, and removes its cgroups and state.
- * A container that ran (log given) then gets its poststop hooks. */
+ * Only the init and the processes of the cgroups droplet made for it are its own, and only
+ * those cgroups are removed. A container that ran (log given) then gets its poststop hooks. */
 export function cleanup(state: StoredState, store: Store, log?: Logger): void {
-  const pids = cgroupPids(state.cgroups);
-  if (state.pid && isAlive(state.pid, state.initStartTime)) pids.push(state.pid);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone already */
-    }
-  }
+  const pids = ownedCgroupPids(state.cgroups);
+  if (isAlive(state.pid, state.initStartTime)) pids.push(state.pid);
+  for (const pid of pids) signalProcess(pid, 'SIGKILL');
   thawForKill(state.cgroups);
   for (let i = 0; i < 2000 && state.pid && isAlive(state.pid, state.initStartTime); i++) sleepMs(5);
   removeCgroups(state.cgroups);
