@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
 import { cgroupsAt, foreignProcess, hierarchies, isLive, makeCgroupEverywhere, removeCgroupEverywhere } from '../helpers/cgroups.js';
-import { DROPLET, droplet, ok, stateOf, testEnv, uniqueId, waitFor } from '../helpers/droplet.js';
+import { DROPLET, droplet, dropletInBackground, ok, stateOf, testEnv, uniqueId, waitFor } from '../helpers/droplet.js';
 import { leftovers } from '../helpers/leaks.js';
 import { configWith, expectRefused } from '../helpers/refused.js';
 
@@ -156,6 +157,39 @@ describe('linux.cgroupsPath naming a cgroup droplet does not own', () => {
     } finally {
       await waitFor(() => cgroupsAt(top).every((d) => readFileSync(join(d, 'droplet', 'cgroup.procs'), 'utf8') === '' && readFileSync(join(d, 'cgroup.procs'), 'utf8') === ''), 5000, 'the sandbox to empty');
       removeCgroupEverywhere(top);
+    }
+  });
+});
+
+describe('what droplet signals', () => {
+  let b: Bundle;
+  before(() => {
+    b = makeBundle((c) => (c.process.args = ['/bin/sleep', '30']));
+  });
+  after(() => b.cleanup());
+
+  test('a pid read as 0 or garbage from cgroup.procs is never signalled (kill(0) would hit droplet itself)', async () => {
+    const id = uniqueId('garbage');
+    ok(b.root, ['create', '-b', b.dir, id]);
+    const file = join(b.root, id, 'state.json');
+    const saved = readFileSync(file, 'utf8');
+    const fake = mkdtempSync(join(tmpdir(), 'droplet-fake-procs-'));
+    try {
+      writeFileSync(join(fake, 'cgroup.procs'), '0\nnot-a-pid\n\n');
+      const st = JSON.parse(saved);
+      for (const cg of st.cgroups) cg.dir = fake;
+      writeFileSync(file, JSON.stringify(st));
+      /* in a process group of its own: a kill(0) would take only droplet down */
+      const r = await dropletInBackground(b.root, ['delete', '--force', id], { detached: true }).done;
+      assert.equal(r.signal, null, 'droplet was not killed by its own signal');
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(leftovers(b.root, id, b.dir), []);
+    } finally {
+      if (existsSync(file)) {
+        writeFileSync(file, saved);
+        droplet(b.root, ['delete', '--force', id]);
+      }
+      rmSync(fake, { recursive: true, force: true });
     }
   });
 });

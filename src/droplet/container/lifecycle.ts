@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, errnoCode, reason } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
@@ -18,9 +18,11 @@ import { InitProcess } from './launch.js';
 import { native } from './native.js';
 import { withLock } from './lock.js';
 import { isAlive, readProcStat } from './proc-stat.js';
+import { recordProcess } from './process-record.js';
+import { recoverState } from './recovery.js';
 import { signalProcess } from './signal.js';
-import { deriveStatus, type Status } from './status.js';
-import { NoSuchContainer, STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
+import { statusUnderLock, type Status } from './status.js';
+import { BrokenState, NoSuchContainer, STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
 
 export interface Context {
   store: Store;
@@ -68,8 +70,6 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   ctx.log.phase(`create ${id}: config validated, plan built`);
   store.claim(id);
   return withLock(store.dir(id), id, () => {
-    /* exec builds its processes from the container's config as it was at create */
-    writeFileSync(join(store.dir(id), 'config.json'), JSON.stringify(spec.raw));
     const state: StoredState = {
       ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
       rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups,
@@ -80,6 +80,8 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
     try {
       /* after the claim: an id in use says so, not that its cgroup is busy */
       refuseBusyCgroups(cgroups);
+      /* exec builds its processes from the container's config as it was at create */
+      writeConfigCopy(join(store.dir(id), 'config.json'), spec.raw);
       store.write(state);
       if (ownConsole) consoleListener = native().listenUnix(consoleSocket!);
       init = InitProcess.start(['droplet', 'init', id, fifo, ...spec.process.args], records, preserveFds);
@@ -87,6 +89,9 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
       state.pid = init.waitForPid();
       ctx.log.phase(`create ${id}: init ${state.pid} cloned`);
       state.initStartTime = readProcStat(state.pid)?.startTime ?? '';
+      /* before anything else can fail: whatever happens to droplet or to state.json now,
+       * delete --force finds the init by this record */
+      recordProcess(store.dir(id), 'init', state.pid, state.initStartTime);
       claimNewCgroups(cgroups);
       store.write(state);
       writeIdMaps(state.pid, spec);
@@ -120,6 +125,14 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
       throw err;
     }
   });
+}
+
+function writeConfigCopy(file: string, raw: unknown): void {
+  try {
+    writeFileSync(file, JSON.stringify(raw));
+  } catch (err) {
+    throw new UserError(`write ${file}: ${reason(err)}`);
+  }
 }
 
 /** LISTEN_FDS (systemd socket activation) passes that many fds from 3 on: they go to the
@@ -163,19 +176,13 @@ export function writePidFile(file: string, pid: number): void {
   }
 }
 
-/** The status as seen by a command that holds the lock: a "creating" left by a dead create
- * is stopped. */
-function lockedStatus(state: StoredState, store: Store): Status {
-  return state.phase === 'creating' ? 'stopped' : deriveStatus(state, store.dir(state.id));
-}
-
 /** start: one byte into exec.fifo; the init execs the entrypoint with the same pid. */
 export function startContainer(ctx: Context, id: string): void {
   validateId(id);
   const { store } = ctx;
   withLock(store.dir(id), id, () => {
     const state = store.read(id);
-    const status = lockedStatus(state, store);
+    const status = statusUnderLock(state, store.dir(id));
     if (status !== 'created') throw new UserError(`cannot start a container that is ${status} (it must be created)`);
     const fifo = store.fifo(id);
     let fd: number;
@@ -201,7 +208,7 @@ export function killContainer(ctx: Context, id: string, signal: NodeJS.Signals |
   const { store } = ctx;
   withLock(store.dir(id), id, () => {
     const state = store.read(id);
-    const status = lockedStatus(state, store);
+    const status = statusUnderLock(state, store.dir(id));
     if (status === 'stopped') throw new UserError('cannot kill a stopped container');
     /* --all: every process of the cgroups droplet made for it; a joined cgroup may hold others' */
     const pids = all ? ownedCgroupPids(state.cgroups) : [];
@@ -212,16 +219,32 @@ export function killContainer(ctx: Context, id: string, signal: NodeJS.Signals |
   });
 }
 
+/** delete: removes a stopped or created container; with --force any, also one whose state
+ * file is missing or corrupt, with what can be recovered of it. */
 export function deleteContainer(ctx: Context, id: string, force: boolean): void {
   validateId(id);
   const { store } = ctx;
   try {
     withLock(store.dir(id), id, () => {
-      const state = store.read(id);
-      const status = lockedStatus(state, store);
-      if ((status === 'running' || status === 'paused') && !force)
+      let state: StoredState;
+      let status: Status;
+      let recovered = false;
+      try {
+        state = store.read(id);
+        status = statusUnderLock(state, store.dir(id));
+      } catch (err) {
+        if (!(err instanceof BrokenState)) throw err;
+        if (!force) throw new UserError(`${err.message} (delete --force removes what is left of it)`);
+        state = recoverState(store, id);
+        status = 'unknown';
+        recovered = true;
+      }
+      if (!force && (status === 'running' || status === 'paused'))
         throw new UserError(`cannot delete a ${status} container (stop it first, or use --force)`);
+      if (!force && status === 'unknown') throw new UserError('cannot delete a container that is unknown: its init may still run (use --force)');
       cleanup(state, store, ctx.log);
+      if (recovered) for (const d of state.cgroups) if (!d.owned && existsSync(d.dir))
+        ctx.log.warn(`kept cgroup ${d.dir}: it holds processes, and without its state file nothing says they are the container's`);
     });
   } catch (err) {
     /* As runc: deleting what does not exist is not an error with --force. */
