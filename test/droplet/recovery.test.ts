@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeBundle, type Bundle } from '../helpers/bundle.js';
+import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
 import { isLive } from '../helpers/cgroups.js';
-import { droplet, ok, stateOf, uniqueId } from '../helpers/droplet.js';
+import { droplet, dropletInBackground, ok, sleep, stateOf, uniqueId, waitFor } from '../helpers/droplet.js';
 import { leftovers } from '../helpers/leaks.js';
 
 /** A state directory droplet cannot read (no state.json, a corrupt one, a command killed at any
@@ -38,6 +38,17 @@ function assertNamesStateFile(b: Bundle, id: string, stderr: string): void {
   const lines = stderr.trim().split('\n');
   assert.equal(lines.length, 1, stderr);
   assert.ok(lines[0].includes(join(b.root, id, 'state.json')), stderr);
+}
+
+/** A hook script that records its pid and that of a child it starts, then waits. */
+function slowHook(b: Bundle): string {
+  const hook = join(b.dir, 'slow-hook.sh');
+  writeFileSync(hook, '#!/bin/sh\necho $$ > "$1/hook.pid"\nsleep 600 &\necho $! > "$1/hook-child.pid"\nwait\n', { mode: 0o755 });
+  return hook;
+}
+
+function hookPids(dir: string): number[] {
+  return ['hook.pid', 'hook-child.pid'].map((f) => Number(readFileSync(join(dir, f), 'utf8')));
 }
 
 describe('a state directory without a readable state.json', () => {
@@ -150,6 +161,93 @@ describe('a corrupt state.json', () => {
       assert.equal(stateOf(b.root, healthy).status, 'created');
     });
   }
+});
+
+describe('droplet killed at any instant', () => {
+  let b: Bundle;
+  let createMs = 0;
+  before(() => {
+    b = makeBundle((c) => (c.process.args = ['/bin/sleep', '30']));
+    const id = uniqueId('timing');
+    const t = Date.now();
+    ok(b.root, ['create', '-b', b.dir, id]);
+    createMs = Date.now() - t;
+    ok(b.root, ['delete', '--force', id]);
+  });
+  after(() => b.cleanup());
+
+  test('kill -9 of create: list shows what is left, delete --force removes it', async () => {
+    for (let i = 0; i <= 20; i++) {
+      const id = uniqueId('kc');
+      const { child, done } = dropletInBackground(b.root, ['create', '-b', b.dir, id]);
+      await sleep(Math.round((createMs * 1.2 * i) / 20));
+      child.kill('SIGKILL');
+      await done;
+      if (existsSync(join(b.root, id))) {
+        const entry = listed(b.root, id);
+        assert.ok(entry, `list shows ${id} (killed after ${i}/20 of a create)`);
+        assert.ok(['unknown', 'stopped', 'created'].includes(entry.status), entry.status);
+      }
+      forceDelete(b, id);
+    }
+  });
+
+  test('kill -9 of create during a createRuntime hook: delete --force removes the hook and its child', async () => {
+    const c = baseConfig();
+    c.process.args = ['/bin/sleep', '30'];
+    c.hooks = { createRuntime: [{ path: slowHook(b), args: ['hook', b.dir] }] };
+    b.write(c);
+    const id = uniqueId('khook');
+    rmSync(join(b.dir, 'hook-child.pid'), { force: true });
+    const { child, done } = dropletInBackground(b.root, ['create', '-b', b.dir, id]);
+    await waitFor(() => existsSync(join(b.dir, 'hook-child.pid')), 10000, 'the hook to start');
+    const pids = hookPids(b.dir);
+    child.kill('SIGKILL');
+    await done;
+    assert.ok(['unknown', 'stopped'].includes(listed(b.root, id)?.status ?? 'hidden'));
+    forceDelete(b, id, pids);
+  });
+
+  test('kill -9 of start during a poststart hook: delete --force removes the container and the hook and its child', async () => {
+    const c = baseConfig();
+    c.process.args = ['/bin/sleep', '30'];
+    c.hooks = { poststart: [{ path: slowHook(b), args: ['hook', b.dir] }] };
+    b.write(c);
+    const id = uniqueId('kstart');
+    rmSync(join(b.dir, 'hook-child.pid'), { force: true });
+    ok(b.root, ['create', '-b', b.dir, id]);
+    const { pid } = stateOf(b.root, id);
+    const { child, done } = dropletInBackground(b.root, ['start', id]);
+    await waitFor(() => existsSync(join(b.dir, 'hook-child.pid')), 10000, 'the hook to start');
+    const pids = hookPids(b.dir);
+    child.kill('SIGKILL');
+    await done;
+    assert.equal(listed(b.root, id)?.status, 'running');
+    forceDelete(b, id, [pid, ...pids]);
+  });
+
+  test('kill -9 of delete: list shows what is left, delete --force finishes the job', async () => {
+    b.write((() => {
+      const c = baseConfig();
+      c.process.args = ['/bin/sleep', '30'];
+      return c;
+    })());
+    for (let i = 0; i <= 12; i++) {
+      const id = uniqueId('kd');
+      ok(b.root, ['run', '-d', '-b', b.dir, id]);
+      const { pid } = stateOf(b.root, id);
+      const { child, done } = dropletInBackground(b.root, ['delete', '--force', id]);
+      await sleep(Math.round((createMs * i) / 12));
+      child.kill('SIGKILL');
+      await done;
+      if (existsSync(join(b.root, id))) {
+        const entry = listed(b.root, id);
+        assert.ok(entry, `list shows ${id}`);
+        assert.ok(['running', 'stopped', 'unknown'].includes(entry.status), entry.status);
+      }
+      forceDelete(b, id, [pid]);
+    }
+  });
 });
 
 describe('a full state root', () => {

@@ -12,7 +12,7 @@ import { applyResources } from '../cgroups/apply-resources.js';
 import { thawForKill } from '../cgroups/freezer.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
 import { seccompModule } from '../seccomp-module.js';
-import { hookState, runHooks, seccompListenerPayload } from './hooks.js';
+import { hookState, killRecordedHooks, runHooks, seccompListenerPayload } from './hooks.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { InitProcess } from './launch.js';
 import { native } from './native.js';
@@ -102,8 +102,8 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
       ctx.log.phase(`create ${id}: init placed in its cgroups`);
       const listenerPayload = seccomp?.notify ? seccompListenerPayload(state, seccomp.listenerMetadata) : '';
       init.go(hookState(state, 'creating'), hookState({ ...state, phase: 'created' }, 'created'), listenerPayload, () => {
-        runHooks('prestart', spec.hooks.prestart, hookState(state, 'creating'), ctx.log);
-        runHooks('createRuntime', spec.hooks.createRuntime, hookState(state, 'creating'), ctx.log);
+        runHooks('prestart', spec.hooks.prestart, hookState(state, 'creating'), ctx.log, store.dir(id));
+        runHooks('createRuntime', spec.hooks.createRuntime, hookState(state, 'creating'), ctx.log, store.dir(id));
       });
       ctx.log.phase(`create ${id}: init ready on exec.fifo`);
       if (ownConsole) {
@@ -199,7 +199,7 @@ export function startContainer(ctx: Context, id: string): void {
     }
     unlinkSync(fifo);
     ctx.log.phase(`start ${id}: start byte written`);
-    runHooks('poststart', state.hooks?.poststart ?? [], hookState(state, 'running'), ctx.log);
+    runHooks('poststart', state.hooks?.poststart ?? [], hookState(state, 'running'), ctx.log, store.dir(id));
   });
 }
 
@@ -255,8 +255,10 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
 
 /** Kills whatever is left of the container, waits for it, and removes its cgroups and state.
  * Only the init and the processes of the cgroups droplet made for it are its own, and only
- * those cgroups are removed. A container that ran (log given) then gets its poststop hooks. */
+ * those cgroups are removed; what hooks of a killed droplet left is killed too. A container
+ * that ran (log given) then gets its poststop hooks. */
 export function cleanup(state: StoredState, store: Store, log?: Logger): void {
+  killRecordedHooks(store.dir(state.id));
   const pids = ownedCgroupPids(state.cgroups);
   if (isAlive(state.pid, state.initStartTime)) pids.push(state.pid);
   for (const pid of pids) signalProcess(pid, 'SIGKILL');
