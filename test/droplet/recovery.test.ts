@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
-import { isLive } from '../helpers/cgroups.js';
+import { isLive, readCg, v1Dir } from '../helpers/cgroups.js';
 import { droplet, dropletInBackground, ok, sleep, stateOf, uniqueId, waitFor } from '../helpers/droplet.js';
 import { leftovers } from '../helpers/leaks.js';
 
@@ -247,6 +247,44 @@ describe('droplet killed at any instant', () => {
       }
       forceDelete(b, id, [pid]);
     }
+  });
+});
+
+describe('delete --force of a paused container', () => {
+  let b: Bundle;
+  before(() => {
+    b = makeBundle((c) => {
+      /* the host PID namespace: killing the init does not take the others with it */
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'pid');
+      c.process.args = ['/bin/sh', '-c', 'sleep 100 & sleep 100 & wait'];
+    });
+  });
+  after(() => b.cleanup());
+
+  const procsOf = (id: string) => readCg(v1Dir('pids', id), 'cgroup.procs').split('\n').filter(Boolean).map(Number);
+
+  test('thaws, kills, waits for every process, then removes it', async () => {
+    const id = uniqueId('paused');
+    ok(b.root, ['run', '-d', '-b', b.dir, id]);
+    await waitFor(() => procsOf(id).length === 3, 5000, 'the sleeps');
+    const pids = procsOf(id);
+    ok(b.root, ['pause', id]);
+    forceDelete(b, id, pids);
+  });
+
+  test('a sub-cgroup the container froze itself is thawed too', async () => {
+    const id = uniqueId('nested');
+    ok(b.root, ['run', '-d', '-b', b.dir, id]);
+    await waitFor(() => procsOf(id).length === 3, 5000, 'the sleeps');
+    const pids = procsOf(id);
+    const { pid } = stateOf(b.root, id);
+    const sub = join(v1Dir('freezer', id), 'sub');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'cgroup.procs'), String(pids.find((p) => p !== pid)));
+    writeFileSync(join(sub, 'freezer.state'), 'FROZEN');
+    await waitFor(() => readCg(sub, 'freezer.state') === 'FROZEN', 5000, 'the sub-cgroup to freeze');
+    ok(b.root, ['pause', id]);
+    forceDelete(b, id, pids);
   });
 });
 

@@ -2,27 +2,27 @@ import { closeSync, constants, existsSync, openSync, renameSync, unlinkSync, wri
 import { join, resolve } from 'node:path';
 import { UserError, errnoCode, reason } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import { sleepMs } from '../../common/sleep.js';
 import type { IdMapping, Spec } from '../../oci/spec.js';
 import { loadSpec } from '../../oci/validate.js';
 import {
-  claimNewCgroups, containerCgroupDirs, createCgroups, ownedCgroupPids, placeInCgroups, refuseBusyCgroups, removeCgroups, warmCgroupAttach,
+  claimNewCgroups, containerCgroupDirs, createCgroups, ownedCgroupPids, placeInCgroups, refuseBusyCgroups, warmCgroupAttach,
 } from '../cgroups/container-cgroup.js';
 import { applyResources } from '../cgroups/apply-resources.js';
 import { thawForKill } from '../cgroups/freezer.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
 import { seccompModule } from '../seccomp-module.js';
-import { hookState, killRecordedHooks, runHooks, seccompListenerPayload } from './hooks.js';
+import { hookState, runHooks, seccompListenerPayload } from './hooks.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { InitProcess } from './launch.js';
 import { native } from './native.js';
 import { withLock } from './lock.js';
-import { isAlive, readProcStat } from './proc-stat.js';
+import { readProcStat } from './proc-stat.js';
 import { recordProcess } from './process-record.js';
 import { recoverState } from './recovery.js';
 import { signalProcess } from './signal.js';
 import { statusUnderLock, type Status } from './status.js';
 import { BrokenState, NoSuchContainer, STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
+import { teardown } from './teardown.js';
 
 export interface Context {
   store: Store;
@@ -121,7 +121,12 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
     } catch (err) {
       if (consoleListener >= 0) closeSync(consoleListener);
       init?.abort();
-      cleanup(state, store);
+      try {
+        teardown(state, store);
+      } catch (cleanupErr) {
+        /* the create's own error is the one to report; what is left, delete --force removes */
+        ctx.log.warn(`remove what the failed create of ${id} made: ${reason(cleanupErr)}`);
+      }
       throw err;
     }
   });
@@ -242,7 +247,7 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
       if (!force && (status === 'running' || status === 'paused'))
         throw new UserError(`cannot delete a ${status} container (stop it first, or use --force)`);
       if (!force && status === 'unknown') throw new UserError('cannot delete a container that is unknown: its init may still run (use --force)');
-      cleanup(state, store, ctx.log);
+      teardown(state, store, ctx.log);
       if (recovered) for (const d of state.cgroups) if (!d.owned && existsSync(d.dir))
         ctx.log.warn(`kept cgroup ${d.dir}: it holds processes, and without its state file nothing says they are the container's`);
     });
@@ -251,20 +256,4 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
     if (force && err instanceof NoSuchContainer) return;
     throw err;
   }
-}
-
-/** Kills whatever is left of the container, waits for it, and removes its cgroups and state.
- * Only the init and the processes of the cgroups droplet made for it are its own, and only
- * those cgroups are removed; what hooks of a killed droplet left is killed too. A container
- * that ran (log given) then gets its poststop hooks. */
-export function cleanup(state: StoredState, store: Store, log?: Logger): void {
-  killRecordedHooks(store.dir(state.id));
-  const pids = ownedCgroupPids(state.cgroups);
-  if (isAlive(state.pid, state.initStartTime)) pids.push(state.pid);
-  for (const pid of pids) signalProcess(pid, 'SIGKILL');
-  thawForKill(state.cgroups);
-  for (let i = 0; i < 2000 && state.pid && isAlive(state.pid, state.initStartTime); i++) sleepMs(5);
-  removeCgroups(state.cgroups);
-  store.remove(state.id);
-  if (log) runHooks('poststop', state.hooks?.poststop ?? [], hookState(state, 'stopped'), log);
 }
