@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
-import { isLive, readCg, v1Dir } from '../helpers/cgroups.js';
+import { isLive, readCg, removeCgroupEverywhere, v1Dir } from '../helpers/cgroups.js';
 import { droplet, dropletInBackground, ok, sleep, stateOf, uniqueId, waitFor } from '../helpers/droplet.js';
-import { leftovers } from '../helpers/leaks.js';
+import { containerProcessesUnder, leftovers } from '../helpers/leaks.js';
 
 /** A state directory droplet cannot read (no state.json, a corrupt one, a command killed at any
  * instant) is listed, never hidden, and `delete --force` removes everything of it: the init,
@@ -270,6 +270,7 @@ describe('delete --force of a paused container', () => {
     const pids = procsOf(id);
     ok(b.root, ['pause', id]);
     forceDelete(b, id, pids);
+    assert.deepEqual(containerProcessesUnder(b.dir), []);
   });
 
   test('a sub-cgroup the container froze itself is thawed too', async () => {
@@ -285,6 +286,29 @@ describe('delete --force of a paused container', () => {
     await waitFor(() => readCg(sub, 'freezer.state') === 'FROZEN', 5000, 'the sub-cgroup to freeze');
     ok(b.root, ['pause', id]);
     forceDelete(b, id, pids);
+  });
+});
+
+describe("the suite's leak check", () => {
+  test('reports a container process a test left behind, and kills it', () => {
+    const b = makeBundle((c) => (c.process.args = ['/bin/sleep', '30']));
+    const id = uniqueId('left');
+    let pid = 0;
+    try {
+      ok(b.root, ['create', '-b', b.dir, id]);
+      pid = stateOf(b.root, id).pid;
+      ok(b.root, ['start', id]);
+      ok(b.root, ['pause', id]);
+      assert.deepEqual(containerProcessesUnder(b.dir), [pid]);
+      const root = b.root;
+      assert.throws(() => b.cleanup(), new RegExp(`container processes of ${b.dir} were left running: ${pid} \\(/bin/sleep 30\\)`));
+      assert.equal(existsSync(root), false);
+    } finally {
+      /* the cgroups of the container whose state went with the bundle */
+      for (let i = 0; i < 200 && isLive(pid); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      removeCgroupEverywhere(`/droplet/${id}`);
+      b.cleanup();
+    }
   });
 });
 
