@@ -31,7 +31,9 @@
       "sources": [
         "native/addon/droplet_native.c",
         "native/addon/cgroup_bpf.c",
-        "native/addon/console.c"
+        "native/addon/console.c",
+        "native/addon/flock.c",
+        "native/addon/hook_spawn.c"
       ],
       "cflags": [
         "-std=gnu11",

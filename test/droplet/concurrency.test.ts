@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeBundle, type Bundle } from '../helpers/bundle.js';
-import { DROPLET, droplet, ok, stateOf, testEnv, uniqueId, waitFor } from '../helpers/droplet.js';
+import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
+import { DROPLET, droplet, dropletInBackground, ok, stateOf, testEnv, uniqueId, waitFor } from '../helpers/droplet.js';
 import { leftovers } from '../helpers/leaks.js';
 
 /** Runs droplet commands at the same time; resolves with their exit codes and stderr. */
@@ -61,6 +62,54 @@ describe('concurrent commands on one container', () => {
     const [states] = await Promise.all([readers, starter]);
     for (const r of states) assert.equal(r.code, 0, r.stderr);
     ok(b.root, ['delete', '-f', id]);
+  });
+});
+
+describe('the per-container lock, held observably long by a slow createRuntime hook', () => {
+  let b: Bundle;
+  let started: string;
+  before(() => {
+    b = makeBundle();
+    started = join(b.dir, 'hook-started');
+    const hook = join(b.dir, 'slow-hook.sh');
+    writeFileSync(hook, `#!/bin/sh\ntouch ${started}\nsleep 1\n`, { mode: 0o755 });
+    const c = baseConfig();
+    c.process.args = ['/bin/sleep', '30'];
+    c.hooks = { createRuntime: [{ path: hook, args: ['slow-hook.sh'] }] };
+    b.write(c);
+  });
+  after(() => b.cleanup());
+
+  /** Starts a create and resolves once it is inside its hook, holding the lock. */
+  async function createInHook(id: string) {
+    rmSync(started, { force: true });
+    const create = dropletInBackground(b.root, ['create', '-b', b.dir, id]);
+    await waitFor(() => existsSync(started), 10000, 'the hook to run');
+    return create;
+  }
+
+  test('while create holds it the container is "creating", and a start waits for it, then starts', async () => {
+    const id = uniqueId('held');
+    const create = await createInHook(id);
+    assert.equal(stateOf(b.root, id).status, 'creating');
+    const start = await dropletInBackground(b.root, ['start', id]).done;
+    const created = await create.done;
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(start.code, 0, start.stderr);
+    assert.equal(stateOf(b.root, id).status, 'running');
+    ok(b.root, ['delete', '--force', id]);
+    assert.deepEqual(leftovers(b.root, id, b.dir), []);
+  });
+
+  test('a delete --force waits for the create, then removes the whole container', async () => {
+    const id = uniqueId('heldd');
+    const create = await createInHook(id);
+    const del = await dropletInBackground(b.root, ['delete', '--force', id]).done;
+    const created = await create.done;
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(del.code, 0, del.stderr);
+    assert.equal(droplet(b.root, ['state', id]).code, 1);
+    assert.deepEqual(leftovers(b.root, id, b.dir), []);
   });
 });
 

@@ -234,13 +234,14 @@ describe('every failure names its step and field', () => {
 
   test('a full state directory names the step that could not write, and nothing is left', () => {
     const root = mkdtempSync(join(tmpdir(), 'droplet-full-'));
-    /* 16 pages; the lock takes one, the state and exec files one each */
+    /* 16 pages: the copy of config.json, the state and exec files take one each (the lock,
+     * a flock, takes none) */
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', root]);
     try {
       b.write(baseConfig());
       const fill = join(root, 'fill');
       const cases: Array<[number, (id: string) => RegExp]> = [
-        [64, (id) => new RegExp(`^droplet: create ${id}: lock container ${id}: no space left on device\n$`)],
+        [64, (id) => new RegExp(`^droplet: create ${id}: write ${root}/${id}/config.json: no space left on device\n$`)],
         [15, (id) => new RegExp(`^droplet: create ${id}: write ${root}/${id}/\\S+: no space left on device\n$`)],
       ];
       for (const [pages, expected] of cases) {

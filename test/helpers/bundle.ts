@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSpec } from '../../src/oci/default-spec.js';
+import { containerProcessesUnder, describeProcesses, killContainerProcesses } from './leaks.js';
 
 const BUSYBOX = '/usr/bin/busybox';
 
@@ -48,8 +49,14 @@ export function makeBundle(mutate?: (c: any) => void): Bundle {
     write(config: unknown) {
       writeFileSync(join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config, null, 2));
     },
+    /** Removes the bundle and its root; fails if a container of theirs is still running
+     * (killing it first, so that one failing test does not leave it to the machine). */
     cleanup() {
+      const left = containerProcessesUnder(dir);
+      const report = describeProcesses(left);
+      killContainerProcesses(left);
       rmSync(dir, { recursive: true, force: true });
+      if (left.length) throw new Error(`container processes of ${dir} were left running: ${report}`);
     },
   };
   const c = baseConfig();

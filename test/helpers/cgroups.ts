@@ -112,3 +112,61 @@ export function procState(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
 }
+
+/** Every cgroup hierarchy mounted under /sys/fs/cgroup. */
+export function hierarchies(): string[] {
+  return readdirSync(CGROUP_ROOT).map((h) => join(CGROUP_ROOT, h)).filter((d) => existsSync(join(d, 'cgroup.procs')));
+}
+
+/** Makes path in every hierarchy, as a test's own sandbox (a v1 cpuset gets its parent's cpus
+ * and mems, or no task could join it). */
+export function makeCgroupEverywhere(path: string): void {
+  for (const h of hierarchies()) {
+    let dir = h;
+    for (const part of path.split('/').filter(Boolean)) {
+      const parent = dir;
+      dir = join(dir, part);
+      if (!existsSync(dir)) mkdirSync(dir);
+      for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+        if (existsSync(join(dir, file)) && readCg(dir, file) === '') writeFileSync(join(dir, file), readCg(parent, file));
+      }
+    }
+  }
+}
+
+/** A process of the test's own, not of any container, in the cgroup at path in every
+ * hierarchy: what droplet must never signal nor remove. */
+export interface ForeignProcess {
+  pid: number;
+  /** alive: not gone, not a zombie */
+  alive(): boolean;
+  /** kills it and removes the sandbox: the first component of path, in every hierarchy */
+  cleanup(): Promise<void>;
+}
+
+export async function foreignProcess(path: string): Promise<ForeignProcess> {
+  makeCgroupEverywhere(path);
+  const child = spawn('/bin/sleep', ['600'], { stdio: 'ignore' });
+  await new Promise((r) => child.once('spawn', r));
+  const pid = child.pid!;
+  for (const h of hierarchies()) writeFileSync(join(h, path, 'cgroup.procs'), String(pid));
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    pid,
+    alive: () => isLive(pid),
+    async cleanup() {
+      child.kill('SIGKILL');
+      await exited;
+      removeCgroupEverywhere(`/${path.split('/').filter(Boolean)[0]}`);
+    },
+  };
+}
+
+/** The process exists and is not a zombie. */
+export function isLive(pid: number): boolean {
+  try {
+    return procState(pid) !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Mount points whose path starts with prefix, from the host's mount table. */
@@ -45,4 +45,81 @@ export function leftovers(root: string, id: string, bundleDir: string): string[]
   for (const c of cgroupsOf(id)) found.push(`cgroup ${c}`);
   for (const p of processesWith(` ${id} `)) found.push(`process ${p}`);
   return found;
+}
+
+/** Where dir lies inside its filesystem, as mountinfo's root field names it, and that
+ * filesystem's device: a container's root mount shows its rootfs this way. */
+function locationInFilesystem(dir: string): { device: string; path: string } | undefined {
+  let best: string[] | undefined;
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const mountPoint = f[4];
+    if (!mountPoint || !(dir === mountPoint || dir.startsWith(mountPoint === '/' ? '/' : `${mountPoint}/`))) continue;
+    if (!best || mountPoint.length >= best[4].length) best = f;
+  }
+  if (!best) return undefined;
+  const rest = best[4] === '/' ? dir : dir.slice(best[4].length);
+  return { device: best[2], path: join(best[3], rest) };
+}
+
+/** Live processes of containers whose bundle or state lies under dir: a `droplet init` whose
+ * exec.fifo is there, or any process whose root mount is a rootfs there (an init that already
+ * exec'd its entrypoint, frozen or not). Scoped to dir, so that containers of other suites
+ * running on this machine at the same time are not counted. */
+export function containerProcessesUnder(dir: string): number[] {
+  const where = locationInFilesystem(dir);
+  const ownMountNs = readlinkOr('/proc/self/ns/mnt');
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (/\) Z /.test(readFileSync(`/proc/${e}/stat`, 'utf8'))) continue;
+      const args = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      if (args[0] === 'droplet' && args[1] === 'init' && (args[3] ?? '').startsWith(`${dir}/`)) {
+        out.push(Number(e));
+        continue;
+      }
+      if (!where || readlinkOr(`/proc/${e}/ns/mnt`) === ownMountNs) continue;
+      const root = readFileSync(`/proc/${e}/mountinfo`, 'utf8').split('\n').map((l) => l.split(' ')).find((f) => f[4] === '/');
+      if (root && root[2] === where.device && (root[3] === where.path || root[3].startsWith(`${where.path}/`))) out.push(Number(e));
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  return out;
+}
+
+function readlinkOr(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
+
+/** Kills container processes a test left behind (its own, found by containerProcessesUnder),
+ * thawing a v1 freezer cgroup first: a frozen task dies only once thawed. */
+export function killContainerProcesses(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      const freezer = /^\d+:freezer:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
+      process.kill(pid, 'SIGKILL');
+      if (freezer && freezer !== '/') writeFileSync(join('/sys/fs/cgroup/freezer', freezer, 'freezer.state'), 'THAWED');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** A one-line description of each process, for a leak report. */
+export function describeProcesses(pids: number[]): string {
+  return pids.map((p) => `${p} (${readFileSafe(`/proc/${p}/cmdline`).replace(/\0/g, ' ').trim()})`).join(', ');
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }

@@ -17,32 +17,87 @@ export interface CgroupDir {
   path: string;
   /** the directory on the host */
   dir: string;
+  /** droplet made this directory for the container. Only then is it the container's own:
+   * delete signals what it holds and removes it; a cgroup that existed before (or one that
+   * is only described, as in tests) is only joined. */
+  owned?: boolean;
 }
 
 /** The container's directory in every host hierarchy. A relative cgroupsPath is taken from
- * droplet's own cgroup, as runc does. */
+ * droplet's own cgroup, as runc does. A hierarchy's root, or a cgroup that contains droplet's
+ * own, holds processes of the host: refused, never joined. */
 export function containerCgroupDirs(cgroupsPath: string | undefined, id: string): CgroupDir[] {
   const p = cgroupsPath || defaultCgroupsPath(id);
   if (p.includes(':') && !p.startsWith('/')) throw invalid('linux.cgroupsPath', `"${p}" is a systemd slice path; droplet manages cgroupfs paths only`);
   if (p.split('/').includes('..')) throw invalid('linux.cgroupsPath', `"${p}" must not contain ".."`);
   return hostHierarchies().map((h) => {
-    const path = posix.normalize(p.startsWith('/') ? p : posix.join(ownCgroup(h), p));
-    return { hierarchy: h, path, dir: posix.join(h.mountpoint, path) };
+    const path = posix.normalize(p.startsWith('/') ? p : posix.join(ownCgroup(h), p)).replace(/(.)\/+$/, '$1');
+    const d = { hierarchy: h, path, dir: path === '/' ? h.mountpoint : posix.join(h.mountpoint, path), owned: false };
+    const why = hostCgroup(d);
+    if (why) throw new UserError(`cgroup ${d.dir} ${why} (linux.cgroupsPath)`);
+    return d;
   });
 }
 
-/** Creates the cgroup directories (a v1 cpuset needs its cpus and mems before a task may join). */
-export function createCgroups(dirs: CgroupDir[]): void {
+const ownCgroups = new Map<Hierarchy, string>();
+
+/** The cgroup is the container's own: droplet made it, and it is no host cgroup (whatever a
+ * corrupt state file says). */
+export function isOwn(d: CgroupDir): boolean {
+  return !!d.owned && !hostCgroup(d);
+}
+
+/** Why a cgroup is the host's rather than a container's: the root of its hierarchy, or an
+ * ancestor of droplet's own cgroup (or that cgroup itself). undefined if it is neither. */
+function hostCgroup(d: Pick<CgroupDir, 'hierarchy' | 'path'>): string | undefined {
+  if (d.path === '/') return 'is the root of its hierarchy';
+  let own = ownCgroups.get(d.hierarchy);
+  if (own === undefined) ownCgroups.set(d.hierarchy, (own = ownCgroup(d.hierarchy)));
+  if (own === d.path || own.startsWith(`${d.path}/`)) return `contains droplet's own cgroup ${own}`;
+  return undefined;
+}
+
+/** A cgroup that exists and holds processes (in it or below it) belongs to someone else:
+ * a container joining it would take them over, and its delete would kill them. */
+export function refuseBusyCgroups(dirs: CgroupDir[]): void {
+  for (const d of dirs) refuseIfBusy(d);
+}
+
+function refuseIfBusy(d: CgroupDir): void {
+  const n = pidsUnder(d.dir).length;
+  if (n > 0) throw new UserError(`cgroup ${d.dir} already holds ${n} process${n === 1 ? '' : 'es'} (linux.cgroupsPath)`);
+}
+
+/** Marks the directories create is about to make as the container's own, before it makes
+ * them: a create killed in between leaves a state that names every cgroup it may have made. */
+export function claimNewCgroups(dirs: CgroupDir[]): void {
+  for (const d of dirs) d.owned = !existsSync(d.dir);
+}
+
+/** Creates the cgroup directories (a v1 cpuset needs its cpus and mems before a task may
+ * join). A directory claimed as new that someone made meanwhile is only joined, and must be
+ * empty. Returns whether that happened, which changes what the state must say. */
+export function createCgroups(dirs: CgroupDir[]): boolean {
   const pureV2 = resourcesVersion(dirs) === 2;
+  let lostClaim = false;
   for (const d of dirs) {
     try {
-      mkdirSync(d.dir, { recursive: true });
+      mkdirSync(posix.dirname(d.dir), { recursive: true });
+      mkdirSync(d.dir);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw new UserError(`create cgroup ${d.dir}: ${reason(err)}`);
+      lostClaim ||= !!d.owned;
+      d.owned = false;
+      refuseIfBusy(d);
+    }
+    try {
       if (d.hierarchy.version === 1 && d.hierarchy.key.split(',').includes('cpuset')) initCpuset(d);
       if (d.hierarchy.version === 2 && pureV2) enableControllers(d.hierarchy.mountpoint, d.path);
     } catch (err) {
       throw new UserError(`create cgroup ${d.dir}: ${reason(err)}`);
     }
   }
+  return lostClaim;
 }
 
 /** On a pure v2 host a cgroup has only the controllers its parent enables in
@@ -96,17 +151,26 @@ export function placeInCgroups(dirs: CgroupDir[], pid: number): void {
 }
 
 /** PIDs in the container's cgroup and the cgroups it made below it (every process, also in
- * a shared PID namespace). */
+ * a shared PID namespace), as `ps` shows them. */
 export function cgroupPids(dirs: CgroupDir[]): number[] {
   const d = dirs.find((x) => x.hierarchy.version === 2) ?? dirs[0];
   return d ? pidsUnder(d.dir) : [];
 }
 
-function pidsUnder(dir: string): number[] {
+/** The processes droplet may signal as the container's: those in the cgroups it made for it,
+ * in any hierarchy (a process may have been moved in one of them). */
+export function ownedCgroupPids(dirs: CgroupDir[]): number[] {
+  const pids = new Set<number>();
+  for (const d of dirs) if (isOwn(d)) for (const pid of pidsUnder(d.dir)) pids.add(pid);
+  return [...pids];
+}
+
+/** The pids in a cgroup and in the cgroups below it. */
+export function pidsUnder(dir: string): number[] {
   let pids: number[];
   let children: string[];
   try {
-    pids = readFileSync(posix.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    pids = parsePids(readFileSync(posix.join(dir, 'cgroup.procs'), 'utf8'));
     children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   } catch {
     return [];
@@ -114,9 +178,32 @@ function pidsUnder(dir: string): number[] {
   return [...pids, ...children.flatMap((c) => pidsUnder(posix.join(dir, c)))];
 }
 
-/** Removes the container's cgroup directories; waits briefly for dying tasks to leave. */
+/** The pids of a cgroup.procs file: a line that is not a positive number is no pid (kill(2)
+ * would read 0 as droplet's own process group). */
+function parsePids(text: string): number[] {
+  return text.split('\n').filter((l) => /^[1-9]\d*$/.test(l)).map(Number);
+}
+
+/** Removes the container's own cgroup directories (those droplet made), with the cgroups the
+ * container made below them; waits briefly for dying tasks to leave. */
 export function removeCgroups(dirs: CgroupDir[]): void {
-  for (const d of dirs) removeCgroupTree(d.dir);
+  for (const d of dirs) if (isOwn(d)) removeCgroupTree(d.dir);
+}
+
+/** Every cgroup directory at and below the container's own ones among dirs: where the
+ * container may have frozen a part of itself. */
+export function ownedCgroupTrees(dirs: CgroupDir[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    out.push(dir);
+    try {
+      for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(posix.join(dir, e.name));
+    } catch {
+      /* gone */
+    }
+  };
+  for (const d of dirs) if (isOwn(d) && existsSync(d.dir)) walk(d.dir);
+  return out;
 }
 
 /** Removes a cgroup and the cgroups the container made below it, deepest first. */

@@ -1,7 +1,7 @@
 import { UserError } from '../../common/errors.js';
 import { sleepMs } from '../../common/sleep.js';
 import { readCgroupFile, readKeyValues, writeCgroupFile } from './cgroup-file.js';
-import type { CgroupDir } from './container-cgroup.js';
+import { ownedCgroupTrees, type CgroupDir } from './container-cgroup.js';
 
 /** pause/resume: the v1 freezer controller (freezer.state) or cgroup v2's cgroup.freeze.
  * Where both exist (hybrid hosts) the v1 freezer is used, as runc does. Both freezers are
@@ -55,13 +55,21 @@ export function thaw(f: Freezer): void {
   for (let i = 0; i < 2000 && freezerState(f) !== 'thawed'; i++) sleepMs(1);
 }
 
-/** Before killing a container: tasks frozen by the v1 freezer do not die until thawed. */
+/** Before killing a container: frozen tasks do not die until thawed, in the container's
+ * freezer and in any the container froze itself below its own cgroups (a v1 child stays
+ * frozen when its parent thaws). */
 export function thawForKill(dirs: CgroupDir[]): void {
   const f = containerFreezer(dirs);
-  if (!f) return;
-  try {
-    if (freezerState(f) !== 'thawed') thaw(f);
-  } catch {
-    /* a cgroup that is gone has nothing left to thaw */
+  const freezers: Freezer[] = f ? [f] : [];
+  const v1 = dirs.filter((d) => d.hierarchy.version === 1 && d.dir === f?.dir);
+  const v2 = dirs.filter((d) => d.hierarchy.version === 2);
+  for (const dir of ownedCgroupTrees(v1)) if (dir !== f?.dir) freezers.push({ version: 1, dir });
+  for (const dir of ownedCgroupTrees(v2)) if (dir !== f?.dir) freezers.push({ version: 2, dir });
+  for (const x of freezers) {
+    try {
+      if (freezerState(x) !== 'thawed') thaw(x);
+    } catch {
+      /* a cgroup that is gone has nothing left to thaw */
+    }
   }
 }

@@ -1,7 +1,9 @@
 import { writeSync } from 'node:fs';
 import { UsageError } from '../../common/errors.js';
 import type { Context } from '../container/lifecycle.js';
+import { recoveredStatus, recoverState } from '../container/recovery.js';
 import { deriveStatus, publicState } from '../container/status.js';
+import { BrokenState, NoSuchContainer } from '../container/store.js';
 import { parseCommand } from './args.js';
 
 export function list(ctx: Context, argv: string[]): number {
@@ -18,8 +20,14 @@ export function list(ctx: Context, argv: string[]): number {
     try {
       const s = store.read(id);
       states.push(publicState(s, deriveStatus(s, store.dir(id))));
-    } catch {
-      /* a directory being deleted right now */
+    } catch (err) {
+      if (err instanceof NoSuchContainer) continue; /* deleted while we looked */
+      if (!(err instanceof BrokenState)) throw err;
+      /* shown, never hidden: delete --force removes it */
+      const s = recoverState(store, id);
+      const status = recoveredStatus(store, s, err);
+      if (status !== 'creating') ctx.log.warn(`list: ${err.message}`);
+      states.push(publicState(s, status));
     }
   }
   let out: string;

@@ -1,5 +1,6 @@
 import { reportOomKills } from '../cgroups/oom.js';
-import { cleanup, createContainer, startContainer, type Context } from '../container/lifecycle.js';
+import { createContainer, startContainer, type Context } from '../container/lifecycle.js';
+import { teardown } from '../container/teardown.js';
 import { onlyId, parseCommand } from './args.js';
 import { CREATE_OPTIONS, createOptions } from './create.js';
 import { proxyTerminal } from './terminal-proxy.js';
@@ -22,7 +23,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   } catch (err) {
     if (!detach) {
       init.abort();
-      cleanup(ctx.store.read(id), ctx.store);
+      teardown(ctx.store.read(id), ctx.store);
     }
     throw err;
   }
@@ -35,7 +36,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   ctx.log.phase(`run ${id}: container exited with ${code}`);
   for (const sig of FORWARDED) process.off(sig, forward);
   reportOomKills(ctx.store.read(id).cgroups, ctx.log);
-  cleanup(ctx.store.read(id), ctx.store, ctx.log);
+  teardown(ctx.store.read(id), ctx.store, ctx.log);
   ctx.log.phase(`run ${id}: removed`);
   return code;
 }

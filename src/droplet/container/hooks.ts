@@ -1,6 +1,13 @@
+import { closeSync, readSync } from 'node:fs';
+import { constants } from 'node:os';
 import { UserError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
+import { sleepMs } from '../../common/sleep.js';
 import type { Hook, HookKind } from '../../oci/spec.js';
+import { native } from './native.js';
+import { readProcStat } from './proc-stat.js';
+import { forgetProcess, recordedProcesses, recordProcess } from './process-record.js';
+import { processGroupSince, signalProcess } from './signal.js';
 import type { Status } from './status.js';
 import type { StoredState } from './store.js';
 
@@ -22,31 +29,80 @@ export function seccompListenerPayload(state: StoredState, metadata: string | un
 
 /** Runs the hooks the runtime itself runs (prestart, createRuntime, poststart, poststop), in
  * droplet's namespaces, one after another. A failure of the first two fails the command; a
- * failing poststart or poststop hook is a warning and the lifecycle goes on (runtime.md). */
-export function runHooks(kind: HookKind, hooks: Hook[], stdin: string, log: Logger): void {
-  if (hooks.length === 0) return;
-  /* Loaded here: hooks are rare and child_process costs milliseconds to load. */
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+ * failing poststart or poststop hook is a warning and the lifecycle goes on (runtime.md).
+ * A hook dies with droplet; while it runs, the container's state directory (recordIn) names
+ * its process group, so that `delete --force` after a killed droplet ends what it started. */
+export function runHooks(kind: HookKind, hooks: Hook[], stdin: string, log: Logger, recordIn?: string): void {
   const fatal = kind === 'prestart' || kind === 'createRuntime';
   hooks.forEach((h, i) => {
-    const r = spawnSync(h.path, h.args.slice(1), {
-      argv0: h.args[0] ?? h.path,
-      env: Object.fromEntries(h.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
-      input: stdin,
-      stdio: ['pipe', 'inherit', 'pipe'],
-      timeout: h.timeout ? h.timeout * 1000 : undefined,
-      killSignal: 'SIGKILL',
-    });
-    let why: string | undefined;
-    /* a hook that exits without reading its stdin is judged by its status, not the EPIPE */
-    if (r.error && (r.error as NodeJS.ErrnoException).code === 'EPIPE') delete r.error;
-    if (r.error) why = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${h.timeout}s` : r.error.message;
-    else if (r.signal) why = `killed by ${r.signal}`;
-    else if (r.status !== 0) why = `exit status ${r.status}`;
+    const why = runHook(h, stdin, recordIn);
     if (!why) return;
-    const detail = r.stderr?.toString().trim().split('\n')[0];
-    const msg = `${kind} hook ${h.path}: ${why}${detail ? `: ${detail}` : ''} (hooks.${kind}[${i}])`;
+    const msg = `${kind} hook ${h.path}: ${why} (hooks.${kind}[${i}])`;
     if (fatal) throw new UserError(msg);
     log.warn(msg);
   });
+}
+
+/** Why the hook failed, or undefined if it succeeded. */
+function runHook(h: Hook, stdin: string, recordIn: string | undefined): string | undefined {
+  let pid: number;
+  let stderr: number;
+  try {
+    [pid, stderr] = native().spawnHook(h.path, h.args.length ? h.args : [h.path], h.env, stdin);
+  } catch (err) {
+    return (err as Error).message.replace(`${h.path}: `, '');
+  }
+  const startTime = readProcStat(pid)?.startTime;
+  let record: string | undefined;
+  if (recordIn && startTime) {
+    try {
+      record = recordProcess(recordIn, 'hook', pid, startTime);
+    } catch {
+      /* a full disk: the hook still dies with droplet, only what it started would be missed */
+    }
+  }
+  try {
+    let status = native().waitHook(pid, (h.timeout ?? 0) * 1000);
+    if (status === -1) {
+      killGroup(pid, startTime ?? '0');
+      native().waitHook(pid, 0);
+      return `timed out after ${h.timeout}s`;
+    }
+    if (status === 0) return undefined;
+    const detail = firstLine(stderr);
+    const why = status > 256 ? `killed by ${signalName(status - 256)}` : `exit status ${status}`;
+    return detail ? `${why}: ${detail}` : why;
+  } finally {
+    closeSync(stderr);
+    if (record) forgetProcess(record);
+  }
+}
+
+/** Kills what the hooks a killed droplet left running had started. */
+export function killRecordedHooks(dir: string): void {
+  for (const r of recordedProcesses(dir, 'hook')) {
+    killGroup(r.pid, r.startTime);
+    forgetProcess(r.file);
+  }
+}
+
+/** SIGKILL to every process of a hook's group that started with it or after, then a short
+ * wait for them to go: they are no container's, no cgroup will say when they are gone. */
+function killGroup(pgid: number, since: string): void {
+  for (let i = 0; i < 200; i++) {
+    const left = processGroupSince(pgid, since);
+    if (left.length === 0) return;
+    for (const pid of left) signalProcess(pid, 'SIGKILL');
+    sleepMs(5);
+  }
+}
+
+function firstLine(fd: number): string {
+  const buf = Buffer.alloc(4096);
+  const n = readSync(fd, buf, 0, buf.length, 0);
+  return buf.toString('utf8', 0, n).trim().split('\n')[0] ?? '';
+}
+
+function signalName(n: number): string {
+  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 }

@@ -1,13 +1,12 @@
-import { closeSync, constants, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, errnoCode, reason } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import { sleepMs } from '../../common/sleep.js';
 import type { IdMapping, Spec } from '../../oci/spec.js';
 import { ignoredResources } from '../../oci/resources.js';
 import { loadSpec } from '../load-spec.js';
 import {
-  cgroupPids, containerCgroupDirs, createCgroups, placeInCgroups, removeCgroups, warmCgroupAttach,
+  claimNewCgroups, containerCgroupDirs, createCgroups, ownedCgroupPids, placeInCgroups, refuseBusyCgroups, warmCgroupAttach,
 } from '../cgroups/container-cgroup.js';
 import { applyResources } from '../cgroups/apply-resources.js';
 import { thawForKill } from '../cgroups/freezer.js';
@@ -21,9 +20,13 @@ import { explainInitDeath } from './init-death.js';
 import { InitDied, InitProcess } from './launch.js';
 import { native } from './native.js';
 import { withLock } from './lock.js';
-import { isAlive, readProcStat } from './proc-stat.js';
-import { deriveStatus, type Status } from './status.js';
-import { STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
+import { readProcStat } from './proc-stat.js';
+import { recordProcess } from './process-record.js';
+import { recoverState } from './recovery.js';
+import { signalProcess } from './signal.js';
+import { statusUnderLock, type Status } from './status.js';
+import { BrokenState, NoSuchContainer, STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
+import { teardown } from './teardown.js';
 
 export interface Context {
   store: Store;
@@ -71,7 +74,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
 
   ctx.log.phase(`create ${id}: config validated, plan built`);
   store.claim(id);
-  return unclaimOnFailure(store, id, () => withLock(store.dir(id), id, () => {
+  return withLock(store.dir(id), id, () => {
     const state: StoredState = {
       ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
       rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups,
@@ -80,6 +83,10 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
     let init: InitProcess | undefined;
     let consoleListener = -1;
     try {
+      /* after the claim: an id in use says so, not that its cgroup is busy */
+      refuseBusyCgroups(cgroups);
+      /* the config as it was at create: what a broken state.json is recovered from */
+      copyConfig(bundle, store.dir(id));
       store.write(state);
       /* exec builds its processes from the container's config as it was at create */
       saveExecConfig(store.dir(id), { process: spec.process, namespaces: execJoinOrder(spec), seccomp });
@@ -89,16 +96,21 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
       state.pid = init.waitForPid();
       ctx.log.phase(`create ${id}: init ${state.pid} cloned`);
       state.initStartTime = readProcStat(state.pid)?.startTime ?? '';
+      /* before anything else can fail: whatever happens to droplet or to state.json now,
+       * delete --force finds the init by this record */
+      recordProcess(store.dir(id), 'init', state.pid, state.initStartTime);
+      claimNewCgroups(cgroups);
+      store.write(state);
       writeIdMaps(state.pid, spec);
-      createCgroups(cgroups);
+      if (createCgroups(cgroups)) store.write(state);
       placeInCgroups(cgroups, state.pid);
       applyResources(cgroups, spec.linux.resources, deviceAllowRules(spec));
       if (spec.process.oomScoreAdj !== undefined) setOomScoreAdj(state.pid, spec.process.oomScoreAdj);
       ctx.log.phase(`create ${id}: init placed in its cgroups`);
       const listenerPayload = seccomp?.notify ? seccompListenerPayload(state, seccomp.listenerMetadata) : '';
       init.go(hookState(state, 'creating'), hookState({ ...state, phase: 'created' }, 'created'), listenerPayload, () => {
-        runHooks('prestart', spec.hooks.prestart, hookState(state, 'creating'), ctx.log);
-        runHooks('createRuntime', spec.hooks.createRuntime, hookState(state, 'creating'), ctx.log);
+        runHooks('prestart', spec.hooks.prestart, hookState(state, 'creating'), ctx.log, store.dir(id));
+        runHooks('createRuntime', spec.hooks.createRuntime, hookState(state, 'creating'), ctx.log, store.dir(id));
       });
       ctx.log.phase(`create ${id}: init ready on exec.fifo`);
       if (ownConsole) {
@@ -116,21 +128,26 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
     } catch (err) {
       if (consoleListener >= 0) closeSync(consoleListener);
       init?.abort();
+      /* before teardown: the cgroups tell an OOM kill */
       const why = err instanceof InitDied ? explainInitDeath(err, spec, cgroups) : err;
-      cleanup(state, store);
+      try {
+        teardown(state, store);
+      } catch (cleanupErr) {
+        /* the create's own error is the one to report; what is left, delete --force removes */
+        ctx.log.warn(`remove what the failed create of ${id} made: ${reason(cleanupErr)}`);
+      }
       throw why;
     }
-  }));
+  });
 }
 
-/** A create that fails leaves nothing, also when it failed before there was an init to
- * clean up after (taking the lock, a full disk). */
-function unclaimOnFailure<T>(store: Store, id: string, fn: () => T): T {
+/** The bundle's config.json byte for byte (its 64-bit integers stay exact). */
+function copyConfig(bundle: string, dir: string): void {
+  const file = join(dir, 'config.json');
   try {
-    return fn();
+    copyFileSync(join(bundle, 'config.json'), file);
   } catch (err) {
-    store.remove(id);
-    throw err;
+    throw new UserError(`write ${file}: ${reason(err)}`);
   }
 }
 
@@ -175,19 +192,13 @@ export function writePidFile(file: string, pid: number): void {
   }
 }
 
-/** The status as seen by a command that holds the lock: a "creating" left by a dead create
- * is stopped. */
-function lockedStatus(state: StoredState, store: Store): Status {
-  return state.phase === 'creating' ? 'stopped' : deriveStatus(state, store.dir(state.id));
-}
-
 /** start: one byte into exec.fifo; the init execs the entrypoint with the same pid. */
 export function startContainer(ctx: Context, id: string): void {
   validateId(id);
   const { store } = ctx;
   withLock(store.dir(id), id, () => {
     const state = store.read(id);
-    const status = lockedStatus(state, store);
+    const status = statusUnderLock(state, store.dir(id));
     if (status !== 'created') throw new UserError(`cannot start a container that is ${status} (it must be created)`);
     const fifo = store.fifo(id);
     let fd: number;
@@ -204,7 +215,7 @@ export function startContainer(ctx: Context, id: string): void {
     }
     unlinkSync(fifo);
     ctx.log.phase(`start ${id}: start byte written`);
-    runHooks('poststart', state.hooks?.poststart ?? [], hookState(state, 'running'), ctx.log);
+    runHooks('poststart', state.hooks?.poststart ?? [], hookState(state, 'running'), ctx.log, store.dir(id));
   });
 }
 
@@ -213,55 +224,47 @@ export function killContainer(ctx: Context, id: string, signal: NodeJS.Signals |
   const { store } = ctx;
   withLock(store.dir(id), id, () => {
     const state = store.read(id);
-    const status = lockedStatus(state, store);
+    const status = statusUnderLock(state, store.dir(id));
     if (status === 'stopped') throw new UserError('cannot kill a stopped container');
-    const pids = all ? cgroupPids(state.cgroups) : [state.pid];
+    /* --all: every process of the cgroups droplet made for it; a joined cgroup may hold others' */
+    const pids = all ? ownedCgroupPids(state.cgroups) : [];
     if (!pids.includes(state.pid)) pids.push(state.pid);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, signal);
-      } catch (err) {
-        if (errnoCode(err) !== 'ESRCH') throw new UserError(`signal pid ${pid}: ${reason(err)}`);
-      }
-    }
+    for (const pid of pids) signalProcess(pid, signal);
     /* as runc: a paused container's tasks die of SIGKILL only once thawed */
     if (signal === 'SIGKILL' || signal === 9) thawForKill(state.cgroups);
   });
 }
 
+/** delete: removes a stopped or created container; with --force any, also one whose state
+ * file is missing or corrupt, with what can be recovered of it. */
 export function deleteContainer(ctx: Context, id: string, force: boolean): void {
   validateId(id);
   const { store } = ctx;
   try {
     withLock(store.dir(id), id, () => {
-      const state = store.read(id);
-      const status = lockedStatus(state, store);
-      if ((status === 'running' || status === 'paused') && !force)
+      let state: StoredState;
+      let status: Status;
+      let recovered = false;
+      try {
+        state = store.read(id);
+        status = statusUnderLock(state, store.dir(id));
+      } catch (err) {
+        if (!(err instanceof BrokenState)) throw err;
+        if (!force) throw new UserError(`${err.message} (delete --force removes what is left of it)`);
+        state = recoverState(store, id);
+        status = 'unknown';
+        recovered = true;
+      }
+      if (!force && (status === 'running' || status === 'paused'))
         throw new UserError(`cannot delete a ${status} container (stop it first, or use --force)`);
-      cleanup(state, store, ctx.log);
+      if (!force && status === 'unknown') throw new UserError('cannot delete a container that is unknown: its init may still run (use --force)');
+      teardown(state, store, ctx.log);
+      if (recovered) for (const d of state.cgroups) if (!d.owned && existsSync(d.dir))
+        ctx.log.warn(`kept cgroup ${d.dir}: it holds processes, and without its state file nothing says they are the container's`);
     });
   } catch (err) {
     /* As runc: deleting what does not exist is not an error with --force. */
-    if (force && err instanceof UserError && err.message === `container ${id} does not exist`) return;
+    if (force && err instanceof NoSuchContainer) return;
     throw err;
   }
-}
-
-/** Kills whatever is left of the container, waits for it, and removes its cgroups and state.
- * A container that ran (log given) then gets its poststop hooks. */
-export function cleanup(state: StoredState, store: Store, log?: Logger): void {
-  const pids = cgroupPids(state.cgroups);
-  if (state.pid && isAlive(state.pid, state.initStartTime)) pids.push(state.pid);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone already */
-    }
-  }
-  thawForKill(state.cgroups);
-  for (let i = 0; i < 2000 && state.pid && isAlive(state.pid, state.initStartTime); i++) sleepMs(5);
-  removeCgroups(state.cgroups);
-  store.remove(state.id);
-  if (log) runHooks('poststop', state.hooks?.poststop ?? [], hookState(state, 'stopped'), log);
 }

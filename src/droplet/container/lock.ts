@@ -1,79 +1,79 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { UserError, errnoCode, reason } from '../../common/errors.js';
 import { sleepMs } from '../../common/sleep.js';
-import { isAlive, readProcStat } from './proc-stat.js';
+import { native } from './native.js';
+import { NoSuchContainer } from './store.js';
 
-const LOCK_FILE = '.lock';
 const WAIT_MS = 30_000;
 
-/** A per-container lock: a file created with O_EXCL that names its holder by pid and start
- * time, so the lock of a droplet that died is taken over instead of blocking forever. */
+/** A per-container lock: flock(2) on the container's state directory itself. The kernel
+ * drops it when its holder exits, however it exits, so a droplet killed while holding it is
+ * no holder at all and the next command takes it at once; and taking it writes nothing, so
+ * it works on a full disk and leaves no file for a delete to race with. A live holder is
+ * waited for, up to 30 s. */
 export function withLock<T>(dir: string, id: string, fn: () => T): T {
-  const release = acquire(dir, id);
+  const fd = acquire(dir, id);
   try {
     return fn();
   } finally {
-    release();
+    closeSync(fd);
   }
 }
 
-let holder: string | undefined;
-
-function acquire(dir: string, id: string): () => void {
-  const file = join(dir, LOCK_FILE);
-  const me = (holder ??= `${process.pid} ${readProcStat(process.pid)?.startTime ?? ''}`);
+function acquire(dir: string, id: string): number {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    try {
-      const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      writeSync(fd, me);
-      closeSync(fd);
-      return () => {
-        try {
-          unlinkSync(file);
-        } catch {
-          /* the container directory is already gone (delete) */
-        }
-      };
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code === 'ENOENT') throw new UserError(`container ${id} does not exist`);
-      if (code !== 'EEXIST') throw new UserError(`lock container ${id}: ${reason(err)}`);
-    }
-    if (holderIsGone(file)) {
-      try {
-        unlinkSync(file);
-      } catch {
-        /* another waiter took it over first */
-      }
-      continue;
-    }
-    if (Date.now() > deadline) throw new UserError(`container ${id} is locked by another droplet command`);
+    const fd = openDir(dir, id);
+    /* the container may have been deleted, and its id taken again, while we waited */
+    if (native().tryFlock(fd, true) && isStill(fd, dir)) return fd;
+    const holder = Date.now() > deadline ? holderOf(fd) : undefined;
+    closeSync(fd);
+    if (holder !== undefined) throw new UserError(`container ${id} is locked by another droplet command${holder && ` (pid ${holder})`}`);
     sleepMs(5);
+  }
+}
+
+function openDir(dir: string, id: string): number {
+  try {
+    return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') throw new NoSuchContainer(id);
+    throw new UserError(`lock container ${id}: ${reason(err)}`);
+  }
+}
+
+function isStill(fd: number, dir: string): boolean {
+  try {
+    return fstatSync(fd).ino === statSync(dir).ino;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid holding the lock, from /proc/locks; "" if it cannot be told. */
+function holderOf(fd: number): string {
+  try {
+    const { dev, ino } = fstatSync(fd);
+    const hex = (n: number) => n.toString(16).padStart(2, '0');
+    const where = `${hex((dev >>> 8) & 0xfff)}:${hex((dev & 0xff) | ((dev >>> 12) & 0xfff00))}:${ino}`;
+    const line = readFileSync('/proc/locks', 'utf8').split('\n').find((l) => / FLOCK /.test(l) && l.includes(` ${where} `));
+    return line?.trim().split(/\s+/)[4] ?? '';
+  } catch {
+    return '';
   }
 }
 
 /** A live droplet command holds the container's lock. */
 export function isLocked(dir: string): boolean {
-  const file = join(dir, LOCK_FILE);
+  let fd: number;
   try {
-    readFileSync(file);
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch {
     return false;
   }
-  return !holderIsGone(file);
-}
-
-function holderIsGone(file: string): boolean {
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return false;
+    return !native().tryFlock(fd, false);
+  } finally {
+    closeSync(fd);
   }
-  const [pid, start] = text.split(' ');
-  /* an empty file is a holder between open and write: give it time */
-  if (!pid || !start) return false;
-  return !isAlive(Number(pid), start);
 }

@@ -13,6 +13,13 @@ export interface Native {
   receiveFd(listeningFd: number): number;
   /** TIOCSWINSZ */
   setWinsize(fd: number, rows: number, cols: number): void;
+  /** flock(LOCK_EX or LOCK_SH, never waiting): false when another open file holds it */
+  tryFlock(fd: number, exclusive: boolean): boolean;
+  /** a hook droplet runs, killed if droplet dies, leading a process group of its own; it reads
+   * stdin from a memfd and writes stderr to another: [pid, that stderr fd] */
+  spawnHook(path: string, argv: string[], env: string[], stdin: string): [number, number];
+  /** the hook's exit status, 256 + the signal that killed it, or -1 once timeoutMs (0: none) passed */
+  waitHook(pid: number, timeoutMs: number): number;
 }
 
 let loaded: Native | undefined;

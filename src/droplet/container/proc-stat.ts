@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 export interface ProcStat {
   /** R, S, D, Z, X, T, ... */
   state: string;
+  /** the process group */
+  pgrp: number;
   /** clock ticks since boot: with the pid, identifies one process across PID reuse */
   startTime: string;
 }
@@ -17,12 +19,18 @@ export function readProcStat(pid: number): ProcStat | undefined {
   }
   /* comm may hold spaces and parentheses: fields start after the last ")" */
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], startTime: fields[19] };
+  return { state: fields[0], pgrp: Number(fields[2]), startTime: fields[19] };
 }
 
 /** The process with this pid and start time exists and has not exited (a zombie has). */
 export function isAlive(pid: number, startTime: string): boolean {
-  if (!pid) return false;
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   const st = readProcStat(pid);
   return !!st && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X';
+}
+
+/** The process exists and is not a zombie, whoever it is. */
+export function isRunning(pid: number): boolean {
+  const st = readProcStat(pid);
+  return !!st && st.state !== 'Z' && st.state !== 'X';
 }

@@ -5,16 +5,28 @@ import { isLocked } from './lock.js';
 import { isAlive } from './proc-stat.js';
 import type { StoredState } from './store.js';
 
-export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+/** The runtime-spec statuses, and "unknown": a container a droplet command left unfinished
+ * (killed, or its state file unreadable) whose init may live on. */
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped' | 'unknown';
 
 /** The runtime-spec status, from the init itself: alive (same pid and start time, not a
  * zombie) and still waiting on exec.fifo is created; alive without the FIFO is running;
  * alive in a frozen cgroup is paused. */
 export function deriveStatus(state: StoredState, dir: string): Status {
-  if (state.phase === 'creating') return isLocked(dir) ? 'creating' : 'stopped';
+  if (state.phase === 'creating') return isLocked(dir) ? 'creating' : unfinishedStatus(state.pid, state.initStartTime);
   if (!isAlive(state.pid, state.initStartTime)) return 'stopped';
   if (isPaused(state.cgroups)) return 'paused';
   return existsSync(join(dir, 'exec.fifo')) ? 'created' : 'running';
+}
+
+/** The status as seen by a command that holds the lock: a "creating" is a create that died. */
+export function statusUnderLock(state: StoredState, dir: string): Status {
+  return state.phase === 'creating' ? unfinishedStatus(state.pid, state.initStartTime) : deriveStatus(state, dir);
+}
+
+/** What a create that died before it finished left: its init alive is unknown, else stopped. */
+export function unfinishedStatus(pid: number, startTime: string): Status {
+  return isAlive(pid, startTime) ? 'unknown' : 'stopped';
 }
 
 /** The state document `droplet state` prints (runtime-spec state, plus runc's extra fields). */

@@ -1,8 +1,10 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, errnoCode, reason } from '../../common/errors.js';
+import { sleepMs } from '../../common/sleep.js';
 import type { Hooks } from '../../oci/spec.js';
 import type { CgroupDir } from '../cgroups/container-cgroup.js';
+import { parseStoredState } from './state-file.js';
 
 /** What droplet keeps about a container in <root>/<id>/state.json. The runtime-spec status
  * is not stored but derived (status.ts): it must follow the init even when no droplet runs. */
@@ -25,6 +27,24 @@ export interface StoredState {
 }
 
 export const STATE_OCI_VERSION = '1.2.1';
+
+export class NoSuchContainer extends UserError {
+  constructor(id: string) {
+    super(`container ${id} does not exist`);
+  }
+}
+
+/** A state directory whose state.json is missing or cannot be trusted: `list` shows it,
+ * `delete --force` removes it with what it can recover. */
+export class BrokenState extends UserError {
+  constructor(
+    readonly file: string,
+    readonly missing: boolean,
+    why: string,
+  ) {
+    super(`state file ${file} ${why}`);
+  }
+}
 
 /** runc's rule for ids, which also keeps them one path component. */
 export function validateId(id: string | undefined): string {
@@ -57,17 +77,27 @@ export class Store {
   }
 
   read(id: string): StoredState {
+    const file = join(this.dir(id), 'state.json');
     let text: string;
     try {
-      text = readFileSync(join(this.dir(id), 'state.json'), 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw new UserError(`container ${id} does not exist`);
-      throw new UserError(`read state of ${id}: ${reason(err)}`);
+      if (errnoCode(err) !== 'ENOENT') throw new BrokenState(file, false, `cannot be read: ${reason(err)}`);
+      if (!this.exists(id)) throw new NoSuchContainer(id);
+      throw new BrokenState(file, true, 'is missing');
     }
     try {
-      return JSON.parse(text) as StoredState;
+      return parseStoredState(text, id);
+    } catch (err) {
+      throw new BrokenState(file, false, `is corrupt: ${(err as Error).message}`);
+    }
+  }
+
+  exists(id: string): boolean {
+    try {
+      return statSync(this.dir(id)).isDirectory();
     } catch {
-      throw new UserError(`state of ${id} is corrupt: ${join(this.dir(id), 'state.json')}`);
+      return false;
     }
   }
 
@@ -79,12 +109,27 @@ export class Store {
       writeFileSync(tmp, JSON.stringify(state));
       renameSync(tmp, file);
     } catch (err) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* never made */
+      }
       throw new UserError(`write ${file}: ${reason(err)}`);
     }
   }
 
+  /** Removes the state directory. A command that raced the delete may make its lock file in
+   * it meanwhile ("directory not empty"): then again, until it is gone. */
   remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        rmSync(this.dir(id), { recursive: true, force: true });
+        return;
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOTEMPTY' || attempt >= 100) throw new UserError(`remove ${this.dir(id)}: ${reason(err)}`);
+        sleepMs(2);
+      }
+    }
   }
 
   ids(): string[] {
