@@ -15,7 +15,7 @@ import { seccompModule } from '../seccomp-module.js';
 import { hookState, runHooks, seccompListenerPayload } from './hooks.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { InitProcess } from './launch.js';
-import { native } from './native.js';
+import { native } from '../../common/native.js';
 import { withLock } from './lock.js';
 import { isAlive, readProcStat } from './proc-stat.js';
 import { deriveStatus, type Status } from './status.js';
