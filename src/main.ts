@@ -1,0 +1,26 @@
+import { basename } from 'node:path';
+
+type Program = (argv: string[]) => Promise<number>;
+
+/** One executable, several programs: the name it was run by (a link in bin/) picks one, as
+ * with busybox, so the runtime is shipped once. Each is loaded only when it is the one run. */
+const PROGRAMS: Record<string, () => Program> = {
+  droplet: () => (require('./droplet/main.js') as typeof import('./droplet/main.js')).main,
+};
+
+/** A name the table does not know is the runtime's: callers install it under names of
+ * their own (a containerd BinaryName, a runtime path in containers.conf). */
+const DEFAULT = 'droplet';
+
+const name = basename(process.argv0);
+const program = Object.hasOwn(PROGRAMS, name) ? name : DEFAULT;
+
+/* Exit as soon as the command is done: all output is written synchronously, and waiting for
+ * the event loop to wind down (closing the init's socket, the thread pool) costs time. */
+PROGRAMS[program]()(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`${program}: internal error: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);
