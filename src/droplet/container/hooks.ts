@@ -1,4 +1,4 @@
-import { UserError } from '../../common/errors.js';
+import { UserError, reason } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { Hook, HookKind } from '../../oci/spec.js';
 import type { Status } from './status.js';
@@ -40,7 +40,8 @@ export function runHooks(kind: HookKind, hooks: Hook[], stdin: string, log: Logg
     let why: string | undefined;
     /* a hook that exits without reading its stdin is judged by its status, not the EPIPE */
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'EPIPE') delete r.error;
-    if (r.error) why = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${h.timeout}s` : r.error.message;
+    /* the cause alone: Bun's message also names posix_spawn and the path */
+    if (r.error) why = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${h.timeout}s` : reason(r.error);
     else if (r.signal) why = `killed by ${r.signal}`;
     else if (r.status !== 0) why = `exit status ${r.status}`;
     if (!why) return;
