@@ -3,7 +3,10 @@ import { basename } from 'node:path';
 type Program = (argv: string[]) => Promise<number>;
 
 /** One executable, several programs: the name it was run by (a link in bin/) picks one, as
- * with busybox, so the runtime is shipped once. Each is loaded only when it is the one run. */
+ * with busybox, so the runtime is shipped once. Each is loaded only when it is the one run.
+ * A program is one line here and one in scripts/build.mjs (its link). The build holds the JIT
+ * back for commands that live milliseconds: a long-lived program (a server) calls
+ * Bun.unsafe.setJITPolicy(1) first. */
 const PROGRAMS: Record<string, () => Program> = {
   droplet: () => (require('./droplet/main.js') as typeof import('./droplet/main.js')).main,
 };
