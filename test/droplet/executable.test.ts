@@ -88,6 +88,26 @@ describe('the compiled executable', () => {
     assert.deepEqual(leftovers(b.root, id, b.dir), []);
   });
 
+  test('--preserve-fds: fds from 4 up, which Bun marks close-on-exec at start, reach the container', () => {
+    const files = [3, 4, 5].map((n) => {
+      const f = join(b.dir, `fd${n}`);
+      writeFileSync(f, `through fd ${n}\n`);
+      return openSync(f, 'r');
+    });
+    try {
+      const c = baseConfig();
+      c.process.args = ['/bin/sh', '-c', 'cat <&3; cat <&4; cat <&5'];
+      b.write(c);
+      const id = uniqueId('fds');
+      const r = droplet(b.root, ['run', '--preserve-fds', '3', '-b', b.dir, id], { extraFds: files });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'through fd 3\nthrough fd 4\nthrough fd 5\n');
+      assert.deepEqual(leftovers(b.root, id, b.dir), []);
+    } finally {
+      for (const fd of files) closeSync(fd);
+    }
+  });
+
   test('a foreground run passes on every signal runc does', async () => {
     const signals = ['INT', 'HUP', 'QUIT', 'USR1', 'USR2', 'WINCH', 'CONT', 'TERM'];
     const c = baseConfig();
