@@ -32,7 +32,7 @@ let loaded: Native | undefined;
 
 /** The directory holding droplet-init and the addon. The executable finds it from its own
  * real path (a symlink in PATH is followed), never from where it was built. Modules run
- * from the checkout (tests, `bun src/main.ts`) use node-gyp's output above them. */
+ * from the checkout (the tests) use node-gyp's output above them. */
 export function nativeDir(): string {
   if (dir === undefined) {
     if (typeof RAIND_EXECUTABLE !== 'undefined') dir = join(dirname(realpathSync(process.execPath)), LIBEXEC_FROM_BIN);

@@ -133,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
       writeSync(parsed.help || command === 'help' ? 1 : 2, USAGE);
       return parsed.help || command === 'help' ? 0 : 2;
     }
+    /* what the runtime's own start and droplet's shared modules took, before the command's */
+    log.phase(`${command}: started`);
     return await dispatch(command, { store: new Store(parsed.globals.root), log }, rest);
   } catch (err) {
     const id = command && command !== 'spec' && command !== 'list' && command !== 'features' ? subject(command, rest) : undefined;
