@@ -23,7 +23,8 @@ const program = Object.hasOwn(PROGRAMS, name) ? name : DEFAULT;
 PROGRAMS[program]()(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`${program}: internal error: ${err?.stack ?? err}\n`);
+    /* written before exit returns, whatever stderr is: a pipe to containerd, a file */
+    (require('node:fs') as typeof import('node:fs')).writeSync(2, `${program}: internal error: ${err?.stack ?? err}\n`);
     process.exit(1);
   },
 );
