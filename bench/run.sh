@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# Startup benchmark: `run /bin/true` under droplet, runc and crun (one hyperfine
-# invocation), plus the RSS of droplet's init while it blocks on exec.fifo
-# after `create` (compared with runc's init).
+# Startup benchmark of droplet (the compiled executable) against runc and crun, in one
+# hyperfine invocation: `run /bin/true`, then `create`, `start` and `delete` timed one by
+# one, and `state` of a created container. Then the peak RSS of each runtime process for
+# each command (/usr/bin/time -f %M), the RSS of each runtime's init while it waits on
+# exec.fifo, and the size of droplet's install.
 #
 # Usage: sudo bench/run.sh            (must run as root)
-# Env:   BENCH_RUNS=30 BENCH_WARMUP=3 BENCH_SKIP_CRUN=1
+# Env:   BENCH_RUNS=30 BENCH_WARMUP=3 BENCH_RSS_RUNS=5 BENCH_SKIP_CRUN=1
 #        DROPLET=path RUNC=path CRUN=path   (override the binaries)
 #
-# Everything it creates (temp dir, state dirs, containers, a temporary cgroup v1
-# mount for crun) is removed by the EXIT trap.
+# Everything it creates (temp dir, state dirs, containers) is removed by the EXIT trap;
+# the one mount it makes lives in a mount namespace of its own.
 set -euo pipefail
 
 # `create` leaves the container init orphaned (its parent, the runtime, exits).
 # Orphans go to the nearest "child subreaper", else PID 1; on sandbox hosts PID 1
 # may never reap, which would leave zombies behind. So re-exec this script as a
 # subreaper (prctl(PR_SET_CHILD_SUBREAPER)=36, via perl because bash cannot) so
-# that bash itself reaps them.
+# that bash itself reaps them; the setting survives the exec into unshare below.
 if [[ -z "${BENCH_SUBREAPER:-}" ]]; then
   export BENCH_SUBREAPER=1
   case "$(uname -m)" in x86_64) nr=157 ;; aarch64) nr=167 ;; *) nr= ;; esac
@@ -23,6 +25,11 @@ if [[ -z "${BENCH_SUBREAPER:-}" ]]; then
     exec perl -e 'syscall(shift, 36, 1, 0, 0, 0) == 0 or warn "bench: PR_SET_CHILD_SUBREAPER failed: $!\n";
                   exec @ARGV or die "bench: exec: $!\n"' "$nr" "$BASH" "$0" "$@"
   fi
+fi
+# A mount namespace of its own: the crun fix below must not be seen by anyone else.
+if [[ -z "${BENCH_MOUNTNS:-}" ]]; then
+  export BENCH_MOUNTNS=1
+  exec unshare --mount --propagation private "$BASH" "$0" "$@"
 fi
 
 die() { echo "bench: error: $*" >&2; exit 1; }
@@ -33,9 +40,10 @@ note() { echo "bench: $*" >&2; }
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUNS=${BENCH_RUNS:-30}
 WARMUP=${BENCH_WARMUP:-3}
+RSS_RUNS=${BENCH_RSS_RUNS:-5}
 
 declare -A BIN=(
-  [droplet]=${DROPLET:-$REPO/bin/droplet}
+  [droplet]=${DROPLET:-$REPO/dist/bin/droplet}
   [runc]=${RUNC:-$(command -v runc || true)}
   [crun]=${CRUN:-$(command -v crun || true)}
 )
@@ -46,91 +54,20 @@ done
 command -v hyperfine >/dev/null || die "hyperfine not found"
 [[ -x /usr/bin/busybox ]] || die "/usr/bin/busybox not found (apt-get install busybox-static)"
 
-# NODE_EXTRA_CA_CERTS makes every Node start re-read a CA bundle (~50 ms here),
-# which would swamp droplet's numbers; run every timed command without it.
-NOENV=(env -u NODE_EXTRA_CA_CERTS)
+# NODE_EXTRA_CA_CERTS makes every Node start re-read a CA bundle (~50 ms here): a
+# DROPLET= pointing at a Node build, and the node that prints the summary, run without it.
+unset NODE_EXTRA_CA_CERTS
 
 WORK=$(mktemp -d /tmp/raind-bench.XXXXXX)
 BUNDLE=$WORK/bundle
 root_of() { echo "$WORK/state-$1"; }   # one --root state dir per runtime
-
-CRUN_NOTE=""          # why crun was skipped, if it was
-CG_MNT=""             # temporary cgroup v1 mount made for crun (see below)
-CG_CTRLS=""           # controllers we moved off cgroup2, e.g. "hugetlb"
-UNIFIED=/sys/fs/cgroup/unified
-
-# ---------------------------------------------------------------------------
-# crun on a hybrid cgroup host
-#
-# crun 1.8 refuses hybrid mode unless /sys/fs/cgroup/unified/cgroup.controllers
-# is empty ("cgroups in hybrid mode not supported, drop all controllers from
-# cgroupv2"). On this host hugetlb is the only controller left on cgroup2
-# (no v1 mount for it) and nothing enables it in cgroup.subtree_control.
-# Mounting a cgroup v1 hierarchy with that controller (anywhere; we use our temp
-# dir, not /sys/fs/cgroup) moves it off cgroup2; unmounting an *empty* v1
-# hierarchy moves it back. The kernel refuses the move (EBUSY) if the controller
-# is in use on cgroup2, so this cannot disturb existing cgroup2 users.
-# ---------------------------------------------------------------------------
-setup_crun_cgroups() {
-  [[ "$(stat -fc %T /sys/fs/cgroup)" == tmpfs && "$(stat -fc %T "$UNIFIED" 2>/dev/null)" == cgroup2fs ]] ||
-    { CRUN_NOTE="not a hybrid cgroup layout; don't know how to fix crun here"; return 1; }
-  CG_CTRLS=$(<"$UNIFIED/cgroup.controllers")
-  [[ -n "$CG_CTRLS" ]] || { CRUN_NOTE="cgroup2 already has no controllers; crun fails for another reason"; return 1; }
-  [[ -z "$(<"$UNIFIED/cgroup.subtree_control")" ]] ||
-    { CRUN_NOTE="cgroup2 controllers ($CG_CTRLS) are in use (subtree_control), not moving them"; return 1; }
-  mkdir -p "$WORK/cgroup-v1"
-  note "moving cgroup2 controller(s) '$CG_CTRLS' to a temporary v1 mount at $WORK/cgroup-v1 for crun (undone on exit)"
-  if ! mount -t cgroup -o "${CG_CTRLS// /,}" raind-bench "$WORK/cgroup-v1"; then
-    CRUN_NOTE="could not mount a v1 hierarchy for '$CG_CTRLS'"; return 1
-  fi
-  CG_MNT=$WORK/cgroup-v1
-}
-
-# Number of cgroups in the hierarchy holding controller $1 (from /proc/cgroups).
-cg_count() { awk -v c="$1" '$1 == c { print $3 }' /proc/cgroups; }
-
-# Undo setup_crun_cgroups. A v1 hierarchy that still has child groups survives
-# its umount (hidden) and keeps the controller off cgroup2, so first remove the
-# (empty) groups runtimes leave behind, e.g. droplet's "droplet/" parent.
-restore_crun_cgroups() {
-  [[ -n "$CG_MNT" ]] || return 0
-  local first=${CG_CTRLS%% *} attempt i
-  for attempt in 1 2 3; do
-    if ((attempt > 1)); then   # hierarchy was not torn down: reattach and retry
-      mount -t cgroup -o "${CG_CTRLS// /,}" raind-bench "$CG_MNT" || break
-    fi
-    for i in {1..20}; do
-      find "$CG_MNT" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null || true
-      [[ -z "$(find "$CG_MNT" -mindepth 1 -type d -print -quit)" ]] && break
-      sleep 0.5
-    done
-    if [[ -n "$(find "$CG_MNT" -mindepth 1 -type d -print -quit)" ]]; then
-      note "WARNING: cgroups still in use under $CG_MNT; leaving it mounted."
-      note "  to restore: remove them (find $CG_MNT -mindepth 1 -depth -type d -exec rmdir {} \\;) then umount $CG_MNT"
-      return 1
-    fi
-    # rmdir returns before the kernel frees the group; umount only destroys the
-    # hierarchy if it has no children at that moment, so wait for the count.
-    for i in {1..50}; do [[ "$(cg_count "$first")" == 1 ]] && break; sleep 0.1; done
-    umount "$CG_MNT" || { note "WARNING: umount $CG_MNT failed"; return 1; }
-    # Teardown is asynchronous: wait for the controllers to reappear on cgroup2.
-    for i in {1..50}; do
-      if [[ "$(<"$UNIFIED/cgroup.controllers")" == "$CG_CTRLS" ]]; then
-        note "restored '$CG_CTRLS' to cgroup2"
-        CG_MNT=""
-        return 0
-      fi
-      sleep 0.1
-    done
-  done
-  note "WARNING: '$CG_CTRLS' did not return to cgroup2 ($UNIFIED/cgroup.controllers='$(<"$UNIFIED/cgroup.controllers")')"
-  note "  to restore: mount -t cgroup -o ${CG_CTRLS// /,} none DIR; rmdir its subdirs; umount DIR"
-  CG_MNT=""
-  return 1
-}
+rt_of() { echo "${BIN[$1]} --root $(root_of "$1")"; }
+# container ids, each suffixed with the runtime: run, create, start, delete, state, RSS
+IDS=(run create start delete state rss)
+CRUN_NOTE=""   # why crun was skipped, if it was
 
 cleanup() {
-  local rc=$? rt
+  local rc=$? rt id
   trap - EXIT INT TERM
   # Stop hyperfine if we are interrupted mid-benchmark, and let it finish dying.
   if [[ -n "${HF_PID:-}" ]]; then kill "$HF_PID" 2>/dev/null || true; wait "$HF_PID" 2>/dev/null || true; fi
@@ -140,17 +77,9 @@ cleanup() {
   # Force-delete every container id we may have used, in case we died midway.
   for rt in "${RUNTIMES[@]}"; do
     [[ -d "$(root_of "$rt")" && -n "${BIN[$rt]}" ]] || continue
-    for id in "bench-$rt" "rss-$rt"; do
-      "${NOENV[@]}" "${BIN[$rt]}" --root "$(root_of "$rt")" delete -f "$id" >/dev/null 2>&1 || true
-    done
+    for id in "${IDS[@]/%/-$rt}"; do $(rt_of "$rt") delete -f "$id" >/dev/null 2>&1 || true; done
   done
-  restore_crun_cgroups || rc=1
-  # Never rm -rf across a live mount (a cgroup fs would have its groups rmdir'd).
-  if grep -q " $WORK/" /proc/self/mountinfo; then
-    note "WARNING: mounts remain under $WORK; not removing it"
-  else
-    rm -rf "$WORK"
-  fi
+  rm -rf "$WORK"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -165,7 +94,7 @@ cp /usr/bin/busybox "$BUNDLE/rootfs/bin/busybox"
 for applet in sh true sleep; do ln -s busybox "$BUNDLE/rootfs/bin/$applet"; done
 # `runc spec` gives a config all three runtimes accept; then adjust it.
 (cd "$BUNDLE" && "${BIN[runc]}" spec)
-"${NOENV[@]}" node -e '
+node -e '
   const fs = require("fs"), f = process.argv[1];
   const c = JSON.parse(fs.readFileSync(f, "utf8"));
   c.process.terminal = false;          // no tty: stdio is inherited/null
@@ -174,98 +103,138 @@ for applet in sh true sleep; do ln -s busybox "$BUNDLE/rootfs/bin/$applet"; done
   fs.writeFileSync(f, JSON.stringify(c, null, 2));
 ' "$BUNDLE/config.json"
 
-# Runs $1 once with the bench id; 0 on success, stderr kept in $WORK/check-$1.err.
-# The timed loop reuses one fixed id, which is only valid if foreground `run`
-# deletes the container on exit, so check that too.
+# Runs $1 once; 0 on success, stderr kept in $WORK/check-$1.err. The timed loop reuses
+# one id, which is only valid if a foreground `run` deletes the container, so check that.
 check_runtime() {
-  local rt=$1 root id="bench-$1"
-  root=$(root_of "$rt")
-  "${NOENV[@]}" "${BIN[$rt]}" --root "$root" run -b "$BUNDLE" "$id" </dev/null >/dev/null 2>"$WORK/check-$rt.err" || {
+  local rt=$1
+  $(rt_of "$rt") run -b "$BUNDLE" "run-$rt" </dev/null >/dev/null 2>"$WORK/check-$rt.err" || {
     echo "(exit status $?)" >>"$WORK/check-$rt.err"
     return 1
   }
-  if "${BIN[$rt]}" --root "$root" state "$id" >/dev/null 2>&1; then
-    die "$rt: 'run' left container $id behind; a fixed container id cannot be reused"
+  if $(rt_of "$rt") state "run-$rt" >/dev/null 2>&1; then
+    die "$rt: 'run' left container run-$rt behind; a fixed container id cannot be reused"
   fi
 }
 
 for rt in droplet runc; do
   check_runtime "$rt" || die "$rt cannot run the bundle: $(cat "$WORK/check-$rt.err")"
-  note "$rt: run /bin/true OK (container removed after run)"
 done
 
+# crun 1.8 refuses a hybrid cgroup host while the cgroup2 mount has any controller
+# ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"); here
+# hugetlb is left there, unused. In this script's own mount namespace an empty file
+# over cgroup.controllers hides it from crun, and changes nothing for anyone else.
+UNIFIED=/sys/fs/cgroup/unified
 if [[ -n "${BENCH_SKIP_CRUN:-}" ]]; then
   CRUN_NOTE="BENCH_SKIP_CRUN set"
 elif [[ -z "${BIN[crun]}" ]]; then
   CRUN_NOTE="crun not installed"
 elif ! check_runtime crun; then
-  if grep -q "hybrid mode not supported" "$WORK/check-crun.err"; then
-    note "crun: $(cat "$WORK/check-crun.err")"
-    if setup_crun_cgroups; then
-      check_runtime crun || die "crun still fails after cgroup setup: $(cat "$WORK/check-crun.err")"
-    fi
-  else
-    die "crun cannot run the bundle: $(cat "$WORK/check-crun.err")"
-  fi
+  grep -q "hybrid mode not supported" "$WORK/check-crun.err" || die "crun cannot run the bundle: $(cat "$WORK/check-crun.err")"
+  : >"$WORK/no-controllers"
+  mount --bind "$WORK/no-controllers" "$UNIFIED/cgroup.controllers" || die "cannot hide $UNIFIED/cgroup.controllers from crun"
+  note "crun: hybrid cgroup host; cgroup2's controllers hidden from it in this mount namespace"
+  check_runtime crun || die "crun cannot run the bundle: $(cat "$WORK/check-crun.err")"
 fi
 if [[ -n "$CRUN_NOTE" ]]; then
   note "skipping crun: $CRUN_NOTE"
   RUNTIMES=(droplet runc)
-else
-  note "crun: run /bin/true OK (container removed after run)"
 fi
 
 # ---------------------------------------------------------------------------
-# 2. Time `run /bin/true`: one hyperfine invocation for all runtimes.
+# 2. One hyperfine invocation. Each command is one runtime invocation; what it needs
+#    first (no container, a created one, a stopped one) is its --prepare, untimed.
 #    -N: no intermediate shell, so nothing but the runtime is timed.
 # ---------------------------------------------------------------------------
-HF_ARGS=()
+# A prepare step that leaves container $2 of runtime $1 absent, created, or stopped.
+prepare() {
+  local r id=$2
+  r=$(rt_of "$1")
+  case $3 in
+    absent)  echo "sh -c '$r delete -f $id >/dev/null 2>&1; true'" ;;
+    created) echo "sh -c '$r delete -f $id >/dev/null 2>&1; $r create -b $BUNDLE $id </dev/null >/dev/null'" ;;
+    stopped) echo "sh -c '$r delete -f $id >/dev/null 2>&1; $r create -b $BUNDLE $id </dev/null >/dev/null &&
+             $r start $id && until $r state $id | grep -q stopped; do :; done'" ;;
+  esac
+}
+HF_OPTS=() HF_CMDS=()
+timed() { HF_OPTS+=(-n "$1" --prepare "$2"); HF_CMDS+=("$3"); }   # name, prepare, command
 for rt in "${RUNTIMES[@]}"; do
-  HF_ARGS+=(-n "$rt" "env -u NODE_EXTRA_CA_CERTS ${BIN[$rt]} --root $(root_of "$rt") run -b $BUNDLE bench-$rt")
+  r=$(rt_of "$rt")
+  # the container whose state is read stays created through the whole benchmark
+  $r create -b "$BUNDLE" "state-$rt" </dev/null >/dev/null || die "$rt create failed"
+  timed "$rt run"    true                                     "$r run -b $BUNDLE run-$rt"
+  timed "$rt create" "$(prepare "$rt" "create-$rt" absent)"   "$r create -b $BUNDLE create-$rt"
+  timed "$rt start"  "$(prepare "$rt" "start-$rt" created)"   "$r start start-$rt"
+  timed "$rt delete" "$(prepare "$rt" "delete-$rt" stopped)"  "$r delete delete-$rt"
+  timed "$rt state"  true                                     "$r state state-$rt"
 done
-echo
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Started in the background and waited for, so a SIGTERM to this script runs the
 # cleanup trap at once (bash defers traps while a foreground child runs).
-hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/hyperfine.json" "${HF_ARGS[@]}" &
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/hyperfine.json" "${HF_OPTS[@]}" "${HF_CMDS[@]}" &
 HF_PID=$!
 wait "$HF_PID" || die "hyperfine failed"
 HF_PID=""
 
-# crun is done; give the cgroup controllers back to cgroup2 right away.
-restore_crun_cgroups || die "could not restore the cgroup setup (see above)"
-
 # ---------------------------------------------------------------------------
-# 3. RSS of the container init blocked on exec.fifo after `create`.
-#    stdio goes to /dev/null: the init keeps it open, so a pipe would never
-#    reach EOF for us.
+# 3. Peak RSS of each runtime process, per command (the largest of BENCH_RSS_RUNS
+#    runs; /usr/bin/time's %M also counts children it waited for, here the small C
+#    launcher), and of each runtime's init while it blocks on exec.fifo (VmRSS).
 # ---------------------------------------------------------------------------
-# Sets RSS_KB and RSS_COMM for runtime $1's init (no subshell, so die() works).
-init_rss() {
-  local rt=$1 root id="rss-$1" json pid status
-  root=$(root_of "$rt")
-  "${NOENV[@]}" "${BIN[$rt]}" --root "$root" create -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1 ||
-    die "$rt create failed"
-  json=$("${BIN[$rt]}" --root "$root" state "$id")
-  read -r pid status < <(echo "$json" | "${NOENV[@]}" node -e '
-    const s = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(s.pid, s.status);')
-  [[ "$status" == created ]] || die "$rt: expected status created, got $status"
-  RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
-  RSS_COMM=$(<"/proc/$pid/comm")
-  "${BIN[$rt]}" --root "$root" delete -f "$id" >/dev/null
+# Peak KB of one invocation of runtime $1 with the arguments that follow. Its output goes
+# to /dev/null, time's to a file: an init started by create keeps the stdio it inherits.
+peak() {
+  local rt=$1
+  shift
+  /usr/bin/time -o "$WORK/peak" -f %M $(rt_of "$rt") "$@" </dev/null >/dev/null 2>&1 || die "$rt $* failed"
+  tail -1 "$WORK/peak"
 }
-mb() { awk -v k="$1" 'BEGIN { printf "%.2f", k / 1024 }'; }
+max() { echo $(($1 > $2 ? $1 : $2)); }
+RSS_JSON=$WORK/rss.json
+echo '{' >"$RSS_JSON"
+for rt in "${RUNTIMES[@]}"; do
+  r=$(rt_of "$rt")
+  run_kb=0 create_kb=0 start_kb=0 delete_kb=0 state_kb=0
+  for ((i = 0; i < RSS_RUNS; i++)); do
+    run_kb=$(max "$run_kb" "$(peak "$rt" run -b "$BUNDLE" "rss-$rt")")
+    create_kb=$(max "$create_kb" "$(peak "$rt" create -b "$BUNDLE" "rss-$rt")")
+    start_kb=$(max "$start_kb" "$(peak "$rt" start "rss-$rt")")
+    until $r state "rss-$rt" | grep -q stopped; do :; done
+    delete_kb=$(max "$delete_kb" "$(peak "$rt" delete "rss-$rt")")
+    state_kb=$(max "$state_kb" "$(peak "$rt" state "state-$rt")")
+  done
+  # the init of a created container, blocked on exec.fifo
+  pid=$($r state "state-$rt" | sed -n 's/.*"pid" *: *\([0-9]*\).*/\1/p')
+  init_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+  printf '  "%s": {"run": %s, "create": %s, "start": %s, "delete": %s, "state": %s, "init": %s},\n' \
+    "$rt" "$run_kb" "$create_kb" "$start_kb" "$delete_kb" "$state_kb" "$init_kb" >>"$RSS_JSON"
+  $r delete -f "state-$rt" >/dev/null
+done
 
-init_rss droplet; DROPLET_KB=$RSS_KB DROPLET_COMM=$RSS_COMM
-init_rss runc;    RUNC_KB=$RSS_KB RUNC_COMM=$RSS_COMM
-echo
-echo "init RSS while blocked on exec.fifo (VmRSS):"
-printf '  %-8s %-14s %8s KB  %6s MB\n' droplet "$DROPLET_COMM" "$DROPLET_KB" "$(mb "$DROPLET_KB")"
-printf '  %-8s %-14s %8s KB  %6s MB\n' runc "$RUNC_COMM" "$RUNC_KB" "$(mb "$RUNC_KB")"
+# droplet's own memory while it waits for its container in a foreground run: anonymous
+# (its own) and file-backed (the executable's pages, shared through the page cache)
+sleeper=$WORK/sleeper
+mkdir -p "$sleeper"
+ln -s ../bundle/rootfs "$sleeper/rootfs"
+sed 's|"/bin/true"|"/bin/sleep", "1"|' "$BUNDLE/config.json" >"$sleeper/config.json"
+$(rt_of droplet) run -b "$sleeper" rss-droplet </dev/null >/dev/null &
+fg=$!
+sleep 0.5
+anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$fg/status")
+file=$(awk '/^RssFile:/ { print $2 }' "/proc/$fg/status")
+wait "$fg"
+echo "  \"dropletRun\": {\"anon\": $anon, \"file\": $file}," >>"$RSS_JSON"
+
+# The install: the executable and libexec/raind, as scripts/install.sh lays them out
+bindir=$(dirname "$(readlink -f "${BIN[droplet]}")")
+install_kb=$(du -skL "$bindir/droplet" "$bindir/../libexec/raind" | awk '{ s += $1 } END { print s }')
+echo "  \"installKB\": $install_kb" >>"$RSS_JSON"
+echo '}' >>"$RSS_JSON"
 
 # ---------------------------------------------------------------------------
-# 4. Summary.
+# 4. Summary: medians, ratios, RSS.
 # ---------------------------------------------------------------------------
 echo
-echo "=== summary (runs=$RUNS, warmup=$WARMUP) ==="
-"${NOENV[@]}" node "$REPO/bench/summary.mjs" "$WORK/hyperfine.json" "$CRUN_NOTE"
-echo "droplet init RSS while blocked on exec.fifo: $DROPLET_KB KB ($(mb "$DROPLET_KB") MB) (runc init: $RUNC_KB KB ($(mb "$RUNC_KB") MB))"
+echo "=== summary (runs=$RUNS, warmup=$WARMUP, load average after: $(cut -d' ' -f1-3 /proc/loadavg)) ==="
+node "$REPO/bench/summary.mjs" "$WORK/hyperfine.json" "$RSS_JSON" "$CRUN_NOTE"

@@ -18,5 +18,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm ci builds droplet-init (node-gyp, "install") and bundles droplet (esbuild, "prepare").
+# npm ci builds droplet-init and the addon (node-gyp, "install"), then compiles droplet
+# into dist/bin with the Bun of its npm package ("prepare").
 npm ci --no-audit --no-fund

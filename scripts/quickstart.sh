@@ -17,7 +17,7 @@ for applet in $(busybox --list); do
 done
 
 cd "$bundle"
-"$repo/bin/droplet" spec
+"$repo/dist/bin/droplet" spec
 # The default process is `sh` reading its commands from stdin.
 echo 'echo "hello from a droplet container: I am PID $$ on host $(hostname)"; ps -o pid,args' |
-  env -u NODE_EXTRA_CA_CERTS "$repo/bin/droplet" run "hello-$$"
+  "$repo/dist/bin/droplet" run "hello-$$"

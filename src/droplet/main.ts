@@ -1,24 +1,8 @@
 import { writeSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { UsageError, UserError, reason } from '../common/errors.js';
 import { Logger, type LogFormat } from '../common/log.js';
 import { Store } from './container/store.js';
 import type { Context } from './container/lifecycle.js';
-import { create, CREATE_OPTIONS } from './cli/create.js';
-import { del } from './cli/delete.js';
-import { kill } from './cli/kill.js';
-import { list } from './cli/list.js';
-import { run } from './cli/run.js';
-import { exec, execIdOf } from './cli/exec.js';
-import { spec } from './cli/spec.js';
-import { start } from './cli/start.js';
-import { state } from './cli/state.js';
-import { update } from './cli/update.js';
-import { pause } from './cli/pause.js';
-import { resume } from './cli/resume.js';
-import { ps, psIdIndex } from './cli/ps.js';
-import { events } from './cli/events.js';
-import { features } from './cli/features.js';
 import { systemdCgroupError } from './cgroups/systemd.js';
 
 declare const DROPLET_VERSION: string;
@@ -101,33 +85,36 @@ function splitGlobals(argv: string[]): { globals: Globals; command?: string; res
 
 const COMMANDS = new Set(['spec', 'create', 'start', 'run', 'exec', 'state', 'kill', 'delete', 'list', 'update', 'pause', 'resume', 'ps', 'events', 'features']);
 
+/* A command's module is loaded when the command runs: each start pays only for its own. */
 async function dispatch(command: string, ctx: Context, rest: string[]): Promise<number> {
   switch (command) {
-    case 'spec': return spec(rest);
-    case 'create': return create(ctx, rest);
-    case 'start': return start(ctx, rest);
-    case 'run': return run(ctx, rest);
-    case 'exec': return exec(ctx, rest);
-    case 'state': return state(ctx, rest);
-    case 'kill': return kill(ctx, rest);
-    case 'delete': return del(ctx, rest);
-    case 'list': return list(ctx, rest);
-    case 'update': return update(ctx, rest);
-    case 'pause': return pause(ctx, rest);
-    case 'resume': return resume(ctx, rest);
-    case 'ps': return ps(ctx, rest);
-    case 'events': return events(ctx, rest);
-    case 'features': return features(rest, DROPLET_VERSION);
+    case 'spec': return (require('./cli/spec.js') as typeof import('./cli/spec.js')).spec(rest);
+    case 'create': return (require('./cli/create.js') as typeof import('./cli/create.js')).create(ctx, rest);
+    case 'start': return (require('./cli/start.js') as typeof import('./cli/start.js')).start(ctx, rest);
+    case 'run': return (require('./cli/run.js') as typeof import('./cli/run.js')).run(ctx, rest);
+    case 'exec': return (require('./cli/exec.js') as typeof import('./cli/exec.js')).exec(ctx, rest);
+    case 'state': return (require('./cli/state.js') as typeof import('./cli/state.js')).state(ctx, rest);
+    case 'kill': return (require('./cli/kill.js') as typeof import('./cli/kill.js')).kill(ctx, rest);
+    case 'delete': return (require('./cli/delete.js') as typeof import('./cli/delete.js')).del(ctx, rest);
+    case 'list': return (require('./cli/list.js') as typeof import('./cli/list.js')).list(ctx, rest);
+    case 'update': return (require('./cli/update.js') as typeof import('./cli/update.js')).update(ctx, rest);
+    case 'pause': return (require('./cli/pause.js') as typeof import('./cli/pause.js')).pause(ctx, rest);
+    case 'resume': return (require('./cli/resume.js') as typeof import('./cli/resume.js')).resume(ctx, rest);
+    case 'ps': return (require('./cli/ps.js') as typeof import('./cli/ps.js')).ps(ctx, rest);
+    case 'events': return (require('./cli/events.js') as typeof import('./cli/events.js')).events(ctx, rest);
+    case 'features': return (require('./cli/features.js') as typeof import('./cli/features.js')).features(rest, DROPLET_VERSION);
     default: throw new UserError(`unknown command "${command}" (see droplet --help)`);
   }
 }
 
 /** The container id a failing command was about, for `droplet: create c1: ...`. */
 function subject(command: string, rest: string[]): string | undefined {
-  if (command === 'ps') return rest[psIdIndex(rest)];
-  if (command === 'exec') return execIdOf(rest);
+  if (command === 'ps') return rest[(require('./cli/ps.js') as typeof import('./cli/ps.js')).psIdIndex(rest)];
+  if (command === 'exec') return (require('./cli/exec.js') as typeof import('./cli/exec.js')).execIdOf(rest);
   /* their options take values ("-b ."): the id is the first positional argument */
   if (command === 'create' || command === 'run') {
+    const { CREATE_OPTIONS } = require('./cli/create.js') as typeof import('./cli/create.js');
+    const { parseArgs } = require('node:util') as typeof import('node:util');
     try {
       return parseArgs({ args: rest, options: { ...CREATE_OPTIONS, detach: { type: 'boolean', short: 'd' } }, allowPositionals: true, strict: false }).positionals[0];
     } catch {
@@ -156,6 +143,8 @@ export async function main(argv: string[]): Promise<number> {
       writeSync(parsed.help || command === 'help' ? 1 : 2, USAGE);
       return parsed.help || command === 'help' ? 0 : 2;
     }
+    /* what the runtime's own start and droplet's shared modules took, before the command's */
+    log.phase(`${command}: started`);
     return await dispatch(command, { store: new Store(parsed.globals.root), log }, rest);
   } catch (err) {
     const id = command && command !== 'spec' && command !== 'list' && command !== 'features' ? subject(command, rest) : undefined;

@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
-import { DROPLET, droplet, dropletInBackground, ok, stateOf, testEnv, uniqueId, waitFor } from '../helpers/droplet.js';
+import { droplet, dropletInBackground, ok, stateOf, uniqueId, waitFor } from '../helpers/droplet.js';
 import { leftovers } from '../helpers/leaks.js';
 
-/** Runs droplet commands at the same time; resolves with their exit codes and stderr. */
+/** Runs droplet commands at the same time; resolves with their exit codes and stderr. Output
+ * goes to files, read once a command has exited: a pipe would be held open by the init a
+ * create leaves (it inherits droplet's stdio), and read at 'exit' it may still hold the
+ * message. */
 function together(root: string, runs: string[][]): Promise<Array<{ code: number | null; stderr: string }>> {
-  return Promise.all(runs.map((args) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = spawn(DROPLET, ['--root', root, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: testEnv() });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stderr }));
-  })));
+  return Promise.all(runs.map((args) => dropletInBackground(root, args).done.then(({ code, stderr }) => ({ code, stderr }))));
 }
 
 function cgroupProcs(id: string): number[] {
@@ -48,7 +45,7 @@ describe('concurrent commands on one container', () => {
     ok(b.root, ['create', '-b', b.dir, id]);
     const results = await together(b.root, Array.from({ length: 4 }, () => ['start', id]));
     assert.equal(results.filter((r) => r.code === 0).length, 1, JSON.stringify(results));
-    for (const r of results.filter((x) => x.code !== 0)) assert.match(r.stderr, /cannot start a container that is running/);
+    for (const r of results.filter((x) => x.code !== 0)) assert.match(r.stderr, /cannot start a container that is running/, JSON.stringify(results));
     assert.equal(stateOf(b.root, id).status, 'running');
     ok(b.root, ['delete', '-f', id]);
     assert.deepEqual(leftovers(b.root, id, b.dir), []);

@@ -9,8 +9,9 @@ function findRepo(from: string): string {
   throw new Error(`no package.json above ${from}`);
 }
 export const REPO = findRepo(__dirname);
-/** The droplet under test: this checkout's, or another build named by DROPLET_TEST_BIN. */
-export const DROPLET = process.env.DROPLET_TEST_BIN ?? join(REPO, 'bin', 'droplet');
+/** The droplet under test: this checkout's compiled executable, or another one named by
+ * DROPLET_TEST_BIN (an installed copy). */
+export const DROPLET = process.env.DROPLET_TEST_BIN ?? join(REPO, 'dist', 'bin', 'droplet');
 
 export interface Result {
   code: number | null;

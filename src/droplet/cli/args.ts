@@ -1,10 +1,15 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { UsageError } from '../../common/errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+type Parsed<T extends Options> = ReturnType<typeof import('node:util').parseArgs<{ options: T; allowPositionals: true; strict: true }>>;
 
-/** parseArgs with errors that name the command, e.g. `create: unknown option '--foo'`. */
-export function parseCommand<T extends Options>(command: string, argv: string[], options: T) {
+/** parseArgs with errors that name the command, e.g. `create: unknown option '--foo'`.
+ * Without an argument that starts with "-" there is nothing for it to parse, and node:util
+ * is not loaded: a millisecond of `state ID` or `start ID`. */
+export function parseCommand<T extends Options>(command: string, argv: string[], options: T): Parsed<T> {
+  if (!argv.some((a) => a.startsWith('-'))) return { values: {}, positionals: [...argv] } as unknown as Parsed<T>;
+  const { parseArgs } = require('node:util') as typeof import('node:util');
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {

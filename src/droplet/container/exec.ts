@@ -8,7 +8,7 @@ import { loadExecConfig, type ExecConfig } from './exec-config.js';
 import { writePidFile, type Context } from './lifecycle.js';
 import { InitProcess } from './launch.js';
 import { withLock } from './lock.js';
-import { native } from './native.js';
+import { native } from '../../common/native.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { deriveStatus } from './status.js';
 import { validateId, type StoredState } from './store.js';

@@ -4,7 +4,7 @@ import { UserError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { sleepMs } from '../../common/sleep.js';
 import type { Hook, HookKind } from '../../oci/spec.js';
-import { native } from './native.js';
+import { native } from '../../common/native.js';
 import { readProcStat } from './proc-stat.js';
 import { forgetProcess, recordedProcesses, recordProcess } from './process-record.js';
 import { processGroupSince, signalProcess } from './signal.js';
@@ -50,7 +50,9 @@ function runHook(h: Hook, stdin: string, recordIn: string | undefined): string |
   try {
     [pid, stderr] = native().spawnHook(h.path, h.args.length ? h.args : [h.path], h.env, stdin);
   } catch (err) {
-    return (err as Error).message.replace(`${h.path}: `, '');
+    const why = (err as Error).message.replace(`${h.path}: `, '');
+    /* strerror's capital: one line reads as one sentence */
+    return why.charAt(0).toLowerCase() + why.slice(1);
   }
   const startTime = readProcStat(pid)?.startTime;
   let record: string | undefined;

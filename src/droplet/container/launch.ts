@@ -1,15 +1,14 @@
 import { closeSync, read, readSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { join } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import type { PlanRecord } from '../plan/encode.js';
 import { encodePlan } from '../plan/encode.js';
 import { Tag } from '../plan/tags.js';
-import { native, nativeDir } from './native.js';
+import { native, nativeFile } from '../../common/native.js';
 
-/** The C init, built by node-gyp. */
+/** The C init, built by node-gyp, installed beside the addon. */
 export function initBinary(): string {
-  return process.env.DROPLET_INIT ?? join(nativeDir(), 'droplet-init');
+  return process.env.DROPLET_INIT ?? nativeFile('droplet-init');
 }
 
 /** A launched init: the launcher process (droplet's child, which clones the init) and the

@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { UserError, errnoCode, reason } from '../../common/errors.js';
 import { sleepMs } from '../../common/sleep.js';
-import { native } from './native.js';
+import { native } from '../../common/native.js';
 import { NoSuchContainer } from './store.js';
 
 const WAIT_MS = 30_000;
