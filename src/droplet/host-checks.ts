@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { reason } from '../common/errors.js';
-import { invalid } from '../oci/json-reader.js';
+import { reason } from '../lib/errors.js';
+import { invalid } from '../lib/json-reader.js';
 import type { Process, Spec } from '../oci/spec.js';
 
 /* Where the kernel shows an LSM that is enabled. */

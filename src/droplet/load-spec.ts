@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, reason } from '../common/errors.js';
-import { parseExactJson } from '../oci/exact-json.js';
+import { UserError, reason } from '../lib/errors.js';
+import { parseExactJson } from '../lib/exact-json.js';
 import type { Spec } from '../oci/spec.js';
 import { validateSpec } from '../oci/validate.js';
 import { checkSpecOnHost } from './host-checks.js';

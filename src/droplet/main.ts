@@ -1,9 +1,9 @@
 import { writeSync } from 'node:fs';
-import { UsageError, UserError, reason } from '../common/errors.js';
-import { Logger, type LogFormat } from '../common/log.js';
+import { UsageError, UserError, describeBug, isBug, reason } from '../lib/errors.js';
+import { Logger, type LogFormat } from '../lib/log.js';
 import { Store } from './container/store.js';
 import type { Context } from './container/lifecycle.js';
-import { systemdCgroupError } from './cgroups/systemd.js';
+import { systemdCgroupError } from './cli/systemd-cgroup.js';
 
 declare const DROPLET_VERSION: string;
 
@@ -149,7 +149,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const id = command && command !== 'spec' && command !== 'list' && command !== 'features' ? subject(command, rest) : undefined;
     const prefix = command && COMMANDS.has(command) ? `${command}${id ? ` ${id}` : ''}: ` : '';
-    const msg = err instanceof UserError ? err.message : reason(err);
+    /* a bug says it is one, and where: it is no problem of the input or the host */
+    const msg = err instanceof UserError ? err.message : isBug(err) ? describeBug(err) : reason(err);
     /* a command-line error already names its command */
     log.error(err instanceof UsageError ? msg : prefix + msg);
     if (!(err instanceof UserError) && process.env.DROPLET_DEBUG_STACK) writeSync(2, `${(err as Error).stack}\n`);

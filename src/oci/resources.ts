@@ -1,7 +1,7 @@
 import {
   asInt64, asObject, asString, INT64_MAX, INT64_MIN, invalid, optArray, optBool, optInt64, optInteger, optObject,
   optString, UINT32_MAX, UINT64_MAX, type Int64, type Obj,
-} from './json-reader.js';
+} from '../lib/json-reader.js';
 import type { DeviceRule } from './spec.js';
 
 /** linux.resources (config-linux.md "Control groups"), validated. A field that is absent

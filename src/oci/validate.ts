@@ -7,7 +7,7 @@ import {
 import {
   asInt64, asInteger, asObject, asString, invalid, optArray, optBool, optInteger, optObject, optString,
   optStrings, refuseIfSet, UINT32_MAX, UINT64_MAX, type Obj,
-} from './json-reader.js';
+} from '../lib/json-reader.js';
 import { readResources } from './resources.js';
 
 /** Validates a parsed config.json and applies its defaults, or throws a UserError naming the

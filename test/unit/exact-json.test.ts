@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseExactJson } from '../../src/oci/exact-json.js';
+import { parseExactJson } from '../../src/lib/exact-json.js';
 
 describe('parseExactJson', () => {
   test('integers beyond 2^53 become exact bigints; the rest is JSON.parse\'s', () => {

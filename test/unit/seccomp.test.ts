@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { UserError } from '../../src/common/errors.js';
+import { UserError } from '../../src/lib/errors.js';
 import { compileSeccomp, type CompiledSeccomp } from '../../src/droplet/seccomp/compile.js';
 import { AARCH64, X32, X86, X86_64, type SyscallTable } from '../../src/droplet/seccomp/syscall-tables.js';
 import { decodeProgram, runSeccomp } from '../helpers/bpf.js';

@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import { UsageError } from '../../common/errors.js';
+import { UsageError } from '../../lib/errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Parsed<T extends Options> = ReturnType<typeof import('node:util').parseArgs<{ options: T; allowPositionals: true; strict: true }>>;

@@ -1,6 +1,6 @@
 import type { Context, CreateOptions } from '../container/lifecycle.js';
 import { createContainer } from '../container/lifecycle.js';
-import { UserError } from '../../common/errors.js';
+import { UserError } from '../../lib/errors.js';
 import { onlyId, parseCommand } from './args.js';
 
 export const CREATE_OPTIONS = {

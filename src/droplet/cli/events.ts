@@ -1,9 +1,9 @@
 import { writeSync } from 'node:fs';
-import { UsageError, UserError } from '../../common/errors.js';
-import { resourcesVersion, unifiedDir, v1DirOf } from '../cgroups/apply-resources.js';
-import type { CgroupDir } from '../cgroups/container-cgroup.js';
-import { oomKillCount } from '../cgroups/oom.js';
-import { statsJson, statsV1, statsV2 } from '../cgroups/stats.js';
+import { UsageError, UserError } from '../../lib/errors.js';
+import { resourcesVersion, unifiedDir, v1DirOf } from '../../linux/cgroups/apply-resources.js';
+import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
+import { oomKillCount } from '../../linux/cgroups/oom.js';
+import { statsJson, statsV1, statsV2 } from '../../linux/cgroups/stats.js';
 import type { Context } from '../container/lifecycle.js';
 import { deriveStatus } from '../container/status.js';
 import { validateId } from '../container/store.js';

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { UsageError, reason } from '../../common/errors.js';
-import { parseExactJson } from '../../oci/exact-json.js';
-import { asObject } from '../../oci/json-reader.js';
+import { UsageError, reason } from '../../lib/errors.js';
+import { parseExactJson } from '../../lib/exact-json.js';
+import { asObject } from '../../lib/json-reader.js';
 import type { Process } from '../../oci/spec.js';
 import { readProcess } from '../../oci/validate.js';
 import { containerForExec, execProcess } from '../container/exec.js';
 import { checkLsmLabels } from '../host-checks.js';
 import type { Context } from '../container/lifecycle.js';
-import { proxyTerminal } from './terminal-proxy.js';
+import { proxyTerminal } from '../../lib/terminal-proxy.js';
 
 const OPTIONS = {
   process: { type: 'string', short: 'p' },

@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { UsageError } from '../../common/errors.js';
+import { UsageError } from '../../lib/errors.js';
 import { HOOK_KINDS, NAMESPACE_TYPES } from '../../oci/spec.js';
 import { CAPABILITIES } from '../plan/capabilities.js';
 import { parseMountOptions } from '../plan/mount-options.js';

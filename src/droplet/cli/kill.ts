@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { UsageError } from '../../common/errors.js';
+import { UsageError } from '../../lib/errors.js';
 import { killContainer, type Context } from '../container/lifecycle.js';
 import { parseCommand } from './args.js';
 

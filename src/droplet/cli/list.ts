@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { UsageError } from '../../common/errors.js';
+import { UsageError } from '../../lib/errors.js';
 import type { Context } from '../container/lifecycle.js';
 import { recoveredStatus, recoverState } from '../container/recovery.js';
 import { deriveStatus, publicState } from '../container/status.js';

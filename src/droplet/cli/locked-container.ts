@@ -1,5 +1,5 @@
 import type { Context } from '../container/lifecycle.js';
-import { withLock } from '../container/lock.js';
+import { withLock } from '../../lib/lock.js';
 import { statusUnderLock, type Status } from '../container/status.js';
 import { validateId, type StoredState } from '../container/store.js';
 
@@ -8,7 +8,7 @@ import { validateId, type StoredState } from '../container/store.js';
 export function withLockedContainer<T>(ctx: Context, id: string, fn: (state: StoredState, status: Status) => T): T {
   validateId(id);
   const { store } = ctx;
-  return withLock(store.dir(id), id, () => {
+  return withLock(store.dir(id), `container ${id}`, () => {
     const state = store.read(id);
     const status = statusUnderLock(state, store.dir(id));
     return fn(state, status);

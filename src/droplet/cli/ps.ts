@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
-import { UsageError } from '../../common/errors.js';
-import { cgroupPids } from '../cgroups/container-cgroup.js';
+import { UsageError } from '../../lib/errors.js';
+import { cgroupPids } from '../../linux/cgroups/container-cgroup.js';
 import type { Context } from '../container/lifecycle.js';
 import { validateId } from '../container/store.js';
 import { parseCommand } from './args.js';

@@ -1,9 +1,9 @@
-import { reportOomKills } from '../cgroups/oom.js';
+import { reportOomKills } from '../../linux/cgroups/oom.js';
 import { createContainer, startContainer, type Context } from '../container/lifecycle.js';
 import { teardown } from '../container/teardown.js';
 import { onlyId, parseCommand } from './args.js';
 import { CREATE_OPTIONS, createOptions } from './create.js';
-import { proxyTerminal } from './terminal-proxy.js';
+import { proxyTerminal } from '../../lib/terminal-proxy.js';
 
 /** Signals a foreground `run` passes on to the container, as runc does. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];

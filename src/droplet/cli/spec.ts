@@ -1,6 +1,6 @@
 import { constants, openSync, closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError, errnoCode, reason } from '../../common/errors.js';
+import { UsageError, errnoCode, reason } from '../../lib/errors.js';
 import { defaultSpec } from '../../oci/default-spec.js';
 import { parseCommand } from './args.js';
 

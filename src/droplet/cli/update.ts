@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { UsageError, UserError, reason } from '../../common/errors.js';
-import { parseExactJson } from '../../oci/exact-json.js';
+import { InvalidFieldError, UsageError, UserError, reason } from '../../lib/errors.js';
+import { parseExactJson } from '../../lib/exact-json.js';
 import { ignoredResources, readResources, type Resources } from '../../oci/resources.js';
-import { applyResources } from '../cgroups/apply-resources.js';
+import { applyResources } from '../../linux/cgroups/apply-resources.js';
 import type { Context } from '../container/lifecycle.js';
 import { onlyId, parseCommand } from './args.js';
 import { withLockedContainer } from './locked-container.js';
@@ -54,7 +54,7 @@ export function update(ctx: Context, argv: string[]): number {
   resources.devices = [];
   for (const w of ignoredResources(resources, '')) ctx.log.warn(w);
   withLockedContainer(ctx, id, (state, status) => {
-    if (status === 'stopped' || status === 'creating') throw new UserError(`cannot update a container that is ${status}`);
+    if (status === 'stopped' || status === 'creating') throw new UserError(`cannot update a container that is ${status}`, { kind: 'conflict' });
     applyResources(state.cgroups, resources, []);
   });
   return 0;
@@ -65,7 +65,7 @@ function parse(raw: unknown, source: string): Resources {
   try {
     return readResources(raw, '');
   } catch (err) {
-    if (err instanceof UserError) throw new UserError(err.message.replace(/^config\.json: /, `${source}: `));
+    if (err instanceof InvalidFieldError) throw err.from(source);
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, reason } from '../../common/errors.js';
+import { UserError, reason } from '../../lib/errors.js';
 import type { NamespaceType, Process } from '../../oci/spec.js';
 import type { CompiledSeccomp } from '../seccomp/compile.js';
 

@@ -1,14 +1,14 @@
 import { closeSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError } from '../../common/errors.js';
+import { UserError } from '../../lib/errors.js';
 import type { Process } from '../../oci/spec.js';
-import { placeInCgroups } from '../cgroups/container-cgroup.js';
+import { placeInCgroups } from '../../linux/cgroups/container-cgroup.js';
 import { buildExecPlan } from '../plan/exec-plan.js';
 import { loadExecConfig, type ExecConfig } from './exec-config.js';
 import { writePidFile, type Context } from './lifecycle.js';
 import { InitProcess } from './launch.js';
-import { withLock } from './lock.js';
-import { native } from '../../common/native.js';
+import { withLock } from '../../lib/lock.js';
+import { native } from '../../lib/native.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { deriveStatus } from './status.js';
 import { validateId, type StoredState } from './store.js';
@@ -25,7 +25,7 @@ export interface ExecOptions {
 export function containerForExec(ctx: Context, id: string, ignorePaused: boolean): { state: StoredState; config: ExecConfig } {
   validateId(id);
   const { store } = ctx;
-  return withLock(store.dir(id), id, () => {
+  return withLock(store.dir(id), `container ${id}`, () => {
     const state = store.read(id);
     const status = state.phase === 'creating' ? 'stopped' : deriveStatus(state, store.dir(id));
     if (status === 'stopped') throw new UserError('cannot exec in a stopped container');

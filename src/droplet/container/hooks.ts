@@ -1,13 +1,13 @@
 import { closeSync, readSync } from 'node:fs';
 import { constants } from 'node:os';
-import { UserError } from '../../common/errors.js';
-import type { Logger } from '../../common/log.js';
-import { sleepMs } from '../../common/sleep.js';
+import { UserError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import { sleepMs } from '../../lib/sleep.js';
 import type { Hook, HookKind } from '../../oci/spec.js';
-import { native } from '../../common/native.js';
-import { readProcStat } from './proc-stat.js';
+import { native } from '../../lib/native.js';
+import { readProcStat } from '../../lib/proc-stat.js';
 import { forgetProcess, recordedProcesses, recordProcess } from './process-record.js';
-import { processGroupSince, signalProcess } from './signal.js';
+import { processGroupSince, signalProcess } from '../../lib/signal.js';
 import type { Status } from './status.js';
 import type { StoredState } from './store.js';
 

@@ -1,7 +1,7 @@
-import { UserError } from '../../common/errors.js';
+import { UserError } from '../../lib/errors.js';
 import type { Spec } from '../../oci/spec.js';
-import type { CgroupDir } from '../cgroups/container-cgroup.js';
-import { oomKillCount } from '../cgroups/oom.js';
+import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
+import { oomKillCount } from '../../linux/cgroups/oom.js';
 import type { InitDied } from './launch.js';
 
 const SIGKILL = 9;

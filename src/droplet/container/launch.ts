@@ -1,10 +1,10 @@
 import { closeSync, read, readSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { UserError } from '../../common/errors.js';
+import { UserError } from '../../lib/errors.js';
 import type { PlanRecord } from '../plan/encode.js';
 import { encodePlan } from '../plan/encode.js';
 import { Tag } from '../plan/tags.js';
-import { native, nativeFile } from '../../common/native.js';
+import { native, nativeFile } from '../../lib/native.js';
 
 /** The C init, built by node-gyp, installed beside the addon. */
 export function initBinary(): string {

@@ -1,31 +1,31 @@
 import { closeSync, constants, copyFileSync, existsSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError, errnoCode, reason } from '../../common/errors.js';
-import type { Logger } from '../../common/log.js';
+import { UserError, errnoCode, reason } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
 import type { IdMapping, Spec } from '../../oci/spec.js';
 import { ignoredResources } from '../../oci/resources.js';
 import { loadSpec } from '../load-spec.js';
 import {
   claimNewCgroups, containerCgroupDirs, createCgroups, ownedCgroupPids, placeInCgroups, refuseBusyCgroups, warmCgroupAttach,
-} from '../cgroups/container-cgroup.js';
-import { applyResources } from '../cgroups/apply-resources.js';
-import { thawForKill } from '../cgroups/freezer.js';
+} from '../../linux/cgroups/container-cgroup.js';
+import { applyResources } from '../../linux/cgroups/apply-resources.js';
+import { thawForKill } from '../../linux/cgroups/freezer.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
 import { execJoinOrder } from '../plan/exec-plan.js';
 import { seccompModule } from '../seccomp-module.js';
 import { saveExecConfig } from './exec-config.js';
 import { hookState, runHooks, seccompListenerPayload } from './hooks.js';
 import { checkPreservedFds } from './preserved-fds.js';
-import { native } from '../../common/native.js';
+import { native } from '../../lib/native.js';
 import { explainInitDeath } from './init-death.js';
 import { InitDied, InitProcess } from './launch.js';
-import { withLock } from './lock.js';
-import { readProcStat } from './proc-stat.js';
+import { withLock } from '../../lib/lock.js';
+import { readProcStat } from '../../lib/proc-stat.js';
 import { recordProcess } from './process-record.js';
 import { recoverState } from './recovery.js';
-import { signalProcess } from './signal.js';
+import { signalProcess } from '../../lib/signal.js';
 import { statusUnderLock, type Status } from './status.js';
-import { BrokenState, NoSuchContainer, STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
+import { BrokenState, STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
 import { teardown } from './teardown.js';
 
 export interface Context {
@@ -74,7 +74,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
 
   ctx.log.phase(`create ${id}: config validated, plan built`);
   store.claim(id);
-  return withLock(store.dir(id), id, () => {
+  return withLock(store.dir(id), `container ${id}`, () => {
     const state: StoredState = {
       ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
       rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups,
@@ -196,10 +196,10 @@ export function writePidFile(file: string, pid: number): void {
 export function startContainer(ctx: Context, id: string): void {
   validateId(id);
   const { store } = ctx;
-  withLock(store.dir(id), id, () => {
+  withLock(store.dir(id), `container ${id}`, () => {
     const state = store.read(id);
     const status = statusUnderLock(state, store.dir(id));
-    if (status !== 'created') throw new UserError(`cannot start a container that is ${status} (it must be created)`);
+    if (status !== 'created') throw new UserError(`cannot start a container that is ${status} (it must be created)`, { kind: 'conflict' });
     const fifo = store.fifo(id);
     let fd: number;
     try {
@@ -222,10 +222,10 @@ export function startContainer(ctx: Context, id: string): void {
 export function killContainer(ctx: Context, id: string, signal: NodeJS.Signals | number, all: boolean): void {
   validateId(id);
   const { store } = ctx;
-  withLock(store.dir(id), id, () => {
+  withLock(store.dir(id), `container ${id}`, () => {
     const state = store.read(id);
     const status = statusUnderLock(state, store.dir(id));
-    if (status === 'stopped') throw new UserError('cannot kill a stopped container');
+    if (status === 'stopped') throw new UserError('cannot kill a stopped container', { kind: 'conflict' });
     /* --all: every process of the cgroups droplet made for it; a joined cgroup may hold others' */
     const pids = all ? ownedCgroupPids(state.cgroups) : [];
     if (!pids.includes(state.pid)) pids.push(state.pid);
@@ -241,7 +241,7 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
   validateId(id);
   const { store } = ctx;
   try {
-    withLock(store.dir(id), id, () => {
+    withLock(store.dir(id), `container ${id}`, () => {
       let state: StoredState;
       let status: Status;
       let recovered = false;
@@ -256,7 +256,7 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
         recovered = true;
       }
       if (!force && (status === 'running' || status === 'paused'))
-        throw new UserError(`cannot delete a ${status} container (stop it first, or use --force)`);
+        throw new UserError(`cannot delete a ${status} container (stop it first, or use --force)`, { kind: 'conflict' });
       if (!force && status === 'unknown') throw new UserError('cannot delete a container that is unknown: its init may still run (use --force)');
       teardown(state, store, ctx.log);
       if (recovered) for (const d of state.cgroups) if (!d.owned && existsSync(d.dir))
@@ -264,7 +264,7 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
     });
   } catch (err) {
     /* As runc: deleting what does not exist is not an error with --force. */
-    if (force && err instanceof NoSuchContainer) return;
+    if (force && err instanceof UserError && err.kind === 'not-found') return;
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 import { readlinkSync } from 'node:fs';
-import { UserError } from '../../common/errors.js';
+import { UserError } from '../../lib/errors.js';
 
 /** --preserve-fds hands fds 3..3+n-1 to the container, so they must be ones droplet's caller
  * passed down, never Node's own. Node opens its event loop's epoll fd first thing, at the

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, reason } from '../../common/errors.js';
+import { UserError, reason } from '../../lib/errors.js';
 
 /** A process a container's state directory names, so that a later command finds it even
  * when the droplet that started it was killed and state.json cannot be read: the init, and

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { containerCgroupDirs, pidsUnder, type CgroupDir } from '../cgroups/container-cgroup.js';
-import { isLocked } from './lock.js';
-import { isAlive } from './proc-stat.js';
+import { containerCgroupDirs, pidsUnder, type CgroupDir } from '../../linux/cgroups/container-cgroup.js';
+import { isLocked } from '../../lib/lock.js';
+import { isAlive } from '../../lib/proc-stat.js';
 import { recordedProcesses } from './process-record.js';
 import type { Status } from './status.js';
 import { STATE_OCI_VERSION, type BrokenState, type StoredState, type Store } from './store.js';

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { isPaused } from '../cgroups/freezer.js';
-import { isLocked } from './lock.js';
-import { isAlive } from './proc-stat.js';
+import { isPaused } from '../../linux/cgroups/freezer.js';
+import { isLocked } from '../../lib/lock.js';
+import { isAlive } from '../../lib/proc-stat.js';
 import type { StoredState } from './store.js';
 
 /** The runtime-spec statuses, and "unknown": a container a droplet command left unfinished

@@ -1,9 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, errnoCode, reason } from '../../common/errors.js';
-import { sleepMs } from '../../common/sleep.js';
+import { NotFoundError, UserError, errnoCode, reason } from '../../lib/errors.js';
+import { sleepMs } from '../../lib/sleep.js';
 import type { Hooks } from '../../oci/spec.js';
-import type { CgroupDir } from '../cgroups/container-cgroup.js';
+import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
 import { parseStoredState } from './state-file.js';
 
 /** What droplet keeps about a container in <root>/<id>/state.json. The runtime-spec status
@@ -28,7 +28,7 @@ export interface StoredState {
 
 export const STATE_OCI_VERSION = '1.2.1';
 
-export class NoSuchContainer extends UserError {
+export class NoSuchContainer extends NotFoundError {
   constructor(id: string) {
     super(`container ${id} does not exist`);
   }
@@ -71,7 +71,7 @@ export class Store {
       mkdirSync(this.root, { recursive: true, mode: 0o711 });
       mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (err) {
-      if (errnoCode(err) === 'EEXIST') throw new UserError(`container id ${id} is already in use`);
+      if (errnoCode(err) === 'EEXIST') throw new UserError(`container id ${id} is already in use`, { kind: 'conflict' });
       throw new UserError(`create state directory ${this.dir(id)}: ${reason(err)}`);
     }
   }

@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { UserError } from '../../common/errors.js';
-import type { Logger } from '../../common/log.js';
-import { sleepMs } from '../../common/sleep.js';
-import { isOwn, ownedCgroupPids, removeCgroups, type CgroupDir } from '../cgroups/container-cgroup.js';
-import { thawForKill } from '../cgroups/freezer.js';
+import { UserError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import { sleepMs } from '../../lib/sleep.js';
+import { isOwn, ownedCgroupPids, removeCgroups, type CgroupDir } from '../../linux/cgroups/container-cgroup.js';
+import { thawForKill } from '../../linux/cgroups/freezer.js';
 import { hookState, killRecordedHooks, runHooks } from './hooks.js';
-import { isAlive, isRunning } from './proc-stat.js';
-import { signalProcess } from './signal.js';
+import { isAlive, isRunning } from '../../lib/proc-stat.js';
+import { signalProcess } from '../../lib/signal.js';
 import type { StoredState, Store } from './store.js';
 
 const KILL_WAIT_MS = 10_000;

@@ -1,7 +1,7 @@
 import { isAbsolute, join, posix } from 'node:path';
-import { invalid } from '../../oci/json-reader.js';
+import { invalid } from '../../lib/json-reader.js';
 import type { Device, Hook, NamespaceType, Process, Spec } from '../../oci/spec.js';
-import type { CgroupDir } from '../cgroups/container-cgroup.js';
+import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
 import type { CompiledSeccomp } from '../seccomp/compile.js';
 import { capabilityMasks } from './capabilities.js';
 import { expandCgroupMount } from './cgroup-mount.js';

@@ -1,4 +1,4 @@
-import { invalid } from '../../oci/json-reader.js';
+import { invalid } from '../../lib/json-reader.js';
 import type { Capabilities } from '../../oci/spec.js';
 
 /** Capability numbers, from <linux/capability.h>. */

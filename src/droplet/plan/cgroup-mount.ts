@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { CgroupDir } from '../cgroups/container-cgroup.js';
+import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
 import { MS } from './mount-options.js';
 
 /** What a mount of type "cgroup" becomes, as in runc: on a v1 or hybrid host a tmpfs with one

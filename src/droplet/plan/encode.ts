@@ -1,4 +1,4 @@
-import { invalid } from '../../oci/json-reader.js';
+import { invalid } from '../../lib/json-reader.js';
 import { Tag } from './tags.js';
 
 /** One plan record: what the init does, and how to explain its failure to the user. */

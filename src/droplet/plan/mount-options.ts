@@ -1,4 +1,4 @@
-import { invalid } from '../../oci/json-reader.js';
+import { invalid } from '../../lib/json-reader.js';
 
 /** mount(2) flags, from <sys/mount.h>. */
 export const MS = {

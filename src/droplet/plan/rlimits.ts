@@ -1,4 +1,4 @@
-import { invalid } from '../../oci/json-reader.js';
+import { invalid } from '../../lib/json-reader.js';
 
 /** RLIMIT_* resource numbers on Linux. */
 const RLIMITS: Record<string, number> = {

@@ -1,4 +1,4 @@
-import { invalid } from '../../oci/json-reader.js';
+import { invalid } from '../../lib/json-reader.js';
 import { lookupArch, nativeArchName } from './architectures.js';
 import { BPF_MAXINSNS } from './bpf.js';
 import { readProfile } from './profile.js';

@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import {
   asInteger, asObject, invalid, optArray, optInteger, optString, optStrings, type Obj,
-} from '../../oci/json-reader.js';
+} from '../../lib/json-reader.js';
 import { FILTER_FLAGS, NOTIFY, actionValue, isAction, takesErrnoRet } from './actions.js';
 import { lookupArch, type Arch } from './architectures.js';
 

@@ -1,4 +1,4 @@
-import { UserError } from '../common/errors.js';
+import { InvalidFieldError } from './errors.js';
 
 /** Typed reads from parsed JSON that name the offending field by its JSON path. */
 
@@ -8,8 +8,8 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
-export function invalid(path: string, message: string): UserError {
-  return new UserError(`config.json: ${path}: ${message}`);
+export function invalid(path: string, message: string): InvalidFieldError {
+  return new InvalidFieldError(path, message);
 }
 
 export type Obj = Record<string, unknown>;

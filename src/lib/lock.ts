@@ -1,18 +1,18 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { UserError, errnoCode, reason } from '../../common/errors.js';
-import { sleepMs } from '../../common/sleep.js';
-import { native } from '../../common/native.js';
-import { NoSuchContainer } from './store.js';
+import { NotFoundError, UserError, errnoCode, reason } from './errors.js';
+import { sleepMs } from './sleep.js';
+import { native } from './native.js';
 
 const WAIT_MS = 30_000;
 
-/** A per-container lock: flock(2) on the container's state directory itself. The kernel
+/** A lock on one object (a container) kept in a directory of its own: flock(2) on the
+ * directory itself. `what` names the object in errors ("container c1"). The kernel
  * drops it when its holder exits, however it exits, so a droplet killed while holding it is
  * no holder at all and the next command takes it at once; and taking it writes nothing, so
  * it works on a full disk and leaves no file for a delete to race with. A live holder is
  * waited for, up to 30 s. */
-export function withLock<T>(dir: string, id: string, fn: () => T): T {
-  const fd = acquire(dir, id);
+export function withLock<T>(dir: string, what: string, fn: () => T): T {
+  const fd = acquire(dir, what);
   try {
     return fn();
   } finally {
@@ -20,25 +20,25 @@ export function withLock<T>(dir: string, id: string, fn: () => T): T {
   }
 }
 
-function acquire(dir: string, id: string): number {
+function acquire(dir: string, what: string): number {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    const fd = openDir(dir, id);
+    const fd = openDir(dir, what);
     /* the container may have been deleted, and its id taken again, while we waited */
     if (native().tryFlock(fd, true) && isStill(fd, dir)) return fd;
     const holder = Date.now() > deadline ? holderOf(fd) : undefined;
     closeSync(fd);
-    if (holder !== undefined) throw new UserError(`container ${id} is locked by another droplet command${holder && ` (pid ${holder})`}`);
+    if (holder !== undefined) throw new UserError(`${what} is locked by another command${holder && ` (pid ${holder})`}`, { kind: 'conflict' });
     sleepMs(5);
   }
 }
 
-function openDir(dir: string, id: string): number {
+function openDir(dir: string, what: string): number {
   try {
     return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') throw new NoSuchContainer(id);
-    throw new UserError(`lock container ${id}: ${reason(err)}`);
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') throw new NotFoundError(`${what} does not exist`);
+    throw new UserError(`lock ${what}: ${reason(err)}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { posix } from 'node:path';
-import { UserError, errnoCode, reason } from '../../common/errors.js';
+import { UserError, errnoCode, reason } from '../../lib/errors.js';
 
 /** Reads and writes of cgroup control files. Files are opened without O_CREAT: on cgroupfs a
  * missing file means the kernel lacks the knob, and in the fake trees the tests build it

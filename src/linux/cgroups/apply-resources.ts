@@ -1,4 +1,4 @@
-import { UserError } from '../../common/errors.js';
+import { UserError } from '../../lib/errors.js';
 import type { Resources } from '../../oci/resources.js';
 import type { DeviceRule } from '../../oci/spec.js';
 import type { CgroupDir } from './container-cgroup.js';

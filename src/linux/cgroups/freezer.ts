@@ -1,5 +1,5 @@
-import { UserError } from '../../common/errors.js';
-import { sleepMs } from '../../common/sleep.js';
+import { UserError } from '../../lib/errors.js';
+import { sleepMs } from '../../lib/sleep.js';
 import { readCgroupFile, readKeyValues, writeCgroupFile } from './cgroup-file.js';
 import { ownedCgroupTrees, type CgroupDir } from './container-cgroup.js';
 

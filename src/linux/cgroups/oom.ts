@@ -1,4 +1,4 @@
-import type { Logger } from '../../common/log.js';
+import type { Logger } from '../../lib/log.js';
 import { readKeyValues } from './cgroup-file.js';
 import { resourcesVersion, unifiedDir, v1DirOf } from './apply-resources.js';
 import type { CgroupDir } from './container-cgroup.js';

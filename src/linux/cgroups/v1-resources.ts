@@ -1,5 +1,5 @@
-import { UserError } from '../../common/errors.js';
-import type { Int64 } from '../../oci/json-reader.js';
+import { UserError } from '../../lib/errors.js';
+import type { Int64 } from '../../lib/json-reader.js';
 import { cgroupValue, THROTTLE_KEYS, type Resources } from '../../oci/resources.js';
 import { CgroupWriteError, hasCgroupFile, readCgroupFile, readCgroupNumber, writeCgroupFile } from './cgroup-file.js';
 

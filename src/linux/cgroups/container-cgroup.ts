@@ -1,8 +1,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, write, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { UserError, errnoCode, reason } from '../../common/errors.js';
-import { sleepMs } from '../../common/sleep.js';
-import { invalid } from '../../oci/json-reader.js';
+import { UserError, errnoCode, reason } from '../../lib/errors.js';
+import { sleepMs } from '../../lib/sleep.js';
+import { invalid } from '../../lib/json-reader.js';
 import { resourcesVersion } from './apply-resources.js';
 import { hostHierarchies, ownCgroup, type Hierarchy } from './hierarchy.js';
 

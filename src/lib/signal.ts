@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { UserError, errnoCode, reason } from '../../common/errors.js';
+import { UserError, errnoCode, reason } from './errors.js';
 import { readProcStat } from './proc-stat.js';
 
 /** Sends sig to one process. Only to a plain pid: never 0 or a negative number, which kill(2)

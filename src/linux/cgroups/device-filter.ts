@@ -1,5 +1,5 @@
-import { UserError } from '../../common/errors.js';
-import { native } from '../../common/native.js';
+import { UserError } from '../../lib/errors.js';
+import { native } from '../../lib/native.js';
 import type { DeviceRule } from '../../oci/spec.js';
 import { containerDeviceRules, deviceFilterProgram, encodeProgram } from './devices-bpf.js';
 

@@ -1,5 +1,5 @@
 import { read, writeSync } from 'node:fs';
-import { native } from '../../common/native.js';
+import { native } from './native.js';
 
 export interface TerminalProxy {
   /** resolves when the container side of the terminal is gone and its output is written */

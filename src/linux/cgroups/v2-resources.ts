@@ -1,4 +1,4 @@
-import { UserError } from '../../common/errors.js';
+import { UserError } from '../../lib/errors.js';
 import { cgroupValue, THROTTLE_KEYS, type Resources } from '../../oci/resources.js';
 import { CgroupWriteError, hasCgroupFile, readCgroupFile, readCgroupNumber, writeCgroupFile } from './cgroup-file.js';
 import { rdmaLines } from './v1-resources.js';

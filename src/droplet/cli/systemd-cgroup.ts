@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { UserError } from '../../common/errors.js';
+import { UserError } from '../../lib/errors.js';
 
 /** --systemd-cgroup (runc's global flag: cgroupsPath as "slice:prefix:name", cgroups made by
  * systemd over D-Bus). droplet manages cgroupfs paths only, so the flag is refused, with
