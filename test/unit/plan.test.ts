@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseSignal } from '../../src/droplet/cli/kill.js';
+import { parseSignal } from '../../src/lib/signals.js';
 import { describeInitError } from '../../src/droplet/container/launch.js';
 import { capabilityMasks } from '../../src/droplet/plan/capabilities.js';
 import { encodePlan, type PlanRecord } from '../../src/droplet/plan/encode.js';
@@ -89,14 +89,14 @@ describe('capabilities', () => {
 
 describe('signals', () => {
   test('names with or without SIG, any case, and numbers', () => {
-    assert.equal(parseSignal('TERM'), 'SIGTERM');
-    assert.equal(parseSignal('SIGKILL'), 'SIGKILL');
-    assert.equal(parseSignal('hup'), 'SIGHUP');
-    assert.equal(parseSignal('9'), 9);
-    assert.equal(parseSignal('34'), 34);
-    assert.throws(() => parseSignal('0'), /invalid signal "0"/);
-    assert.throws(() => parseSignal('65'), /invalid signal "65"/);
-    assert.throws(() => parseSignal('SIGFOO'), /unknown signal "SIGFOO"/);
+    assert.equal(parseSignal('TERM', 'kill'), 'SIGTERM');
+    assert.equal(parseSignal('SIGKILL', 'kill'), 'SIGKILL');
+    assert.equal(parseSignal('hup', 'kill'), 'SIGHUP');
+    assert.equal(parseSignal('9', 'kill'), 9);
+    assert.equal(parseSignal('34', 'kill'), 34);
+    assert.throws(() => parseSignal('0', 'kill'), /invalid signal "0"/);
+    assert.throws(() => parseSignal('65', 'kill'), /invalid signal "65"/);
+    assert.throws(() => parseSignal('SIGFOO', 'kill'), /unknown signal "SIGFOO"/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
-import { UsageError, UserError } from '../../lib/errors.js';
+import { UserError } from '../../lib/errors.js';
+import { parseDuration } from '../../lib/units.js';
 import { resourcesVersion, unifiedDir, v1DirOf } from '../../linux/cgroups/apply-resources.js';
 import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
 import { oomKillCount } from '../../linux/cgroups/oom.js';
@@ -23,7 +24,7 @@ export async function events(ctx: Context, argv: string[]): Promise<number> {
     interval: { type: 'string' },
   });
   const id = validateId(onlyId('events', positionals));
-  const intervalMs = parseDuration(values.interval ?? '5s');
+  const intervalMs = parseDuration(values.interval ?? '5s', 'events: --interval');
   const { store } = ctx;
   const state = store.read(id);
   const running = () => {
@@ -59,20 +60,3 @@ export function collectStats(dirs: CgroupDir[]) {
   return resourcesVersion(dirs) === 2 ? statsV2(unifiedDir(dirs)!) : statsV1(v1DirOf(dirs));
 }
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A Go duration ("5s", "500ms", "1m30s"), in milliseconds; it must be positive. */
-export function parseDuration(text: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
-  let ms = 0;
-  let at = 0;
-  while (at < text.length) {
-    re.lastIndex = at;
-    const m = re.exec(text);
-    if (!m) throw new UsageError(`events: --interval: "${text}" is not a duration such as "5s" or "500ms"`);
-    ms += Number(m[1]) * UNITS[m[2]];
-    at = re.lastIndex;
-  }
-  if (!(ms > 0)) throw new UsageError(`events: --interval: "${text}" is not a duration greater than 0`);
-  return Math.max(1, Math.round(ms));
-}

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidFieldError, UsageError, UserError, reason } from '../../lib/errors.js';
+import { parseSize } from '../../lib/units.js';
 import { parseExactJson } from '../../lib/exact-json.js';
 import { ignoredResources, readResources, type Resources } from '../../oci/resources.js';
 import { applyResources } from '../../linux/cgroups/apply-resources.js';
@@ -92,7 +93,7 @@ function fromFlags(flags: Flag[], values: Record<Flag, string>): Resources {
   for (const flag of flags) {
     const [group, key, kind] = FLAGS[flag];
     const text = values[flag];
-    const value = kind === 'string' ? text : kind === 'size' ? parseSize(text, flag) : parseInteger(text, flag);
+    const value = kind === 'string' ? text : kind === 'size' ? parseSize(text, `update: --${flag}`) : parseInteger(text, flag);
     (raw[group] ??= {})[key] = value;
     /* each flag alone first, so that an error names the flag */
     parse({ [group]: { [key]: value } }, `--${flag}`);
@@ -105,13 +106,3 @@ function parseInteger(text: string, flag: string): number {
   return Number(text);
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-
-/** Bytes, or with a binary unit as runc and docker take them: "512m", "1g", "64kb"; -1 is
- * no limit. */
-export function parseSize(text: string, flag: string): number {
-  if (text === '-1') return -1;
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`update: --${flag}: "${text}" is not a size such as 4194304, 512m or 1g`);
-  return Math.floor(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]);
-}
