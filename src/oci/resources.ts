@@ -2,7 +2,15 @@ import {
   asInt64, asObject, asString, INT64_MAX, INT64_MIN, invalid, optArray, optBool, optInt64, optInteger, optObject,
   optString, UINT32_MAX, UINT64_MAX, type Int64, type Obj,
 } from '../lib/json-reader.js';
-import type { DeviceRule } from './spec.js';
+
+/** One linux.resources.devices rule (config-linux.md "Allowed device list"). */
+export interface DeviceRule {
+  allow: boolean;
+  type: 'a' | 'c' | 'b';
+  major?: number;
+  minor?: number;
+  access: string;
+}
 
 /** linux.resources (config-linux.md "Control groups"), validated. A field that is absent
  * stays undefined: droplet writes only what the config asks for. Byte counts and other int64

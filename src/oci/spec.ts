@@ -1,5 +1,7 @@
 import type { Resources } from './resources.js';
 
+export type { DeviceRule } from './resources.js';
+
 /** The parts of the OCI runtime-spec config (config.md, config-linux.md) droplet reads,
  * after validation: required fields are present, optional ones may be undefined. */
 
@@ -98,14 +100,6 @@ export interface Device {
   fileMode: number;
   uid: number;
   gid: number;
-}
-
-export interface DeviceRule {
-  allow: boolean;
-  type: 'a' | 'c' | 'b';
-  major?: number;
-  minor?: number;
-  access: string;
 }
 
 export interface Linux {

@@ -1,5 +1,26 @@
 import { posix } from 'node:path';
-import type { StoredState } from './store.js';
+import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
+import type { Hooks } from '../../oci/spec.js';
+
+/** What droplet keeps about a container in <root>/<id>/state.json. The runtime-spec status
+ * is not stored but derived (status.ts): it must follow the init even when no droplet runs. */
+export interface StoredState {
+  ociVersion: string;
+  id: string;
+  /** "creating" until create has finished, then "created"; later states are derived */
+  phase: 'creating' | 'created';
+  pid: number;
+  /** the init's start time (field 22 of /proc/<pid>/stat), against PID reuse */
+  initStartTime: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations: Record<string, string>;
+  cgroups: CgroupDir[];
+  /** the hooks droplet runs after create: the bundle may change, the container's hooks do not */
+  hooks: Pick<Hooks, 'poststart' | 'poststop'>;
+}
 
 /** Checks a state.json read from disk, field by field. Commands act on what it says (a pid
  * to signal, cgroups to empty and remove), so a file that is not exactly what droplet writes

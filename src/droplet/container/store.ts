@@ -2,29 +2,9 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unl
 import { join } from 'node:path';
 import { NotFoundError, UserError, errnoCode, reason } from '../../lib/errors.js';
 import { sleepMs } from '../../lib/sleep.js';
-import type { Hooks } from '../../oci/spec.js';
-import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
-import { parseStoredState } from './state-file.js';
+import { parseStoredState, type StoredState } from './state-file.js';
 
-/** What droplet keeps about a container in <root>/<id>/state.json. The runtime-spec status
- * is not stored but derived (status.ts): it must follow the init even when no droplet runs. */
-export interface StoredState {
-  ociVersion: string;
-  id: string;
-  /** "creating" until create has finished, then "created"; later states are derived */
-  phase: 'creating' | 'created';
-  pid: number;
-  /** the init's start time (field 22 of /proc/<pid>/stat), against PID reuse */
-  initStartTime: string;
-  bundle: string;
-  rootfs: string;
-  created: string;
-  owner: string;
-  annotations: Record<string, string>;
-  cgroups: CgroupDir[];
-  /** the hooks droplet runs after create: the bundle may change, the container's hooks do not */
-  hooks: Pick<Hooks, 'poststart' | 'poststop'>;
-}
+export type { StoredState } from './state-file.js';
 
 export const STATE_OCI_VERSION = '1.2.1';
 
