@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 # busybox-static: the test rootfs. runc, crun, hyperfine: the benchmark's peers.
 # podman, conmon, containerd, docker.io, skopeo: the real callers the tests drive droplet with.
-packages=(busybox-static make g++ python3 runc crun hyperfine podman conmon containerd docker.io skopeo)
+# clang-format: npm test checks the format of native/.
+packages=(busybox-static make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io skopeo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

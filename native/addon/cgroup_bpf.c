@@ -23,9 +23,7 @@
 /* the kernel's BPF_CGROUP_MAX_PROGS */
 #define MAX_PROGS 64
 
-static int sys_bpf(int cmd, union bpf_attr *attr) {
-  return (int)syscall(__NR_bpf, cmd, attr, sizeof *attr);
-}
+static int sys_bpf(int cmd, union bpf_attr *attr) { return (int)syscall(__NR_bpf, cmd, attr, sizeof *attr); }
 
 static napi_value throw_bpf(napi_env env, const char *what, const char *dir, int err, const char *log) {
   char msg[2048];
@@ -81,8 +79,8 @@ static napi_value attach_device_filter(napi_env env, napi_callback_info info) {
   void *insns = NULL;
   size_t len = 0;
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc < 2 || get_path(env, args[0], dir, sizeof dir) < 0 ||
-      napi_get_buffer_info(env, args[1], &insns, &len) != napi_ok || len == 0 || len % sizeof(struct bpf_insn)) {
+  if (argc < 2 || get_path(env, args[0], dir, sizeof dir) < 0 || napi_get_buffer_info(env, args[1], &insns, &len) != napi_ok || len == 0 ||
+      len % sizeof(struct bpf_insn)) {
     napi_throw_type_error(env, NULL, "attachDeviceFilter(cgroupDir, insns)");
     return NULL;
   }

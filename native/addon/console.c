@@ -2,16 +2,15 @@
  * init sends the pty master to (the same protocol as --console-socket), and the window size
  * of that master. */
 #define _GNU_SOURCE
+#include "napi_util.h"
 #include <errno.h>
 #include <node_api.h>
-#include "napi_util.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
 
 static int int_arg(napi_env env, napi_value v, int32_t *out) { return napi_get_value_int32(env, v, out) == napi_ok; }
 

@@ -6,19 +6,18 @@
  *   keeping fds 3..3+preserve-1 (--preserve-fds); returns [pid, fd of the other end].
  * waitPid: waits for a child droplet spawned this way; returns its exit code, or 128+signal. */
 #define _GNU_SOURCE
+#include "napi_util.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <node_api.h>
-#include "napi_util.h"
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 
 static char *get_string(napi_env env, napi_value v) {
   size_t len = 0;
@@ -37,8 +36,8 @@ static napi_value spawn_init(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
   uint32_t n = 0;
   int32_t preserve = 0;
-  if (argc < 3 || napi_get_array_length(env, args[1], &n) != napi_ok ||
-      napi_get_value_int32(env, args[2], &preserve) != napi_ok || preserve < 0) {
+  if (argc < 3 || napi_get_array_length(env, args[1], &n) != napi_ok || napi_get_value_int32(env, args[2], &preserve) != napi_ok ||
+      preserve < 0) {
     napi_throw_type_error(env, NULL, "spawnInit(path, argv, preserve)");
     return NULL;
   }
@@ -123,9 +122,9 @@ static napi_value wait_pid(napi_env env, napi_callback_info info) {
 }
 
 void register_cgroup_bpf(napi_env env, napi_value exports); /* cgroup_bpf.c */
-void register_console(napi_env env, napi_value exports);     /* console.c */
-void register_flock(napi_env env, napi_value exports);       /* flock.c */
-void register_hook_spawn(napi_env env, napi_value exports);  /* hook_spawn.c */
+void register_console(napi_env env, napi_value exports);    /* console.c */
+void register_flock(napi_env env, napi_value exports);      /* flock.c */
+void register_hook_spawn(napi_env env, napi_value exports); /* hook_spawn.c */
 
 NAPI_MODULE_INIT() {
   register_cgroup_bpf(env, exports);

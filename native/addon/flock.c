@@ -4,9 +4,9 @@
  * tryFlock(fd, exclusive) -> true when taken, false when another open file holds it; never
  *   waits (droplet polls, with a deadline). Closing the fd releases it. */
 #define _GNU_SOURCE
+#include "napi_util.h"
 #include <errno.h>
 #include <node_api.h>
-#include "napi_util.h"
 #include <sys/file.h>
 
 static napi_value try_flock(napi_env env, napi_callback_info info) {
@@ -20,7 +20,8 @@ static napi_value try_flock(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int rc;
-  do rc = flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB); while (rc < 0 && errno == EINTR);
+  do rc = flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB);
+  while (rc < 0 && errno == EINTR);
   if (rc < 0 && errno != EWOULDBLOCK) return throw_errno(env, "flock", errno);
   napi_value out;
   napi_get_boolean(env, rc == 0, &out);

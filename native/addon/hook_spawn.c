@@ -10,10 +10,10 @@
  * waitHook(pid, timeoutMs) -> the exit status, 256 + the signal that killed it, or -1 when
  *   timeoutMs (0: none) passed first; the hook then still runs, for the caller to kill. */
 #define _GNU_SOURCE
+#include "napi_util.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
-#include "napi_util.h"
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -89,7 +89,8 @@ static _Noreturn void exec_hook(pid_t parent, int in, int err, int report, const
   sigprocmask(SIG_SETMASK, &none, NULL);
   execve(path, argv, envp);
   int e = errno;
-  if (write(report, &e, sizeof e) < 0) { /* droplet sees end-of-file and status 127 */ }
+  if (write(report, &e, sizeof e) < 0) { /* droplet sees end-of-file and status 127 */
+  }
   _exit(127);
 }
 
@@ -125,7 +126,8 @@ static napi_value spawn_hook(napi_env env, napi_callback_info info) {
   report[1] = -1;
   int exec_errno = 0;
   ssize_t n;
-  do n = read(report[0], &exec_errno, sizeof exec_errno); while (n < 0 && errno == EINTR);
+  do n = read(report[0], &exec_errno, sizeof exec_errno);
+  while (n < 0 && errno == EINTR);
   if (n == (ssize_t)sizeof exec_errno) {
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
     throw_errno(env, path, exec_errno);
@@ -161,7 +163,8 @@ static napi_value wait_hook(napi_env env, napi_callback_info info) {
   napi_value args[2];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
   int32_t pid, timeout;
-  if (argc < 2 || napi_get_value_int32(env, args[0], &pid) != napi_ok || napi_get_value_int32(env, args[1], &timeout) != napi_ok || pid <= 0) {
+  if (argc < 2 || napi_get_value_int32(env, args[0], &pid) != napi_ok || napi_get_value_int32(env, args[1], &timeout) != napi_ok ||
+      pid <= 0) {
     napi_throw_type_error(env, NULL, "waitHook(pid, timeoutMs)");
     return NULL;
   }
@@ -172,7 +175,8 @@ static napi_value wait_hook(napi_env env, napi_callback_info info) {
     long long deadline = now_ms() + timeout;
     struct pollfd p = {.fd = pidfd, .events = POLLIN};
     int rc;
-    do rc = poll(&p, 1, (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0)); while (rc < 0 && errno == EINTR);
+    do rc = poll(&p, 1, (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0));
+    while (rc < 0 && errno == EINTR);
     close(pidfd);
     if (rc == 0) {
       napi_create_int32(env, -1, &out);

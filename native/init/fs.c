@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
 #include "fs.h"
 #include "report.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -94,8 +94,10 @@ static int ensure_depth(const char *path, int as_file, int depth) {
     close(made);
   } else if (as_file) {
     int f = openat(parent, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (f >= 0) close(f);
-    else if (errno != EEXIST) goto out;
+    if (f >= 0)
+      close(f);
+    else if (errno != EEXIST)
+      goto out;
   } else if (mkdirat(parent, base, 0755) < 0 && errno != EEXIST) {
     goto out;
   }
@@ -121,7 +123,10 @@ static int copy_tree(int from, int to) {
   for (struct dirent *e; rc == 0 && (e = readdir(d));) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     struct stat st;
-    if (fstatat(from, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) { rc = -1; break; }
+    if (fstatat(from, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      rc = -1;
+      break;
+    }
     if (S_ISDIR(st.st_mode)) {
       int src = openat(from, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       int dst = -1;
@@ -133,7 +138,10 @@ static int copy_tree(int from, int to) {
     } else if (S_ISLNK(st.st_mode)) {
       char target[PATH_MAX];
       ssize_t n = readlinkat(from, e->d_name, target, sizeof target - 1);
-      if (n < 0) { rc = -1; break; }
+      if (n < 0) {
+        rc = -1;
+        break;
+      }
       target[n] = 0;
       rc = symlinkat(target, to, e->d_name);
     } else if (S_ISREG(st.st_mode)) {
@@ -142,7 +150,10 @@ static int copy_tree(int from, int to) {
       char buf[65536];
       ssize_t n = 0;
       while (src >= 0 && dst >= 0 && (n = read(src, buf, sizeof buf)) > 0)
-        if (write(dst, buf, (size_t)n) != n) { n = -1; break; }
+        if (write(dst, buf, (size_t)n) != n) {
+          n = -1;
+          break;
+        }
       rc = src < 0 || dst < 0 || n < 0 ? -1 : 0;
       if (src >= 0) close(src);
       if (dst >= 0) close(dst);
@@ -207,8 +218,7 @@ void fs_rootfs(long rec, const struct record *r) {
   if (f.bad) fail(rec, EINVAL, "malformed rootfs record");
   /* Nothing done from here on may propagate back to the host. */
   if (mount(NULL, "/", NULL, propagation, NULL) < 0) fail(rec, errno, "/");
-  if (mount(rootfs_path, rootfs_path, NULL, MS_BIND | MS_REC, NULL) < 0)
-    fail(rec, errno, rootfs_path);
+  if (mount(rootfs_path, rootfs_path, NULL, MS_BIND | MS_REC, NULL) < 0) fail(rec, errno, rootfs_path);
   rootfd = open(rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) fail(rec, errno, rootfs_path);
 }
@@ -249,8 +259,7 @@ void fs_mount(long rec, const struct record *r) {
       dstfd = ensure_in_root(dest, as_file);
       if (dstfd < 0) fail(rec, errno, dest);
       fd_path(dst_path, sizeof dst_path, dstfd);
-      if (mount(NULL, dst_path, NULL, MS_BIND | MS_REMOUNT | extra | current_mount_flags(dstfd), NULL) < 0)
-        fail(rec, errno, dest);
+      if (mount(NULL, dst_path, NULL, MS_BIND | MS_REMOUNT | extra | current_mount_flags(dstfd), NULL) < 0) fail(rec, errno, dest);
     }
   } else if (kind == MOUNT_REMOUNT) {
     if (mount(NULL, dst_path, NULL, MS_REMOUNT | flags, *data ? data : NULL) < 0) fail(rec, errno, dest);
@@ -344,7 +353,10 @@ void fs_device(long rec, const struct record *r) {
   if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
     close(dirfd);
     if ((st.st_mode & S_IFMT) == kind && st.st_rdev == rdev) return;
-    const char *what = S_ISREG(st.st_mode) ? "a regular file" : S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symlink" : "another device";
+    const char *what = S_ISREG(st.st_mode)   ? "a regular file"
+                       : S_ISDIR(st.st_mode) ? "a directory"
+                       : S_ISLNK(st.st_mode) ? "a symlink"
+                                             : "another device";
     struct stat host;
     char why[160];
     if (!S_ISREG(st.st_mode) || stat(dest, &host) < 0 || (host.st_mode & S_IFMT) != kind || host.st_rdev != rdev) {
@@ -429,8 +441,7 @@ void fs_readonly(long rec, const struct record *r) {
   fd = openat2_in(rootfd, rel(dest), O_PATH);
   if (fd < 0) fail(rec, errno, dest);
   fd_path(p, sizeof p, fd);
-  if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | current_mount_flags(fd), NULL) < 0)
-    fail(rec, errno, dest);
+  if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | current_mount_flags(fd), NULL) < 0) fail(rec, errno, dest);
   close(fd);
 }
 

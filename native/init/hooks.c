@@ -34,9 +34,12 @@ int hook_run(const struct record *r, const char *state, char *why, size_t size) 
   for (size_t i = 0; envp && i < envc; i++) envp[i] = (char *)field_str(&f);
   int in[2] = {-1, -1};
   pid_t pid = -1;
-  if (f.bad || !argv || !envp) snprintf(why, size, "malformed hook record");
-  else if (pipe2(in, O_CLOEXEC) < 0) snprintf(why, size, "pipe: %s", strerror(errno));
-  else if ((pid = fork()) < 0) snprintf(why, size, "fork: %s", strerror(errno));
+  if (f.bad || !argv || !envp)
+    snprintf(why, size, "malformed hook record");
+  else if (pipe2(in, O_CLOEXEC) < 0)
+    snprintf(why, size, "pipe: %s", strerror(errno));
+  else if ((pid = fork()) < 0)
+    snprintf(why, size, "fork: %s", strerror(errno));
   if (pid < 0) {
     /* every failure before the fork: nothing runs, the arrays go */
     if (in[0] >= 0) close(in[0]), close(in[1]);
@@ -56,7 +59,8 @@ int hook_run(const struct record *r, const char *state, char *why, size_t size) 
   /* A hook that does not read its stdin must not block us: the state is small, and a
    * closed pipe only costs the hook its input. */
   signal(SIGPIPE, SIG_IGN);
-  if (write(in[1], state, strlen(state)) < 0 && errno != EPIPE) { /* the hook left early */ }
+  if (write(in[1], state, strlen(state)) < 0 && errno != EPIPE) { /* the hook left early */
+  }
   close(in[1]);
   free(argv);
   free(envp);
@@ -66,7 +70,8 @@ int hook_run(const struct record *r, const char *state, char *why, size_t size) 
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     struct pollfd p = {.fd = pidfd, .events = POLLIN};
     int rc;
-    do rc = poll(&p, 1, timeout * 1000); while (rc < 0 && errno == EINTR);
+    do rc = poll(&p, 1, timeout * 1000);
+    while (rc < 0 && errno == EINTR);
     if (pidfd >= 0 && rc == 0) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
@@ -82,7 +87,9 @@ int hook_run(const struct record *r, const char *state, char *why, size_t size) 
       return -1;
     }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
-  if (WIFEXITED(status)) snprintf(why, size, "exit status %d", WEXITSTATUS(status));
-  else snprintf(why, size, "killed by signal %d", WTERMSIG(status));
+  if (WIFEXITED(status))
+    snprintf(why, size, "exit status %d", WEXITSTATUS(status));
+  else
+    snprintf(why, size, "killed by signal %d", WTERMSIG(status));
   return -1;
 }

@@ -72,7 +72,8 @@ static _Noreturn void launcher(pid_t child, int ready_fd, int monitor, int argc,
   report_line(line);
   char byte;
   ssize_t n;
-  do n = read(ready_fd, &byte, 1); while (n < 0 && errno == EINTR);
+  do n = read(ready_fd, &byte, 1);
+  while (n < 0 && errno == EINTR);
   if (n == 1 && !monitor) _exit(0);
   if (monitor) {
     /* droplet forwards signals to the container; a terminal's ^C must not end the monitor. */

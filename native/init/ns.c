@@ -15,7 +15,12 @@
 #include <unistd.h>
 
 #define MAX_JOINS 16
-static struct { long rec; int fd; int type; const char *path; } joins[MAX_JOINS];
+static struct {
+  long rec;
+  int fd;
+  int type;
+  const char *path;
+} joins[MAX_JOINS];
 static int njoins;
 
 void ns_open_join(long rec, const struct record *r) {

@@ -14,5 +14,4 @@ void ns_time_offsets(long rec, const char *offsets);
 /* After the host wrote the id maps: uid and gid 0 of the new user namespace. */
 void ns_become_root(long rec);
 
-
 #endif

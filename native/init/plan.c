@@ -3,9 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
 int plan_parse(const uint8_t *buf, size_t len, struct plan *out) {
   if (len < 4 || memcmp(buf, "DPL1", 4) != 0) return -1;
@@ -44,9 +42,15 @@ void fields_open(struct field_reader *r, const struct record *rec) {
 }
 
 static const uint8_t *next_field(struct field_reader *r, uint32_t *len) {
-  if (r->bad || r->end - r->p < 4) { r->bad = 1; return NULL; }
+  if (r->bad || r->end - r->p < 4) {
+    r->bad = 1;
+    return NULL;
+  }
   *len = le32(r->p);
-  if ((size_t)(r->end - r->p - 4) < *len) { r->bad = 1; return NULL; }
+  if ((size_t)(r->end - r->p - 4) < *len) {
+    r->bad = 1;
+    return NULL;
+  }
   const uint8_t *f = r->p + 4;
   r->p += 4 + *len;
   return f;
@@ -55,7 +59,10 @@ static const uint8_t *next_field(struct field_reader *r, uint32_t *len) {
 uint64_t field_u64(struct field_reader *r) {
   uint32_t len;
   const uint8_t *f = next_field(r, &len);
-  if (!f || len != 8) { r->bad = 1; return 0; }
+  if (!f || len != 8) {
+    r->bad = 1;
+    return 0;
+  }
   uint64_t v = 0;
   for (int i = 7; i >= 0; i--) v = v << 8 | f[i];
   return v;
@@ -64,7 +71,10 @@ uint64_t field_u64(struct field_reader *r) {
 const char *field_str(struct field_reader *r) {
   uint32_t len;
   const uint8_t *f = next_field(r, &len);
-  if (!f || len == 0 || f[len - 1] != 0) { r->bad = 1; return ""; }
+  if (!f || len == 0 || f[len - 1] != 0) {
+    r->bad = 1;
+    return "";
+  }
   return (const char *)f;
 }
 

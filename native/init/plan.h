@@ -5,9 +5,9 @@
  * fields are defined in src/droplet/plan/protocol.ts, and generated into plan-tags.h. */
 #ifndef DROPLET_PLAN_H
 #define DROPLET_PLAN_H
+#include "plan-tags.h"
 #include <stddef.h>
 #include <stdint.h>
-#include "plan-tags.h"
 
 struct field_reader {
   const uint8_t *p, *end;

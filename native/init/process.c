@@ -65,8 +65,7 @@ static void apply_caps(void) {
   if (syscall(SYS_capset, &hdr, data) < 0) fail(caps_rec, errno, "capset");
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   for (int c = 0; c < 64; c++)
-    if (cap_ambient >> c & 1)
-      /* As in runc: an ambient cap not in the inheritable set cannot be raised; skip it. */
+    if (cap_ambient >> c & 1) /* As in runc: an ambient cap not in the inheritable set cannot be raised; skip it. */
       prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
 }
 
@@ -297,9 +296,9 @@ void proc_write_file(long rec, const struct record *r) {
 }
 
 #define KEYCTL_JOIN_SESSION_KEYRING 1
-#define KEYCTL_SETPERM 5
-#define KEYCTL_DESCRIBE 6
-#define KEY_USR_SEARCH 0x00080000
+#define KEYCTL_SETPERM              5
+#define KEYCTL_DESCRIBE             6
+#define KEY_USR_SEARCH              0x00080000
 
 void proc_keyring(long rec, const struct record *r) {
   struct field_reader f;
