@@ -132,7 +132,8 @@ export class InitProcess {
   /** The user-facing error for a failure line of the init, or for its silent death. */
   private failure(line: string | null): UserError {
     if (line?.startsWith('error\t')) {
-      const [, rec, errno, text, detail] = line.split('\t');
+      // a line cut short names no step and gives no text
+      const [, rec, errno, text = '', detail = ''] = line.split('\t');
       return new UserError(describeInitError(this.records[Number(rec)], Number(errno), text, detail));
     }
     this.kill('SIGKILL');
