@@ -81,7 +81,7 @@ describe('user and time namespaces', () => {
         c2.mounts = c2.mounts.filter((m: any) => !['/sys', '/sys/fs/cgroup', '/dev/mqueue'].includes(m.destination));
       });
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout.trim().split('\n')[0].trim().split(/\s+/).join(' '), '0 100000 65536');
+      assert.equal(r.stdout.trim().split('\n')[0]?.trim().split(/\s+/).join(' '), '0 100000 65536');
       assert.equal(r.stdout.trim().split('\n')[1], 'droplet-test');
     } finally {
       ok(b.root, ['delete', '-f', first]);
@@ -166,7 +166,7 @@ describe('process settings', () => {
     assert.equal(arch, 'i686');
     assert.equal(policy, 'policy : 3');
     assert.equal(nice, '7');
-    assert.match(io, /idle/);
+    assert.match(io ?? '', /idle/);
     assert.equal(oom, '333');
     refused(b, (c) => (c.process.scheduler = { policy: 'SCHED_FAST' }), /process\.scheduler\.policy: unknown policy "SCHED_FAST"/);
     refused(b, (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_NOPE' }), /process\.ioPriority\.class: unknown class/);
@@ -267,7 +267,7 @@ describe('mount options beyond mount(2)', () => {
     for (const l of lines) assert.match(l, /^\S+ ro,nosuid/);
     const plain = run(b, script, (c) => c.mounts.push({ destination: '/host-sys', type: 'bind', source: '/sys', options: ['rbind', 'ro'] }));
     const plainLines = plain.stdout.trim().split('\n');
-    assert.match(plainLines[0], /^\/host-sys ro/);
+    assert.match(plainLines[0] ?? '', /^\/host-sys ro/);
     assert.ok(plainLines.slice(1).some((l) => / rw/.test(l)), 'without rro the submounts keep rw');
   });
 
@@ -494,7 +494,7 @@ describe('real-world configs', () => {
     c.root.path = b.rootfs;
     /* the files podman keeps in the container's userdata directory, bind-mounted relative to the bundle */
     mkdirSync(join(b.dir, 'userdata'), { recursive: true });
-    for (const [f, text] of [['hostname', 'podman-like\n'], ['hosts', '127.0.0.1 localhost\n'], ['resolv.conf', 'nameserver 127.0.0.1\n'], ['.containerenv', 'engine="podman"\n']])
+    for (const [f, text] of [['hostname', 'podman-like\n'], ['hosts', '127.0.0.1 localhost\n'], ['resolv.conf', 'nameserver 127.0.0.1\n'], ['.containerenv', 'engine="podman"\n']] as const)
       writeFileSync(join(b.dir, 'userdata', f), text);
     c.process.args = ['/bin/sh', '-c', 'echo pid=$$ host=$(hostname) user=$(id -u):$(id -g); cat /proc/self/status | grep -E "^(NoNewPrivs|CapBnd)"'];
     writeFileSync(join(b.dir, 'config.json'), JSON.stringify(c));

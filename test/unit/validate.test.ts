@@ -33,7 +33,7 @@ describe('validateSpec, the pure validator', () => {
       c.linux.mountLabel = 'system_u:object_r:container_file_t:s0';
     }), BUNDLE);
     assert.equal(spec.root.path, '/nonexistent/rootfs');
-    assert.equal(spec.linux.namespaces[1].path, '/nonexistent/netns');
+    assert.equal(spec.linux.namespaces[1]?.path, '/nonexistent/netns');
     assert.equal(spec.process.apparmorProfile, 'no-such-profile');
     assert.equal(spec.process.selinuxLabel, 'system_u:system_r:container_t:s0');
     assert.equal(spec.linux.mountLabel, 'system_u:object_r:container_file_t:s0');
@@ -48,7 +48,7 @@ describe('validateSpec, the pure validator', () => {
     }), '/b');
     assert.equal(spec.root.path, '/b/rootfs');
     assert.equal(spec.process.cwd, '/tmp/x/');
-    assert.equal(spec.mounts[0].destination, '/proc/');
+    assert.equal(spec.mounts[0]?.destination, '/proc/');
     assert.deepEqual(spec.linux.maskedPaths, ['/proc/kcore']);
   });
 
