@@ -52,14 +52,17 @@ const int = (text: string, what: string) => {
   return Number(text);
 };
 
-export async function exec(ctx: Context, argv: string[]): Promise<number> {
-  const split = splitAtId(argv);
-  let values;
+function parseOptions(options: string[]) {
   try {
-    ({ values } = parseArgs({ args: split.options, options: OPTIONS, strict: true }));
+    return parseArgs({ args: options, options: OPTIONS, strict: true }).values;
   } catch (err) {
     throw new UsageError(`exec: ${(err as Error).message.split('\n')[0]}`);
   }
+}
+
+export async function exec(ctx: Context, argv: string[]): Promise<number> {
+  const split = splitAtId(argv);
+  const values = parseOptions(split.options);
   const id = split.id;
   if (!id) throw new UsageError('exec: a container id is required');
   const preserveFds = int(values['preserve-fds'] ?? '0', '--preserve-fds');

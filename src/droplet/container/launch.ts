@@ -70,8 +70,9 @@ export class InitProcess {
   /** Waits for the init's pid: the namespaces exist, the init waits for the go. */
   waitForPid(): number {
     const line = this.readLine();
-    if (line?.startsWith('pid ')) return (this.pid = Number(line.slice(4)));
-    throw this.failure(line);
+    if (!line?.startsWith('pid ')) throw this.failure(line);
+    this.pid = Number(line.slice(4));
+    return this.pid;
   }
 
   /** Lets the init build the container, and waits until it blocks on exec.fifo. The states

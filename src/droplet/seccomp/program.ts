@@ -124,7 +124,10 @@ function syscallHandlers(abi: Arch, profile: Profile, skipped: Skipped[]): Map<n
 /** Binary search on A = nr: each node sends the upper half of the runs to its right subtree. */
 function emitSearch(asm: Assembler, segs: Segment[]): void {
   // the runs cover every number, so there is at least one
-  if (segs.length === 1) return emitHandler(asm, segs[0]!.handler);
+  if (segs.length === 1) {
+    emitHandler(asm, segs[0]!.handler);
+    return;
+  }
   const mid = segs.length >> 1;
   const upper = asm.label();
   asm.jump('jge', segs[mid]!.lo, upper, undefined);
@@ -134,7 +137,10 @@ function emitSearch(asm: Assembler, segs: Segment[]): void {
 }
 
 function emitHandler(asm: Assembler, h: Handler): void {
-  if ('ret' in h) return asm.ret(h.ret);
+  if ('ret' in h) {
+    asm.ret(h.ret);
+    return;
+  }
   for (const rule of h.rules) {
     const next = asm.label();
     for (const c of rule.conditions) emitCondition(asm, c, h.argBits, next);
