@@ -448,6 +448,7 @@ describe('the host binaries stay out of reach', () => {
     const waiting = uniqueId('victim');
     ok(b.root, ['create', '-b', b.dir, waiting]);
     const { pid } = stateOf(b.root, waiting);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${ID} and ${FIFO} are the shell's, from the env below
     const r = run(b, 'for p in /proc/[0-9]*; do [ "$(cat $p/cmdline 2>/dev/null | tr "\\0" " ")" = "droplet init ${ID} ${FIFO} /bin/true " ] && echo "found $p"; done; readlink /proc/1/exe || echo no-readlink; echo x >> /proc/1/exe || echo no-write; cat /proc/1/environ > /dev/null || echo no-environ', (c2) => {
       c2.linux.namespaces = c2.linux.namespaces.map((n: any) => (n.type === 'pid' ? { type: 'pid', path: `/proc/${pid}/ns/pid` } : n));
       c2.process.env.push(`ID=${waiting}`, `FIFO=${join(b.root, waiting, 'exec.fifo')}`);
