@@ -53,7 +53,7 @@ function header({ RECORDS, ENUMS, SYNC_MESSAGES }) {
     out.push(' *');
     out.push(...wrap(`${m.from} -> ${m.to}: ${m.message}`, ' *   ', ' *       '));
     out.push(...wrap(`when: ${m.when}`, ' *     ', ' *       '));
-    out.push(...wrap(`then: ${m.then}`, ' *     ', ' *       '));
+    out.push(...wrap(`then: ${m.receiverDoes}`, ' *     ', ' *       '));
   }
   out.push(' */', '#ifndef DROPLET_PLAN_TAGS_H', '#define DROPLET_PLAN_TAGS_H', '', 'enum plan_tag {');
   for (const r of RECORDS) {

@@ -73,6 +73,7 @@ function table(t) {
 
 function version() {
   try {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${Version} is dpkg-query's format field
     return execFileSync('dpkg-query', ['-W', '-f=${Version}', 'linux-libc-dev'], { encoding: 'utf8' }).trim();
   } catch {
     return 'unknown version';

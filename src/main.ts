@@ -7,16 +7,18 @@ type Program = (argv: string[]) => Promise<number>;
  * A program is one line here and one in scripts/build.mjs (its link). The build holds the JIT
  * back for commands that live milliseconds: a long-lived program (a server) calls
  * Bun.unsafe.setJITPolicy(1) first. */
-const PROGRAMS: Record<string, () => Program> = {
+const PROGRAMS = {
   droplet: () => (require('./droplet/main.js') as typeof import('./droplet/main.js')).main,
-};
+} satisfies Record<string, () => Program>;
+type Name = keyof typeof PROGRAMS;
 
 /** A name the table does not know is the runtime's: callers install it under names of
  * their own (a containerd BinaryName, a runtime path in containers.conf). */
-const DEFAULT = 'droplet';
+const DEFAULT: Name = 'droplet';
 
+const isName = (s: string): s is Name => Object.hasOwn(PROGRAMS, s);
 const name = basename(process.argv0);
-const program = Object.hasOwn(PROGRAMS, name) ? name : DEFAULT;
+const program = isName(name) ? name : DEFAULT;
 
 /* Exit as soon as the command is done: all output is written synchronously, and waiting for
  * the event loop to wind down (closing the init's socket, the thread pool) costs time. */

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { type Stats, existsSync, statSync } from 'node:fs';
 import { reason } from '../lib/errors.js';
 import { invalid } from '../lib/json-reader.js';
 import type { Process, Spec } from '../oci/spec.js';
@@ -25,7 +25,7 @@ export function checkSpecOnHost(spec: Spec): void {
 }
 
 function checkRootfs(path: string): void {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch (err) {

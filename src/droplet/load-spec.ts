@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { type Stats, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, reason } from '../lib/errors.js';
 import { parseExactJson } from '../lib/exact-json.js';
@@ -9,7 +9,7 @@ import { checkSpecOnHost } from './host-checks.js';
 /** Reads <bundle>/config.json, validates it and checks it against this host, or throws a
  * UserError naming the field. */
 export function loadSpec(bundle: string): Spec {
-  let st;
+  let st: Stats;
   try {
     st = statSync(bundle);
   } catch (err) {

@@ -57,7 +57,7 @@ function splitGlobals(argv: string[]): { globals: Globals; command?: string; res
   let version = false;
   let i = 0;
   for (; i < argv.length; i++) {
-    const arg = argv[i];
+    const arg = argv[i]!; // i < argv.length
     if (!arg.startsWith('-')) break;
     const eq = arg.indexOf('=');
     const name = (eq > 0 ? arg.slice(0, eq) : arg).replace(/^-(?=[a-z]{2})/, '--');

@@ -86,7 +86,7 @@ export function reason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && typeof e.message === 'string') {
     const m = /^[A-Z0-9_]+: ([^,]+)/.exec(e.message);
-    if (m) return m[1];
+    if (m) return m[1]!; // the group is not optional
   }
   return e && typeof e.message === 'string' ? e.message : String(err);
 }

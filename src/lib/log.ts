@@ -35,7 +35,7 @@ export class Logger {
   private write(level: Level, msg: string): void {
     const time = new Date().toISOString();
     let line: string;
-    if (this.format === 'json') line = JSON.stringify({ level, msg, time }) + '\n';
+    if (this.format === 'json') line = `${JSON.stringify({ level, msg, time })}\n`;
     else line = `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
     if (this.file) {
       try {

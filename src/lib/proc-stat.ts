@@ -9,7 +9,7 @@ export interface ProcStat {
   startTime: string;
 }
 
-/** Reads /proc/<pid>/stat; undefined when the process is gone. */
+/** Reads /proc/<pid>/stat; undefined when the process is gone, or its line is cut short. */
 export function readProcStat(pid: number): ProcStat | undefined {
   let text: string;
   try {
@@ -19,7 +19,10 @@ export function readProcStat(pid: number): ProcStat | undefined {
   }
   /* comm may hold spaces and parentheses: fields start after the last ")" */
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], pgrp: Number(fields[2]), startTime: fields[19] };
+  const [state, , pgrp] = fields;
+  const startTime = fields[19];
+  if (state === undefined || pgrp === undefined || startTime === undefined) return undefined;
+  return { state, pgrp: Number(pgrp), startTime };
 }
 
 /** The process with this pid and start time exists and has not exited (a zombie has). */

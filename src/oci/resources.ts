@@ -158,7 +158,8 @@ export function checkCpuList(text: string, path: string): string {
   const t = text.trim();
   if (!LIST.test(t)) throw invalid(path, `"${text}" is not a list such as "0-3,5"`);
   for (const part of t.split(',')) {
-    const [a, b] = part.split('-').map(Number);
+    // LIST: a number, or two around a dash
+    const [a, b] = part.split('-').map(Number) as [number, number?];
     if (b !== undefined && b < a) throw invalid(path, `"${part}" is a range that ends before it starts`);
   }
   return t;

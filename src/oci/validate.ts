@@ -287,7 +287,7 @@ function readSysctl(l: Obj): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(sys)) {
     const path = `linux.sysctl.${key}`;
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/.test(key) || key.split(/[./]/).includes('..'))
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(key) || key.split(/[./]/).includes('..'))
       throw invalid(path, 'is not a sysctl name');
     if (!sysctlNamespace(key)) throw invalid(path, 'is not namespaced: a container cannot set it');
     out[key] = asString(v, path);

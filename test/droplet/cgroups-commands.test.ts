@@ -115,11 +115,11 @@ describe('ps', () => {
       assert.deepEqual(JSON.parse(ok(b.root, ['ps', '--format', 'json', id]).stdout), expected);
       assert.deepEqual(JSON.parse(ok(b.root, ['ps', '-f', 'json', id]).stdout), expected);
       const table = ok(b.root, ['ps', id]).stdout.trim().split('\n');
-      assert.match(table[0], /^UID\s+PID\s+PPID/);
+      assert.match(table[0] ?? '', /^UID\s+PID\s+PPID/);
       assert.equal(table.length, 4, table.join('\n'));
       assert.ok(table.some((l) => /\bsleep 61$/.test(l)));
       const custom = ok(b.root, ['ps', id, '-o', 'pid,args']).stdout.trim().split('\n');
-      assert.match(custom[0], /^\s*PID COMMAND$/);
+      assert.match(custom[0] ?? '', /^\s*PID COMMAND$/);
       assert.deepEqual(custom.slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).sort((x, y) => x - y), expected);
     });
   });
@@ -216,7 +216,7 @@ describe('events', () => {
     }, (id) => {
       const lines = ok(b.root, ['events', '--stats', id]).stdout.trim().split('\n');
       assert.equal(lines.length, 1);
-      const e = JSON.parse(lines[0]);
+      const e = JSON.parse(lines[0]!); // one line, checked above
       assert.equal(e.type, 'stats');
       assert.equal(e.id, id);
       const d = e.data;

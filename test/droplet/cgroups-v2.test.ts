@@ -269,22 +269,24 @@ function runFilter(program: Buffer, type: 'b' | 'c', access: string, major: numb
   const acc = [...access].reduce((a, ch) => a | ACC[ch as keyof typeof ACC], 0);
   const ctx = [((acc << 16) | DEV_TYPE[type]) >>> 0, major >>> 0, minor >>> 0];
   const r = new Array<number>(11).fill(0);
+  /* r0 to r10: the kernel refuses a program that names another */
+  const reg = (n: number) => r[n] ?? assert.fail(`r${n} is no register`);
   for (let pc = 0, steps = 0; pc * 8 < program.length && steps < 10000; pc++, steps++) {
-    const code = program[pc * 8];
-    const dst = program[pc * 8 + 1] & 0xf;
-    const src = program[pc * 8 + 1] >> 4;
+    const code = program.readUInt8(pc * 8);
+    const dst = program.readUInt8(pc * 8 + 1) & 0xf;
+    const src = program.readUInt8(pc * 8 + 1) >> 4;
     const off = program.readInt16LE(pc * 8 + 2);
     const imm = program.readInt32LE(pc * 8 + 4);
     switch (code) {
-      case 0x61: assert.equal(src, 1); r[dst] = ctx[off / 4]; break;
-      case 0x54: r[dst] = (r[dst] & imm) >>> 0; break;
-      case 0x74: r[dst] = r[dst] >>> imm; break;
-      case 0xbc: r[dst] = r[src] >>> 0; break;
+      case 0x61: assert.equal(src, 1); r[dst] = ctx[off / 4] ?? assert.fail(`load at offset ${off}, past the context, at ${pc}`); break;
+      case 0x54: r[dst] = (reg(dst) & imm) >>> 0; break;
+      case 0x74: r[dst] = reg(dst) >>> imm; break;
+      case 0xbc: r[dst] = reg(src) >>> 0; break;
       case 0xb7: r[dst] = imm; break;
-      case 0x56: if (r[dst] >>> 0 !== imm >>> 0) pc += off; break;
-      case 0x5e: if (r[dst] >>> 0 !== r[src] >>> 0) pc += off; break;
-      case 0x16: if (r[dst] >>> 0 === imm >>> 0) pc += off; break;
-      case 0x95: return r[0];
+      case 0x56: if (reg(dst) >>> 0 !== imm >>> 0) pc += off; break;
+      case 0x5e: if (reg(dst) >>> 0 !== reg(src) >>> 0) pc += off; break;
+      case 0x16: if (reg(dst) >>> 0 === imm >>> 0) pc += off; break;
+      case 0x95: return reg(0);
       default: assert.fail(`unexpected opcode 0x${code.toString(16)} at ${pc}`);
     }
   }

@@ -228,7 +228,7 @@ describe('linux.resources on cgroup v1: effects inside the container', () => {
     ok(b.root, ['run', '-d', '-b', b.dir, id]);
     try {
       const d = v1Dir('pids', id);
-      await waitFor(() => keyValues(d, 'pids.events').max > 0, 5000, 'the fork loop to hit pids.max');
+      await waitFor(() => (keyValues(d, 'pids.events').max ?? 0) > 0, 5000, 'the fork loop to hit pids.max');
       assert.ok(Number(readCg(d, 'pids.current')) <= 8);
     } finally {
       ok(b.root, ['delete', '-f', id]);
@@ -270,7 +270,7 @@ describe('linux.resources on cgroup v1: effects inside the container', () => {
       ok(b.root, ['start', id]);
       const until = Date.now() + 5000;
       while (Date.now() < until && keyValues(d, 'cpu.stat').nr_throttled === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-      assert.ok(keyValues(d, 'cpu.stat').nr_throttled > 0, readCg(d, 'cpu.stat'));
+      assert.ok((keyValues(d, 'cpu.stat').nr_throttled ?? 0) > 0, readCg(d, 'cpu.stat'));
     } finally {
       ok(b.root, ['delete', '-f', id]);
     }

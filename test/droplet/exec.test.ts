@@ -227,7 +227,7 @@ describe('exec joins the namespaces in an order that works', () => {
       const r = droplet(b.root, ['exec', id, '/bin/sh', '-c', 'cat /proc/self/uid_map | tr -s " "; id -u; for n in user net mnt pid; do readlink /proc/self/ns/$n; done']);
       assert.equal(r.code, 0, r.stderr);
       const want = ['user', 'net', 'mnt', 'pid'].map((n) => readlinkSync(`/proc/${pid}/ns/${n}`));
-      assert.equal(r.stdout, [' 0 300000 65536', '0', ...want].join('\n') + '\n');
+      assert.equal(r.stdout, `${[' 0 300000 65536', '0', ...want].join('\n')}\n`);
       assert.equal(want[1], `net:[${statSync(`/run/netns/${netns}`).ino}]`, 'the network namespace joined by path');
     } finally {
       droplet(b.root, ['delete', '-f', id]);

@@ -17,7 +17,8 @@ const O_NONBLOCK = 0o4000;
 const STDIO_FLAGS = 'for i in 0 1 2; do echo "$i $(readlink /proc/self/fd/$i) $(grep flags /proc/self/fdinfo/$i)"; done';
 
 function stdioFlags(out: string): { fd: number; kind: string; flags: number }[] {
-  return [...out.matchAll(/^([012]) (\S+) flags:\s+([0-7]+)$/gm)].map((m) => ({ fd: Number(m[1]), kind: m[2].replace(/\[.*/, ''), flags: parseInt(m[3], 8) }));
+  // the groups are not optional: all are set in a match
+  return [...out.matchAll(/^([012]) (\S+) flags:\s+([0-7]+)$/gm)].map((m) => ({ fd: Number(m[1]), kind: m[2]!.replace(/\[.*/, ''), flags: parseInt(m[3]!, 8) }));
 }
 
 describe('the compiled executable', () => {
@@ -145,7 +146,7 @@ describe('the compiled executable', () => {
     const script = `stty -g > ${before}; "$0" --root "$1" run -b "$2" "$3"; echo "rc=$?"; stty -g | cmp -s - ${before} && echo same-mode; grep flags /proc/self/fdinfo/0`;
     const r = spawnSync('python3', [join(REPO, 'test', 'helpers', 'pty-run.py'), '24', '80', 'exit 3\n', '/bin/sh', '-c', script, DROPLET, b.root, b.dir, id], { env: testEnv(), encoding: 'utf8', timeout: 60_000 });
     assert.match(r.stdout, /rc=3\r?\nsame-mode\r?\nflags:\s+([0-7]+)\r?\n/);
-    const flags = parseInt(/flags:\s+([0-7]+)/.exec(r.stdout)![1], 8);
+    const flags = parseInt(/flags:\s+([0-7]+)/.exec(r.stdout)![1]!, 8); // matched just above
     assert.equal(flags & O_NONBLOCK, 0, 'the terminal was left O_NONBLOCK');
     assert.deepEqual(leftovers(b.root, id, b.dir), []);
   });

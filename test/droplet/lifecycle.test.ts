@@ -78,8 +78,8 @@ describe('the create + init model (the seed scenario)', () => {
     assert.equal(json[0].id, id);
     assert.equal(json[0].status, 'running');
     const table = ok(b.root, ['list']).stdout.split('\n');
-    assert.match(table[0], /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER$/);
-    assert.match(table[1], new RegExp(`^${id}\\s+\\d+\\s+running\\s+${b.dir}`));
+    assert.match(table[0] ?? '', /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER$/);
+    assert.match(table[1] ?? '', new RegExp(`^${id}\\s+\\d+\\s+running\\s+${b.dir}`));
     assert.equal(ok(b.root, ['list', '-q']).stdout, `${id}\n`);
   });
 

@@ -40,10 +40,10 @@ describe('mounts', () => {
     });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
-    assert.match(lines[0], /^\/scratch rw,nosuid,nodev,noexec,relatime tmpfs$/);
-    assert.match(lines[1], /^\/data ro,nosuid,relatime \S+$/);
-    assert.match(lines[2], /^\/data\/inner ro,relatime tmpfs$/);
-    assert.match(lines[3], /^\/one-file rw,relatime \S+$/);
+    assert.match(lines[0] ?? '', /^\/scratch rw,nosuid,nodev,noexec,relatime tmpfs$/);
+    assert.match(lines[1] ?? '', /^\/data ro,nosuid,relatime \S+$/);
+    assert.match(lines[2] ?? '', /^\/data\/inner ro,relatime tmpfs$/);
+    assert.match(lines[3] ?? '', /^\/one-file rw,relatime \S+$/);
     assert.equal(lines.slice(4).join('\n'), 'from the host\nfrom the host\nro\n');
     /* the bind mount's mount point was created inside the rootfs, the host dir untouched */
     assert.ok(existsSync(join(b.rootfs, 'data')));

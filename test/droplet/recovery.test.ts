@@ -37,7 +37,7 @@ function forceDelete(b: Bundle, id: string, pids: number[] = []): void {
 function assertNamesStateFile(b: Bundle, id: string, stderr: string): void {
   const lines = stderr.trim().split('\n');
   assert.equal(lines.length, 1, stderr);
-  assert.ok(lines[0].includes(join(b.root, id, 'state.json')), stderr);
+  assert.ok(lines[0]?.includes(join(b.root, id, 'state.json')), stderr);
 }
 
 /** A hook script that records its pid and that of a child it starts, then waits. */

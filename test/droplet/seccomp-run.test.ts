@@ -124,7 +124,7 @@ describe('seccomp filters on real programs', () => {
     /* the agent closed the fd without answering: the notified syscall fails */
     assert.match(r.stdout, /Function not implemented/);
     const [, payload, fds] = out.trim().split('\n');
-    const state = JSON.parse(payload);
+    const state = JSON.parse(payload ?? assert.fail(`no state in the agent's output:\n${out}`));
     assert.deepEqual(state.fds, ['seccompFd']);
     assert.equal(state.metadata, 'hello-agent');
     assert.ok(state.pid > 0);

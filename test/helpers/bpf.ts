@@ -37,7 +37,7 @@ export function decodeProgram(program: Buffer): Insn[] {
   if (program.length % 8 !== 0) throw new Error(`program length ${program.length} is not a multiple of 8`);
   const out: Insn[] = [];
   for (let off = 0; off < program.length; off += 8)
-    out.push({ code: program.readUInt16LE(off), jt: program[off + 2], jf: program[off + 3], k: program.readUInt32LE(off + 4) });
+    out.push({ code: program.readUInt16LE(off), jt: program.readUInt8(off + 2), jf: program.readUInt8(off + 3), k: program.readUInt32LE(off + 4) });
   return out;
 }
 
@@ -52,7 +52,7 @@ export function checkProgram(insns: Insn[]): void {
     }
     if (ins.code === 0x20 && (ins.k >= SECCOMP_DATA_SIZE || ins.k % 4 !== 0)) throw new Error(`bad load offset ${ins.k} at ${pc}`);
   });
-  const last = insns[insns.length - 1].code & 0x07;
+  const last = insns[insns.length - 1]!.code & 0x07; // not empty, checked above
   if (last !== 0x06) throw new Error('program does not end with RET');
 }
 
@@ -64,15 +64,21 @@ export function runSeccomp(program: Buffer, data: SeccompData): number {
   const mem = new Uint32Array(MEMWORDS);
   let a = 0;
   let x = 0;
+  /* the kernel refuses a word past BPF_MEMWORDS */
+  const word = (k: number, pc: number) => {
+    const w = mem[k];
+    if (w === undefined) throw new Error(`bad memory word ${k} at ${pc}`);
+    return w;
+  };
   for (let pc = 0; pc < insns.length; pc++) {
-    const { code, jt, jf, k } = insns[pc];
+    const { code, jt, jf, k } = insns[pc]!; // pc < insns.length
     const cond = (c: boolean) => (pc += c ? jt : jf);
     switch (code) {
       case 0x20: a = d.readUInt32LE(k); break; // ld [k]
       case 0x00: a = k; break; // ld #k
       case 0x01: x = k; break; // ldx #k
-      case 0x60: a = mem[k]; break; // ld M[k]
-      case 0x61: x = mem[k]; break; // ldx M[k]
+      case 0x60: a = word(k, pc); break; // ld M[k]
+      case 0x61: x = word(k, pc); break; // ldx M[k]
       case 0x02: mem[k] = a; break; // st M[k]
       case 0x03: mem[k] = x; break; // stx M[k]
       case 0x54: a = (a & k) >>> 0; break; // and #k

@@ -110,7 +110,7 @@ export async function unifiedTestCgroup(): Promise<UnifiedTestCgroup> {
 /** The state letter of /proc/<pid>/stat (R, S, D, T, Z...). */
 export function procState(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!; // split() returns at least one part
 }
 
 /** Every cgroup hierarchy mounted under /sys/fs/cgroup. */

@@ -6,7 +6,7 @@ export function mountsUnder(prefix: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])
-    .filter((p) => p && p.startsWith(prefix));
+    .filter((p): p is string => !!p && p.startsWith(prefix));
 }
 
 /** Host cgroup directories named after the container, in any hierarchy. */
@@ -50,16 +50,16 @@ export function leftovers(root: string, id: string, bundleDir: string): string[]
 /** Where dir lies inside its filesystem, as mountinfo's root field names it, and that
  * filesystem's device: a container's root mount shows its rootfs this way. */
 function locationInFilesystem(dir: string): { device: string; path: string } | undefined {
-  let best: string[] | undefined;
+  let best: { device: string; root: string; mountPoint: string } | undefined;
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ');
-    const mountPoint = f[4];
-    if (!mountPoint || !(dir === mountPoint || dir.startsWith(mountPoint === '/' ? '/' : `${mountPoint}/`))) continue;
-    if (!best || mountPoint.length >= best[4].length) best = f;
+    const [, , device, root, mountPoint] = line.split(' ');
+    if (device === undefined || root === undefined || !mountPoint) continue;
+    if (!(dir === mountPoint || dir.startsWith(mountPoint === '/' ? '/' : `${mountPoint}/`))) continue;
+    if (!best || mountPoint.length >= best.mountPoint.length) best = { device, root, mountPoint };
   }
   if (!best) return undefined;
-  const rest = best[4] === '/' ? dir : dir.slice(best[4].length);
-  return { device: best[2], path: join(best[3], rest) };
+  const rest = best.mountPoint === '/' ? dir : dir.slice(best.mountPoint.length);
+  return { device: best.device, path: join(best.root, rest) };
 }
 
 /** Live processes of containers whose bundle or state lies under dir: a `droplet init` whose
@@ -81,7 +81,7 @@ export function containerProcessesUnder(dir: string): number[] {
       }
       if (!where || readlinkOr(`/proc/${e}/ns/mnt`) === ownMountNs) continue;
       const root = readFileSync(`/proc/${e}/mountinfo`, 'utf8').split('\n').map((l) => l.split(' ')).find((f) => f[4] === '/');
-      if (root && root[2] === where.device && (root[3] === where.path || root[3].startsWith(`${where.path}/`))) out.push(Number(e));
+      if (root && root[2] === where.device && (root[3] === where.path || root[3]?.startsWith(`${where.path}/`))) out.push(Number(e));
     } catch {
       /* exited while we looked */
     }

@@ -53,8 +53,8 @@ export function recordJson(rec: PlanRecord): RecordJson {
   const schema = schemaOf(rec.tag);
   let at = 0;
   const take = (kind: FieldKind, name: string): Json => {
-    if (at >= rec.fields.length) throw new Error(`${schema.name}.${name}: missing`);
-    const v: Value = rec.fields[at++];
+    const v: Value | undefined = rec.fields[at++];
+    if (v === undefined) throw new Error(`${schema.name}.${name}: missing`);
     if (kind === 'u64' && ((typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint')) return u64Json(v);
     if (kind === 'str' && typeof v === 'string') return v;
     if (kind === 'bytes' && Buffer.isBuffer(v)) return bytesJson(v);

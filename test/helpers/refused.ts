@@ -21,8 +21,9 @@ export function expectRefused(b: Bundle, config: unknown, expected: RegExp, args
   assert.notEqual(r.code, 0, 'create must fail');
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, `one line of error, got:\n${r.stderr}`);
-  assert.match(lines[0], new RegExp(`^droplet: create ${id}: `));
-  assert.match(lines[0], expected);
+  const line = lines[0]!; // one line, checked above
+  assert.match(line, new RegExp(`^droplet: create ${id}: `));
+  assert.match(line, expected);
   assert.deepEqual(leftovers(b.root, id, b.dir), []);
-  return lines[0];
+  return line;
 }

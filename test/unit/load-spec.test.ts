@@ -49,7 +49,7 @@ describe('loadSpec and the host checks', () => {
     write((c) => (c.linux.namespaces[1] = { type: 'network', path: '/run/netns/nope' }));
     refused(/config\.json: linux\.namespaces\[1\]\.path: \/run\/netns\/nope: no such file or directory$/);
     write((c) => (c.linux.namespaces[1] = { type: 'network', path: '/proc/self/ns/net' }));
-    assert.equal(loadSpec(dir).linux.namespaces[1].path, '/proc/self/ns/net');
+    assert.equal(loadSpec(dir).linux.namespaces[1]?.path, '/proc/self/ns/net');
   });
 
   test('LSM labels only where the LSM is enabled', () => {

@@ -33,7 +33,7 @@ describe('validateSpec, the pure validator', () => {
       c.linux.mountLabel = 'system_u:object_r:container_file_t:s0';
     }), BUNDLE);
     assert.equal(spec.root.path, '/nonexistent/rootfs');
-    assert.equal(spec.linux.namespaces[1].path, '/nonexistent/netns');
+    assert.equal(spec.linux.namespaces[1]?.path, '/nonexistent/netns');
     assert.equal(spec.process.apparmorProfile, 'no-such-profile');
     assert.equal(spec.process.selinuxLabel, 'system_u:system_r:container_t:s0');
     assert.equal(spec.linux.mountLabel, 'system_u:object_r:container_file_t:s0');
@@ -48,7 +48,7 @@ describe('validateSpec, the pure validator', () => {
     }), '/b');
     assert.equal(spec.root.path, '/b/rootfs');
     assert.equal(spec.process.cwd, '/tmp/x/');
-    assert.equal(spec.mounts[0].destination, '/proc/');
+    assert.equal(spec.mounts[0]?.destination, '/proc/');
     assert.deepEqual(spec.linux.maskedPaths, ['/proc/kcore']);
   });
 
@@ -83,7 +83,10 @@ describe('validateSpec, the pure validator', () => {
       c.process.user.uid = 5;
     }), /process\.user\.uid: 5 is not mapped in linux\.uidMappings/);
     refused(config((c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } })), /linux\.timeOffsets: needs a new time namespace/);
-    refused(config((c) => (c.linux.sysctl = { 'kernel.msgmax': '1' }, c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'ipc'))),
+    refused(config((c) => {
+      c.linux.sysctl = { 'kernel.msgmax': '1' };
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'ipc');
+    }),
       /linux\.sysctl\.kernel\.msgmax: needs its own ipc namespace/);
     refused(config((c) => (c.linux.sysctl = { 'vm.swappiness': '1' })), /linux\.sysctl\.vm\.swappiness: is not namespaced/);
   });
@@ -91,7 +94,10 @@ describe('validateSpec, the pure validator', () => {
   test('without a mount namespace nothing may be mounted in the host\'s', () => {
     const noMountNs = (c: any) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount'));
     refused(config(noMountNs), /mounts\[0\]: needs a new mount namespace/);
-    refused(config((c) => (noMountNs(c), c.mounts = [])), /root\.readonly: needs a new mount namespace/);
+    refused(config((c) => {
+      noMountNs(c);
+      c.mounts = [];
+    }), /root\.readonly: needs a new mount namespace/);
     const spec = validateSpec(config((c) => {
       noMountNs(c);
       c.mounts = [];

@@ -13,12 +13,13 @@ export function parseCommand<T extends Options>(command: string, argv: string[],
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    const msg = (err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
+    // split() returns at least one part
+    const msg = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '');
     throw new UsageError(`${command}: ${msg}`);
   }
 }
 
 export function onlyId(command: string, positionals: string[]): string {
   if (positionals.length !== 1) throw new UsageError(`${command}: expects exactly one container id, got ${positionals.length}`);
-  return positionals[0];
+  return positionals[0]!; // the length is 1
 }

@@ -34,7 +34,7 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 function splitAtId(argv: string[]): { options: string[]; id?: string; command: string[] } {
   const withValue = new Set(Object.entries(OPTIONS).flatMap(([name, o]) => (o.type === 'string' ? [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])] : [])));
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!; // i < argv.length
     if (a === '--') return { options: argv.slice(0, i), id: argv[i + 1], command: argv.slice(i + 2) };
     if (!a.startsWith('-') || a === '-') return { options: argv.slice(0, i), id: a, command: argv.slice(i + 1) };
     if (withValue.has(a)) i++;
@@ -52,14 +52,17 @@ const int = (text: string, what: string) => {
   return Number(text);
 };
 
-export async function exec(ctx: Context, argv: string[]): Promise<number> {
-  const split = splitAtId(argv);
-  let values;
+function parseOptions(options: string[]) {
   try {
-    ({ values } = parseArgs({ args: split.options, options: OPTIONS, strict: true }));
+    return parseArgs({ args: options, options: OPTIONS, strict: true }).values;
   } catch (err) {
     throw new UsageError(`exec: ${(err as Error).message.split('\n')[0]}`);
   }
+}
+
+export async function exec(ctx: Context, argv: string[]): Promise<number> {
+  const split = splitAtId(argv);
+  const values = parseOptions(split.options);
   const id = split.id;
   if (!id) throw new UsageError('exec: a container id is required');
   const preserveFds = int(values['preserve-fds'] ?? '0', '--preserve-fds');
@@ -92,7 +95,8 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
     proc.env = [...proc.env.filter((x) => !x.startsWith(`${key}=`)), e];
   }
   if (values.user) {
-    const [uid, gid] = values.user.split(':');
+    // split() returns at least one part
+    const [uid = '', gid] = values.user.split(':');
     proc.user = { ...proc.user, uid: int(uid, '--user'), gid: gid === undefined ? proc.user.gid : int(gid, '--user') };
   }
   if (values['additional-gids']) proc.user.additionalGids = values['additional-gids'].map((g) => int(g, '--additional-gids'));

@@ -63,6 +63,6 @@ export function featuresDocument(version: string) {
 export function features(argv: string[], version: string): number {
   const { positionals } = parseCommand('features', argv, {});
   if (positionals.length) throw new UsageError(`features: unexpected argument "${positionals[0]}"`);
-  writeSync(1, JSON.stringify(featuresDocument(version), null, 2) + '\n');
+  writeSync(1, `${JSON.stringify(featuresDocument(version), null, 2)}\n`);
   return 0;
 }

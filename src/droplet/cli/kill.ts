@@ -6,8 +6,9 @@ import { parseCommand } from './args.js';
 
 export function kill(ctx: Context, argv: string[]): number {
   const { values, positionals } = parseCommand('kill', argv, { all: { type: 'boolean', short: 'a' } });
-  if (positionals.length < 1 || positionals.length > 2)
+  const [id, signal = 'TERM'] = positionals;
+  if (id === undefined || positionals.length > 2)
     throw new UsageError(`kill: expects a container id and an optional signal, got ${positionals.length} arguments`);
-  killContainer(ctx, positionals[0], parseSignal(positionals[1] ?? 'TERM', 'kill'), values.all ?? false);
+  killContainer(ctx, id, parseSignal(signal, 'kill'), values.all ?? false);
   return 0;
 }

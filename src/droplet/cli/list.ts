@@ -31,15 +31,16 @@ export function list(ctx: Context, argv: string[]): number {
     }
   }
   let out: string;
-  if (values.quiet) out = states.map((s) => s.id + '\n').join('');
-  else if (format === 'json') out = JSON.stringify(states) + '\n';
+  if (values.quiet) out = states.map((s) => `${s.id}\n`).join('');
+  else if (format === 'json') out = `${JSON.stringify(states)}\n`;
   else out = table([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
     ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner || 'root'])]);
   writeSync(1, out);
   return 0;
 }
 
+/** The first row is the header; every row has its columns. */
 function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] + 3))).join('') + '\n').join('');
+  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+  return rows.map((r) => `${r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd((widths[c] ?? 0) + 3))).join('')}\n`).join('');
 }

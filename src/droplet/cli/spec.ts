@@ -15,7 +15,7 @@ export function spec(argv: string[]): number {
     if (errnoCode(err) === 'EEXIST') throw new UsageError(`spec: ${file} exists; remove it first`);
     throw new UsageError(`spec: create ${file}: ${reason(err)}`);
   }
-  writeSync(fd, JSON.stringify(defaultSpec(), null, 2) + '\n');
+  writeSync(fd, `${JSON.stringify(defaultSpec(), null, 2)}\n`);
   closeSync(fd);
   return 0;
 }

@@ -9,6 +9,6 @@ export function state(ctx: Context, argv: string[]): number {
   const id = validateId(onlyId('state', positionals));
   const stored = ctx.store.read(id);
   const doc = publicState(stored, deriveStatus(stored, ctx.store.dir(id)));
-  writeSync(1, JSON.stringify(doc, null, 2) + '\n');
+  writeSync(1, `${JSON.stringify(doc, null, 2)}\n`);
   return 0;
 }

@@ -64,7 +64,7 @@ function runHook(h: Hook, stdin: string, recordIn: string | undefined): string |
     }
   }
   try {
-    let status = native().waitHook(pid, (h.timeout ?? 0) * 1000);
+    const status = native().waitHook(pid, (h.timeout ?? 0) * 1000);
     if (status === -1) {
       killGroup(pid, startTime ?? '0');
       native().waitHook(pid, 0);

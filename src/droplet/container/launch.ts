@@ -70,8 +70,9 @@ export class InitProcess {
   /** Waits for the init's pid: the namespaces exist, the init waits for the go. */
   waitForPid(): number {
     const line = this.readLine();
-    if (line?.startsWith('pid ')) return (this.pid = Number(line.slice(4)));
-    throw this.failure(line);
+    if (!line?.startsWith('pid ')) throw this.failure(line);
+    this.pid = Number(line.slice(4));
+    return this.pid;
   }
 
   /** Lets the init build the container, and waits until it blocks on exec.fifo. The states
@@ -132,7 +133,8 @@ export class InitProcess {
   /** The user-facing error for a failure line of the init, or for its silent death. */
   private failure(line: string | null): UserError {
     if (line?.startsWith('error\t')) {
-      const [, rec, errno, text, detail] = line.split('\t');
+      // a line cut short names no step and gives no text
+      const [, rec, errno, text = '', detail = ''] = line.split('\t');
       return new UserError(describeInitError(this.records[Number(rec)], Number(errno), text, detail));
     }
     this.kill('SIGKILL');

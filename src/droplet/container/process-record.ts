@@ -37,7 +37,8 @@ export function recordedProcesses(dir: string, kind: RecordKind): ProcessRecord[
   const out: ProcessRecord[] = [];
   for (const name of names) {
     const m = /^(\w+)\.([1-9]\d*)\.(\d+)$/.exec(name);
-    if (m && m[1] === kind) out.push({ pid: Number(m[2]), startTime: m[3], file: join(dir, name) });
+    // the groups are not optional: all are set when the name matches
+    if (m && m[1] === kind) out.push({ pid: Number(m[2]), startTime: m[3]!, file: join(dir, name) });
   }
   return out;
 }

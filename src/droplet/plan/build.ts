@@ -63,6 +63,14 @@ const SCHED_FLAG: Record<string, number> = {
   SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
 };
 
+/** The number of a name in one of the tables above. The config's validation lets only known
+ * names through, so a name without one is a bug. */
+function numberOf(table: Record<string, number>, name: string): number {
+  const n = table[name];
+  if (n === undefined) throw new Error(`no number for "${name}"`);
+  return n;
+}
+
 /** Turns a validated config into the launch plan the C init carries out, in order. */
 export function buildPlan(input: PlanInput): PlanRecord[] {
   const { spec } = input;
@@ -200,8 +208,8 @@ export function addProcess(add: Add, p: Process, seccomp: CompiledSeccomp | unde
     add(Tag.IoPriority, [(IOPRIO_CLASS[p.ioPriority.class] << 13) | p.ioPriority.priority], `set I/O priority ${p.ioPriority.class}`, 'process.ioPriority');
   if (p.scheduler) {
     const sc = p.scheduler;
-    const flags = sc.flags.reduce((f, name) => f | SCHED_FLAG[name], 0);
-    add(Tag.Scheduler, [SCHED_POLICY[sc.policy], flags, sc.nice, sc.priority, sc.runtime, sc.deadline, sc.period], `set scheduler ${sc.policy}`, 'process.scheduler');
+    const flags = sc.flags.reduce((f, name) => f | numberOf(SCHED_FLAG, name), 0);
+    add(Tag.Scheduler, [numberOf(SCHED_POLICY, sc.policy), flags, sc.nice, sc.priority, sc.runtime, sc.deadline, sc.period], `set scheduler ${sc.policy}`, 'process.scheduler');
   }
   const seenRlimits = new Set<string>();
   p.rlimits.forEach((r, i) => {

@@ -27,7 +27,8 @@ export function capabilityMasks(caps: Capabilities): bigint[] {
     if (unknown.length) throw invalid(`process.capabilities.${set}`, `unknown capabilities: ${unknown.join(', ')}`);
     return mask;
   });
-  const [bounding, effective, inheritable, permitted] = masks;
+  // one mask per set
+  const [bounding, effective, inheritable, permitted] = masks as [bigint, bigint, bigint, bigint, bigint];
   /* what capset(2) refuses, said before the init runs: effective within permitted, and (with
    * the bounding set already dropped) inheritable within bounding */
   const outside = (set: bigint, of: bigint) => CAPABILITIES.filter((_, n) => (set >> BigInt(n)) & 1n && !((of >> BigInt(n)) & 1n));

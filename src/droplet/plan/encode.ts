@@ -64,7 +64,7 @@ const fieldSize = (f: PlanRecord['fields'][number]) => 4 + (typeof f === 'string
 
 /** A plan over the limit: the field of its largest record is what made it so. */
 function tooLarge(records: PlanRecord[]): Error {
-  let largest = records[0];
+  let largest = records[0]!; // a plan over the limit has records
   let most = 0;
   for (const rec of records) {
     const n = rec.fields.reduce<number>((sum, f) => sum + fieldSize(f), 0);

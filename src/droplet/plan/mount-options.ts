@@ -73,11 +73,13 @@ export function parseMountOptions(options: string[], field: string): ParsedOptio
   const data: string[] = [];
   options.forEach((opt, i) => {
     const f = FLAG_OPTIONS[opt];
+    const p = PROPAGATION[opt];
     const r = RECURSIVE_OPTIONS[opt];
+    const atime = RECURSIVE_ATIME[opt];
     if (f) {
       flags = f[1] ? flags | f[0] : flags & ~f[0];
-    } else if (opt in PROPAGATION) {
-      propagation = PROPAGATION[opt];
+    } else if (p !== undefined) {
+      propagation = p;
     } else if (r) {
       if (r[1]) {
         attrSet |= r[0];
@@ -86,8 +88,8 @@ export function parseMountOptions(options: string[], field: string): ParsedOptio
         attrClr |= r[0];
         attrSet &= ~r[0];
       }
-    } else if (opt in RECURSIVE_ATIME) {
-      attrSet = (attrSet & ~MOUNT_ATTR.ATIME_MASK) | RECURSIVE_ATIME[opt];
+    } else if (atime !== undefined) {
+      attrSet = (attrSet & ~MOUNT_ATTR.ATIME_MASK) | atime;
       attrClr |= MOUNT_ATTR.ATIME_MASK;
     } else if (opt === 'tmpcopyup') {
       tmpcopyup = true;

@@ -159,7 +159,7 @@ export interface SyncMessage {
   message: string;
   when: string;
   /** what the receiver does */
-  then: string;
+  receiverDoes: string;
 }
 
 /** Everything that passes between droplet and droplet-init, in the order it passes. The sync
@@ -169,61 +169,61 @@ export const SYNC_MESSAGES: readonly SyncMessage[] = [
   {
     from: 'droplet', to: 'launcher', message: 'posix_spawn: argv, env DROPLET_SYNC_FD=3+n, fds 0-2, 3..3+n-1 (--preserve-fds n), the socket at 3+n',
     when: 'create, run, exec; argv is only what ps shows ("droplet init ID FIFO ARGS...", "droplet exec ID ARGS...")',
-    then: 'keeps the socket close-on-exec and closes every fd above it',
+    receiverDoes: 'keeps the socket close-on-exec and closes every fd above it',
   },
   {
     from: 'droplet', to: 'launcher', message: 'the plan: [u32 length] "DPL1" records, each [u16 tag][u16 0][u32 length][fields]; at most 64 MiB',
     when: 'right after the spawn',
-    then: 'carries out the records up to Clone and clones the init',
+    receiverDoes: 'carries out the records up to Clone and clones the init',
   },
   {
     from: 'launcher', to: 'droplet', message: '"pid <N>\\n"',
     when: 'the init exists; N is its pid in droplet\'s pid namespace',
-    then: 'writes the id maps, places the init in its cgroups, sets its resources, then sends the go',
+    receiverDoes: 'writes the id maps, places the init in its cgroups, sets its resources, then sends the go',
   },
   {
     from: 'droplet', to: 'init', message: '\'g\', then three strings of [u32 length][bytes], each at most 1 MiB',
     when: 'the host side is ready. The strings: the createContainer hooks\' state, the startContainer hooks\' state, the seccomp listener\'s payload (all empty for exec)',
-    then: 'carries out its records; on anything else, or end of file, exits 1 without a word',
+    receiverDoes: 'carries out its records; on anything else, or end of file, exits 1 without a word',
   },
   {
     from: 'init', to: 'droplet', message: '"hooks\\n"',
     when: 'at SyncHooks: the container\'s filesystems are mounted, pivot_root is still to come',
-    then: 'runs the prestart and createRuntime hooks in its own namespaces, then sends \'c\'',
+    receiverDoes: 'runs the prestart and createRuntime hooks in its own namespaces, then sends \'c\'',
   },
   {
     from: 'droplet', to: 'init', message: '\'c\'',
     when: 'the runtime hooks succeeded (when one fails droplet kills the init instead)',
-    then: 'goes on with its records; on anything else exits 1',
+    receiverDoes: 'goes on with its records; on anything else exits 1',
   },
   {
     from: 'init', to: 'droplet', message: '"ready\\n"',
     when: 'after its last record; then it closes the socket and writes \'r\' to the launcher\'s pipe',
-    then: 'create: reaps the launcher, which exits 0 on the \'r\'; run and exec in the foreground: waits for the launcher to exit with the container\'s status',
+    receiverDoes: 'create: reaps the launcher, which exits 0 on the \'r\'; run and exec in the foreground: waits for the launcher to exit with the container\'s status',
   },
   {
     from: 'launcher or init', to: 'droplet', message: '"error\\t<record>\\t<errno>\\t<text>\\t<detail>\\n", then exit 1',
     when: 'a step failed. record: its index in the plan, -1 for none (reading the plan); errno: 0 when text is no strerror (a hook\'s failure); tabs and newlines in text and detail are spaces',
-    then: 'describeInitError: the record\'s what, detail where it helps, the reason, the record\'s config field',
+    receiverDoes: 'describeInitError: the record\'s what, detail where it helps, the reason, the record\'s config field',
   },
   {
     from: 'launcher', to: 'droplet', message: 'end of file, and its exit status (128+n for signal n)',
     when: 'it or the init died without a line',
-    then: 'InitDied, explained by what killed it (explainInitDeath)',
+    receiverDoes: 'InitDied, explained by what killed it (explainInitDeath)',
   },
   {
     from: 'droplet start', to: 'init', message: 'one byte on exec.fifo',
     when: 'start',
-    then: 'runs the startContainer hooks and execve()s the entrypoint',
+    receiverDoes: 'runs the startContainer hooks and execve()s the entrypoint',
   },
   {
     from: 'init', to: 'console socket', message: 'the pty master (SCM_RIGHTS), named "/dev/ptmx"',
     when: 'at Console',
-    then: 'the caller (conmon, containerd, droplet run) owns the container\'s terminal',
+    receiverDoes: 'the caller (conmon, containerd, droplet run) owns the container\'s terminal',
   },
   {
     from: 'init', to: 'seccomp listener', message: 'the notify fd (SCM_RIGHTS) with the listener payload',
     when: 'when the filter is loaded',
-    then: 'the listener answers the container\'s notified syscalls',
+    receiverDoes: 'the listener answers the container\'s notified syscalls',
   },
 ];

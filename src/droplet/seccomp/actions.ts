@@ -42,6 +42,7 @@ export function takesErrnoRet(name: string): boolean {
 /** The filter's return value for a known action name; errnoRet defaults to EPERM, as in runc. */
 export function actionValue(name: string, errnoRet: number | undefined): number {
   const base = ACTIONS[name];
+  if (base === undefined) throw new Error(`unknown seccomp action "${name}"`); // callers check isAction() first
   if (!takesErrnoRet(name)) return base;
   return (base | ((errnoRet ?? EPERM) & SECCOMP_RET_DATA)) >>> 0;
 }

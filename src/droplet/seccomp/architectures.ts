@@ -45,7 +45,8 @@ const KNOWN_UNSUPPORTED = new Set([
 export type ArchLookup = { arch: Arch } | { error: string };
 
 export function lookupArch(name: string): ArchLookup {
-  if (Object.hasOwn(ARCHES, name)) return { arch: ARCHES[name] };
+  const arch = Object.hasOwn(ARCHES, name) ? ARCHES[name] : undefined;
+  if (arch) return { arch };
   if (KNOWN_UNSUPPORTED.has(name)) return { error: `${name} is not supported by this version of droplet (no syscall table)` };
   return { error: `unknown architecture "${name}"` };
 }

@@ -111,7 +111,7 @@ export class Assembler {
       let inserted = false;
       let p = 0;
       for (let i = 0; i < nodes.length && !inserted; i++) {
-        const n = nodes[i];
+        const n = nodes[i]!; // i < nodes.length
         if (n.kind === 'label') continue;
         if (n.kind === 'jmp') {
           for (const branch of ['jt', 'jf'] as const) {
@@ -144,6 +144,7 @@ function positions(nodes: Node[]): Map<number, number> {
 }
 
 function firstCode(nodes: Node[], from: number): Node {
-  for (let i = from; i < nodes.length; i++) if (nodes[i].kind !== 'label') return nodes[i];
+  const n = nodes.find((x, i) => i >= from && x.kind !== 'label');
+  if (n) return n;
   throw new Error('seccomp BPF: label past the end of the program');
 }

@@ -60,8 +60,9 @@ export function readProfile(raw: unknown): Profile {
 
   let flags = 0;
   (optStrings(o, 'flags', `${P}.`) ?? []).forEach((name, i) => {
-    if (!Object.hasOwn(FILTER_FLAGS, name)) throw invalid(`${P}.flags[${i}]`, `unknown flag "${name}"`);
-    flags |= FILTER_FLAGS[name];
+    const flag = Object.hasOwn(FILTER_FLAGS, name) ? FILTER_FLAGS[name] : undefined;
+    if (flag === undefined) throw invalid(`${P}.flags[${i}]`, `unknown flag "${name}"`);
+    flags |= flag;
   });
 
   const rules: Rule[] = [];

@@ -85,8 +85,9 @@ function segments(abis: Arch[], profile: Profile, skipped: Skipped[]): Segment[]
   let k = 0;
   for (const r of regions) {
     let from = r.lo;
-    for (; k < numbers.length && numbers[k] <= r.hi; k++) {
-      const nr = numbers[k];
+    for (; k < numbers.length; k++) {
+      const nr = numbers[k]!; // k < numbers.length
+      if (nr > r.hi) break;
       if (nr > from) push({ lo: from, hi: nr - 1, handler: r.handler });
       push({ lo: nr, hi: nr, handler: handlers.get(nr)! });
       from = nr + 1;
@@ -102,11 +103,11 @@ function segments(abis: Arch[], profile: Profile, skipped: Skipped[]): Segment[]
 function syscallHandlers(abi: Arch, profile: Profile, skipped: Skipped[]): Map<number, Handler> {
   const byNr = new Map<number, { conditional: Rule[]; unconditional?: number }>();
   for (const rule of profile.rules) {
-    if (!Object.hasOwn(abi.table, rule.name)) {
+    const nr = Object.hasOwn(abi.table, rule.name) ? abi.table[rule.name] : undefined;
+    if (nr === undefined) {
       if (!skipped.some((s) => s.arch === abi.name && s.name === rule.name)) skipped.push({ arch: abi.name, name: rule.name });
       continue;
     }
-    const nr = abi.table[rule.name];
     const entry = byNr.get(nr) ?? { conditional: [] };
     byNr.set(nr, entry);
     if (rule.conditions.length) entry.conditional.push(rule);
@@ -122,17 +123,24 @@ function syscallHandlers(abi: Arch, profile: Profile, skipped: Skipped[]): Map<n
 
 /** Binary search on A = nr: each node sends the upper half of the runs to its right subtree. */
 function emitSearch(asm: Assembler, segs: Segment[]): void {
-  if (segs.length === 1) return emitHandler(asm, segs[0].handler);
+  // the runs cover every number, so there is at least one
+  if (segs.length === 1) {
+    emitHandler(asm, segs[0]!.handler);
+    return;
+  }
   const mid = segs.length >> 1;
   const upper = asm.label();
-  asm.jump('jge', segs[mid].lo, upper, undefined);
+  asm.jump('jge', segs[mid]!.lo, upper, undefined);
   emitSearch(asm, segs.slice(0, mid));
   asm.place(upper);
   emitSearch(asm, segs.slice(mid));
 }
 
 function emitHandler(asm: Assembler, h: Handler): void {
-  if ('ret' in h) return asm.ret(h.ret);
+  if ('ret' in h) {
+    asm.ret(h.ret);
+    return;
+  }
   for (const rule of h.rules) {
     const next = asm.label();
     for (const c of rule.conditions) emitCondition(asm, c, h.argBits, next);
