@@ -62,6 +62,12 @@ describe('mount options', () => {
     assert.equal(parseMountOptions(['bind'], 'm').bind, true);
   });
 
+  test("an option named like an Object member is the filesystem's data, not a flag", () => {
+    const o = parseMountOptions(['constructor', 'toString', 'ro'], 'mounts[0]');
+    assert.equal(o.data, 'constructor,toString');
+    assert.equal(o.flags, MS.RDONLY);
+  });
+
   test('options that need more than mount(2) are refused, naming the option', () => {
     assert.throws(() => parseMountOptions(['nodev', 'idmap'], 'mounts[3]'), /mounts\[3\]\.options\[1\]: "idmap" is not supported/);
     assert.throws(() => parseMountOptions(['src-nofollow'], 'mounts[0]'), /"src-nofollow"/);

@@ -72,10 +72,11 @@ export function parseMountOptions(options: string[], field: string): ParsedOptio
   let tmpcopyup = false;
   const data: string[] = [];
   options.forEach((opt, i) => {
-    const f = FLAG_OPTIONS[opt];
-    const p = PROPAGATION[opt];
-    const r = RECURSIVE_OPTIONS[opt];
-    const atime = RECURSIVE_ATIME[opt];
+    /* own keys only: "constructor" or "toString" is filesystem data, not Object.prototype's */
+    const f = Object.hasOwn(FLAG_OPTIONS, opt) ? FLAG_OPTIONS[opt] : undefined;
+    const p = Object.hasOwn(PROPAGATION, opt) ? PROPAGATION[opt] : undefined;
+    const r = Object.hasOwn(RECURSIVE_OPTIONS, opt) ? RECURSIVE_OPTIONS[opt] : undefined;
+    const atime = Object.hasOwn(RECURSIVE_ATIME, opt) ? RECURSIVE_ATIME[opt] : undefined;
     if (f) {
       flags = f[1] ? flags | f[0] : flags & ~f[0];
     } else if (p !== undefined) {
