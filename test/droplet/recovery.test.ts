@@ -107,6 +107,18 @@ describe('a state directory without a readable state.json', () => {
     assert.match(droplet(b.root, ['delete', id]).stderr, /cannot delete a container that is unknown: its init may still run \(use --force\)\n$/);
     forceDelete(b, id, [pid]);
   });
+
+  test('a start killed between its byte and removing exec.fifo: running, not created', () => {
+    const id = uniqueId('byte');
+    ok(b.root, ['create', '-b', b.dir, id]);
+    ok(b.root, ['start', id]);
+    /* what start leaves when it dies after the byte, before the unlink */
+    execFileSync('mkfifo', [join(b.root, id, 'exec.fifo')]);
+    assert.equal(stateOf(b.root, id).status, 'running');
+    assert.match(droplet(b.root, ['start', id]).stderr, /cannot start a container that is running/);
+    ok(b.root, ['delete', '-f', id]);
+    assert.deepEqual(leftovers(b.root, id, b.dir), []);
+  });
 });
 
 describe('a corrupt state.json', () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isPaused } from '../../linux/cgroups/freezer.js';
 import { isLocked } from '../../lib/lock.js';
@@ -16,7 +16,17 @@ export function deriveStatus(state: StoredState, dir: string): Status {
   if (state.phase === 'creating') return isLocked(dir) ? 'creating' : unfinishedStatus(state.pid, state.initStartTime);
   if (!isAlive(state.pid, state.initStartTime)) return 'stopped';
   if (isPaused(state.cgroups)) return 'paused';
-  return existsSync(join(dir, 'exec.fifo')) ? 'created' : 'running';
+  return existsSync(join(dir, 'exec.fifo')) && stillInit(state) ? 'created' : 'running';
+}
+
+/** The init has not exec'd the entrypoint yet: its command line is still `droplet init ID`.
+ * The FIFO alone does not say so: a start killed after its byte leaves the FIFO behind. */
+function stillInit(state: StoredState): boolean {
+  try {
+    return readFileSync(`/proc/${state.pid}/cmdline`, 'utf8').startsWith(`droplet\0init\0${state.id}\0`);
+  } catch {
+    return false;
+  }
 }
 
 /** The status as seen by a command that holds the lock: a "creating" is a create that died. */
