@@ -7,11 +7,11 @@ import { applyResources, resourcesVersion } from '../../src/linux/cgroups/apply-
 import { createCgroups, type CgroupDir } from '../../src/linux/cgroups/container-cgroup.js';
 import { freeze, freezerState, isPaused, thaw } from '../../src/linux/cgroups/freezer.js';
 import { statsJson, statsV2 } from '../../src/linux/cgroups/stats.js';
-import { applyV1Resources } from '../../src/linux/cgroups/v1-resources.js';
-import { blkioWeightToIoWeight, cpuMax, cpuSharesToWeight, memorySwapToV2 } from '../../src/linux/cgroups/v2-convert.js';
-import { applyV2Resources } from '../../src/linux/cgroups/v2-resources.js';
-import { attachDeviceFilter, deviceFilterIds } from '../../src/linux/cgroups/device-filter.js';
-import { ACC, DEV_TYPE, containerDeviceRules, deviceFilterProgram, encodeProgram } from '../../src/linux/cgroups/devices-bpf.js';
+import { applyV1Resources } from '../../src/linux/cgroups/v1/resources.js';
+import { blkioWeightToIoWeight, cpuMax, cpuSharesToWeight, memorySwapToV2 } from '../../src/linux/cgroups/v2/convert.js';
+import { applyV2Resources } from '../../src/linux/cgroups/v2/resources.js';
+import { attachDeviceFilter, deviceFilterIds } from '../../src/linux/cgroups/v2/device-filter.js';
+import { ACC, DEV_TYPE, containerDeviceRules, deviceFilterProgram, encodeProgram } from '../../src/linux/cgroups/v2/devices-bpf.js';
 import type { DeviceRule } from '../../src/oci/spec.js';
 import { spawnSync } from 'node:child_process';
 import type { Hierarchy } from '../../src/linux/cgroups/hierarchy.js';

@@ -2,10 +2,10 @@ import { UserError } from '../../lib/errors.js';
 import type { Resources } from '../../oci/resources.js';
 import type { DeviceRule } from '../../oci/spec.js';
 import type { CgroupDir } from './container-cgroup.js';
-import { attachDeviceFilter } from './device-filter.js';
-import { applyV1DeviceRules } from './devices-v1.js';
-import { applyV1Resources } from './v1-resources.js';
-import { applyUnified, applyV2Resources } from './v2-resources.js';
+import { attachDeviceFilter } from './v2/device-filter.js';
+import { applyV1DeviceRules } from './v1/devices.js';
+import { applyV1Resources } from './v1/resources.js';
+import { applyUnified, applyV2Resources } from './v2/resources.js';
 
 /** Which cgroup version takes the container's resources, detected from the host's mounts:
  * where v1 hierarchies carry controllers (legacy and hybrid hosts) every controller is v1

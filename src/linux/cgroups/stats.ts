@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { hasCgroupFile, readCgroupFile } from './cgroup-file.js';
-import type { DirOf } from './v1-resources.js';
+import type { DirOf } from './v1/resources.js';
 
 /** The container's resource usage in runc's `events --stats` shape (runc types/events.go),
  * read from the v1 hierarchies or from one v2 directory. Counters are bigint: cgroup files

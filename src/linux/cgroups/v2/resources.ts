@@ -1,8 +1,8 @@
-import { UserError } from '../../lib/errors.js';
-import { cgroupValue, THROTTLE_KEYS, type Resources } from '../../oci/resources.js';
-import { CgroupWriteError, hasCgroupFile, readCgroupFile, readCgroupNumber, writeCgroupFile } from './cgroup-file.js';
-import { rdmaLines } from './v1-resources.js';
-import { blkioWeightToIoWeight, cpuMax, cpuSharesToWeight, memorySwapToV2, v2Limit } from './v2-convert.js';
+import { UserError } from '../../../lib/errors.js';
+import { cgroupValue, THROTTLE_KEYS, type Resources } from '../../../oci/resources.js';
+import { CgroupWriteError, hasCgroupFile, readCgroupFile, readCgroupNumber, writeCgroupFile } from '../cgroup-file.js';
+import { rdmaLines } from '../rdma.js';
+import { blkioWeightToIoWeight, cpuMax, cpuSharesToWeight, memorySwapToV2, v2Limit } from './convert.js';
 
 /** Applies linux.resources to one cgroup v2 directory, converting the v1 values as runc
  * (libcontainer/cgroups/fs2) and crun do. Fields v2 has no equivalent for are errors, as in
