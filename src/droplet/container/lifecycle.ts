@@ -10,6 +10,7 @@ import {
 } from '../../linux/cgroups/container-cgroup.js';
 import { applyResources } from '../../linux/cgroups/apply-resources.js';
 import { thawForKill } from '../../linux/cgroups/freezer.js';
+import { containerCgroupsPath } from './cgroups-path.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
 import { execJoinOrder } from '../plan/exec-plan.js';
 import { seccompModule } from '../seccomp-module.js';
@@ -53,7 +54,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
   for (const w of ignoredResources(spec.linux.resources, 'linux.resources.')) ctx.log.warn(w);
-  const cgroups = containerCgroupDirs(spec.linux.cgroupsPath, id);
+  const cgroups = containerCgroupDirs(containerCgroupsPath(spec.linux.cgroupsPath, id));
   const { store } = ctx;
   const fifo = store.fifo(id);
   if (opts.consoleSocket && !spec.process.terminal)

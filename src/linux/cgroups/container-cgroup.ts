@@ -6,11 +6,6 @@ import { invalid } from '../../lib/json-reader.js';
 import { resourcesVersion } from './apply-resources.js';
 import { hostHierarchies, ownCgroup, type Hierarchy } from './hierarchy.js';
 
-/** Where droplet puts a container whose config has no linux.cgroupsPath. */
-export function defaultCgroupsPath(id: string): string {
-  return `/droplet/${id}`;
-}
-
 export interface CgroupDir {
   hierarchy: Hierarchy;
   /** the container's cgroup as seen from the hierarchy's root, e.g. /droplet/c1 */
@@ -23,15 +18,15 @@ export interface CgroupDir {
   owned?: boolean;
 }
 
-/** The container's directory in every host hierarchy. A relative cgroupsPath is taken from
- * droplet's own cgroup, as runc does. A hierarchy's root, or a cgroup that contains droplet's
- * own, holds processes of the host: refused, never joined. */
-export function containerCgroupDirs(cgroupsPath: string | undefined, id: string): CgroupDir[] {
-  const p = cgroupsPath || defaultCgroupsPath(id);
-  if (p.includes(':') && !p.startsWith('/')) throw invalid('linux.cgroupsPath', `"${p}" is a systemd slice path; droplet manages cgroupfs paths only`);
-  if (p.split('/').includes('..')) throw invalid('linux.cgroupsPath', `"${p}" must not contain ".."`);
+/** The container's directory in every host hierarchy (the caller decides the path of a
+ * config that gives none). A relative cgroupsPath is taken from droplet's own cgroup, as runc
+ * does. A hierarchy's root, or a cgroup that contains droplet's own, holds processes of the
+ * host: refused, never joined. */
+export function containerCgroupDirs(cgroupsPath: string): CgroupDir[] {
+  if (cgroupsPath.includes(':') && !cgroupsPath.startsWith('/')) throw invalid('linux.cgroupsPath', `"${cgroupsPath}" is a systemd slice path; droplet manages cgroupfs paths only`);
+  if (cgroupsPath.split('/').includes('..')) throw invalid('linux.cgroupsPath', `"${cgroupsPath}" must not contain ".."`);
   return hostHierarchies().map((h) => {
-    const path = posix.normalize(p.startsWith('/') ? p : posix.join(ownCgroup(h), p)).replace(/(.)\/+$/, '$1');
+    const path = posix.normalize(cgroupsPath.startsWith('/') ? cgroupsPath : posix.join(ownCgroup(h), cgroupsPath)).replace(/(.)\/+$/, '$1');
     const d = { hierarchy: h, path, dir: path === '/' ? h.mountpoint : posix.join(h.mountpoint, path), owned: false };
     const why = hostCgroup(d);
     if (why) throw new UserError(`cgroup ${d.dir} ${why} (linux.cgroupsPath)`);
