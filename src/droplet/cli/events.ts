@@ -1,11 +1,7 @@
 import { writeSync } from 'node:fs';
 import { UsageError, UserError } from '../../lib/errors.js';
-import { resourcesVersion, unifiedDir, v1DirOf } from '../../linux/cgroups/apply-resources.js';
-import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
-import { oomKillCount } from '../../linux/cgroups/oom.js';
+import { cgroupManager } from '../../linux/cgroups/manager.js';
 import { statsJson } from '../../linux/cgroups/stats.js';
-import { statsV1 } from '../../linux/cgroups/v1/stats.js';
-import { statsV2 } from '../../linux/cgroups/v2/stats.js';
 import type { Context } from '../container/lifecycle.js';
 import { deriveStatus } from '../container/status.js';
 import { validateId } from '../container/store.js';
@@ -33,17 +29,18 @@ export async function events(ctx: Context, argv: string[]): Promise<number> {
     return s !== 'stopped' && s !== 'creating';
   };
   if (!running()) throw new UserError(`container ${id} is not running`);
+  const cgroups = cgroupManager(state.cgroups);
   const emit = (event: object) => writeSync(1, statsJson(event) + '\n');
-  const stats = () => emit({ type: 'stats', id, data: collectStats(state.cgroups) });
+  const stats = () => emit({ type: 'stats', id, data: cgroups.stats() });
   if (values.stats) {
     stats();
     return 0;
   }
-  let ooms = oomKillCount(state.cgroups) ?? 0;
+  let ooms = cgroups.oomKillCount() ?? 0;
   await new Promise<void>((done) => {
     const statsTimer = setInterval(stats, intervalMs);
     const oomTimer = setInterval(() => {
-      const now = oomKillCount(state.cgroups);
+      const now = cgroups.oomKillCount();
       if (now !== undefined && now > ooms) {
         for (; ooms < now; ooms++) emit({ type: 'oom', id });
       }
@@ -55,10 +52,6 @@ export async function events(ctx: Context, argv: string[]): Promise<number> {
     }, Math.min(OOM_POLL_MS, intervalMs));
   });
   return 0;
-}
-
-export function collectStats(dirs: CgroupDir[]) {
-  return resourcesVersion(dirs) === 2 ? statsV2(unifiedDir(dirs)!) : statsV1(v1DirOf(dirs));
 }
 
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

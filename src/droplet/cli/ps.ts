@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { UsageError } from '../../lib/errors.js';
-import { cgroupPids } from '../../linux/cgroups/container-cgroup.js';
+import { cgroupManager } from '../../linux/cgroups/manager.js';
 import type { Context } from '../container/lifecycle.js';
 import { validateId } from '../container/store.js';
 import { parseCommand } from './args.js';
@@ -17,7 +17,7 @@ export function ps(ctx: Context, argv: string[]): number {
   const id = validateId(argv[idAt]);
   const psArgs = argv.slice(idAt + 1);
   if (format === 'json' && psArgs.length) throw new UsageError('ps: ps options cannot be combined with --format json');
-  const pids = cgroupPids(ctx.store.read(id).cgroups).sort((a, b) => a - b);
+  const pids = cgroupManager(ctx.store.read(id).cgroups).pids().sort((a, b) => a - b);
   if (format === 'json') {
     writeSync(1, JSON.stringify(pids) + '\n');
     return 0;

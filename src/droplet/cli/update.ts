@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidFieldError, UsageError, UserError, reason } from '../../lib/errors.js';
 import { parseExactJson } from '../../lib/exact-json.js';
 import { ignoredResources, readResources, type Resources } from '../../oci/resources.js';
-import { applyResources } from '../../linux/cgroups/apply-resources.js';
+import { cgroupManager } from '../../linux/cgroups/manager.js';
 import type { Context } from '../container/lifecycle.js';
 import { onlyId, parseCommand } from './args.js';
 import { withLockedContainer } from './locked-container.js';
@@ -55,7 +55,7 @@ export function update(ctx: Context, argv: string[]): number {
   for (const w of ignoredResources(resources, '')) ctx.log.warn(w);
   withLockedContainer(ctx, id, (state, status) => {
     if (status === 'stopped' || status === 'creating') throw new UserError(`cannot update a container that is ${status}`, { kind: 'conflict' });
-    applyResources(state.cgroups, resources, []);
+    cgroupManager(state.cgroups).update(resources);
   });
   return 0;
 }

@@ -3,7 +3,6 @@ import { posix } from 'node:path';
 import { UserError, errnoCode, reason } from '../../lib/errors.js';
 import { sleepMs } from '../../lib/sleep.js';
 import { invalid } from '../../lib/json-reader.js';
-import { resourcesVersion } from './apply-resources.js';
 import { hostHierarchies, ownCgroup, type Hierarchy } from './hierarchy.js';
 
 export interface CgroupDir {
@@ -69,11 +68,11 @@ export function claimNewCgroups(dirs: CgroupDir[]): void {
   for (const d of dirs) d.owned = !existsSync(d.dir);
 }
 
-/** Creates the cgroup directories (a v1 cpuset needs its cpus and mems before a task may
- * join). A directory claimed as new that someone made meanwhile is only joined, and must be
- * empty. Returns whether that happened, which changes what the state must say. */
-export function createCgroups(dirs: CgroupDir[]): boolean {
-  const pureV2 = resourcesVersion(dirs) === 2;
+/** Creates the cgroup directories, each readied by `prepare` before a task may join (a v1
+ * cpuset needs its cpus and mems, a v2 cgroup its controllers). A directory claimed as new
+ * that someone made meanwhile is only joined, and must be empty. Returns whether that
+ * happened, which changes what the state must say. */
+export function makeCgroupDirs(dirs: CgroupDir[], prepare: (d: CgroupDir) => void): boolean {
   let lostClaim = false;
   for (const d of dirs) {
     try {
@@ -86,53 +85,12 @@ export function createCgroups(dirs: CgroupDir[]): boolean {
       refuseIfBusy(d);
     }
     try {
-      if (d.hierarchy.version === 1 && d.hierarchy.key.split(',').includes('cpuset')) initCpuset(d);
-      if (d.hierarchy.version === 2 && pureV2) enableControllers(d.hierarchy.mountpoint, d.path);
+      prepare(d);
     } catch (err) {
       throw new UserError(`create cgroup ${d.dir}: ${reason(err)}`);
     }
   }
   return lostClaim;
-}
-
-/** On a pure v2 host a cgroup has only the controllers its parent enables in
- * cgroup.subtree_control: enable every available one down the path, as runc does. A parent
- * that refuses (it holds processes itself) is left as it is; a resource that then lacks its
- * controller fails with an error naming it. */
-export function enableControllers(mountpoint: string, path: string): void {
-  const parts = path.split('/').filter(Boolean);
-  let dir = mountpoint;
-  for (const part of parts) {
-    const available = readFileSync(posix.join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/).filter(Boolean);
-    const enabled = new Set(readFileSync(posix.join(dir, 'cgroup.subtree_control'), 'utf8').split(/\s+/).filter(Boolean));
-    const missing = available.filter((c) => !enabled.has(c)).map((c) => `+${c}`);
-    const control = posix.join(dir, 'cgroup.subtree_control');
-    /* all in one write; if the kernel refuses one of them, each alone */
-    if (missing.length && !tryWrite(control, missing.join(' '))) for (const m of missing) tryWrite(control, m);
-    dir = posix.join(dir, part);
-  }
-}
-
-function tryWrite(file: string, text: string): boolean {
-  try {
-    writeFileSync(file, text, { flag: 'r+' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function initCpuset(d: CgroupDir): void {
-  const parts = d.path.split('/').filter(Boolean);
-  let dir = d.hierarchy.mountpoint;
-  for (const part of parts) {
-    const parent = dir;
-    dir = posix.join(dir, part);
-    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-      if (readFileSync(posix.join(dir, file), 'utf8').trim() === '')
-        writeFileSync(posix.join(dir, file), readFileSync(posix.join(parent, file), 'utf8').trim());
-    }
-  }
 }
 
 export function placeInCgroups(dirs: CgroupDir[], pid: number): void {
@@ -143,13 +101,6 @@ export function placeInCgroups(dirs: CgroupDir[], pid: number): void {
       throw new UserError(`join cgroup ${d.dir}: ${reason(err)}`);
     }
   }
-}
-
-/** PIDs in the container's cgroup and the cgroups it made below it (every process, also in
- * a shared PID namespace), as `ps` shows them. */
-export function cgroupPids(dirs: CgroupDir[]): number[] {
-  const d = dirs.find((x) => x.hierarchy.version === 2) ?? dirs[0];
-  return d ? pidsUnder(d.dir) : [];
 }
 
 /** The processes droplet may signal as the container's: those in the cgroups it made for it,

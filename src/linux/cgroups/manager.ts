@@ -1,0 +1,108 @@
+import type { Resources } from '../../oci/resources.js';
+import type { DeviceRule } from '../../oci/spec.js';
+import type { CgroupfsLayout } from './cgroupfs-layout.js';
+import { containerCgroupDirs, type CgroupDir } from './container-cgroup.js';
+import { v1Controllers, type Hierarchy } from './hierarchy.js';
+import type { statsV1 } from './v1/stats.js';
+import type { statsV2 } from './v2/stats.js';
+import { V1CgroupManager } from './v1/driver.js';
+import { V2CgroupManager } from './v2/driver.js';
+
+/** What droplet does with a container's cgroups, whichever cgroup version the host runs (as
+ * crun's libcrun_cgroup_manager and youki's CgroupManager). A manager works on the
+ * container's directory in each host hierarchy: the list state.json records. */
+export interface CgroupManager {
+  /** The container's directories, the same objects state.json holds: claimNew and create
+   * mark in place which ones are the container's own. */
+  readonly dirs: CgroupDir[];
+
+  /** Refuses a cgroup that exists and holds processes: it belongs to someone else. */
+  refuseBusy(): void;
+  /** Marks the directories create is about to make as the container's own, before it makes
+   * them: a create killed in between leaves a state that names every cgroup it may have made. */
+  claimNew(): void;
+  /** Makes the directories and readies them for a task (a v1 cpuset's cpus and mems, the v2
+   * controllers). Returns whether a directory claimed as new existed after all, which
+   * changes what the state must say. */
+  create(): boolean;
+  /** Moves a process into the container's cgroups. */
+  place(pid: number): void;
+
+  /** Applies every linux.resources field, or fails naming the field the host cannot apply.
+   * `deviceNodes` are the allow rules for linux.devices. */
+  applyResources(r: Resources, deviceNodes: DeviceRule[]): void;
+  /** Changes the resources of a living container; its device rules stay as create set them. */
+  update(r: Resources): void;
+
+  /** The processes in the container's cgroup and the cgroups below it (every process, also in
+   * a shared PID namespace), as `ps` shows them. */
+  pids(): number[];
+  /** The processes droplet may signal as the container's: those in the cgroups it made for
+   * it, in any hierarchy (a process may have been moved in one of them). */
+  ownedPids(): number[];
+
+  /** Freezes every task and waits until they are; fails on a host without a freezer. */
+  freeze(): void;
+  thaw(): void;
+  /** Frozen in the container's freezer: the status is "paused". */
+  isPaused(): boolean;
+  /** Before a kill: thaws the container, and whatever it froze below its own cgroups. */
+  thawForKill(): void;
+  /** Kills every task of the container's own cgroups at once, where the kernel can. */
+  kill(): void;
+
+  /** Resource usage in runc's `events --stats` shape. */
+  stats(): CgroupStats;
+  /** How many of the container's processes the OOM killer has killed; undefined without a
+   * memory controller (or before the cgroup exists). */
+  oomKillCount(): number | undefined;
+
+  /** Removes the container's own directories with the cgroups it made below them. */
+  remove(): void;
+  /** How the container's cgroup mount shows the hierarchies. */
+  cgroupfsLayout(): CgroupfsLayout;
+}
+
+export type CgroupStats = ReturnType<typeof statsV1> | ReturnType<typeof statsV2>;
+
+/** Which cgroup version takes a container's resources, from the host's hierarchies: where
+ * v1 hierarchies carry controllers (legacy and hybrid hosts) every controller is v1 and only
+ * linux.resources.unified goes to the cgroup2 mount, as runc does on hybrid hosts; where
+ * cgroup2 is the only hierarchy with controllers (pure v2), everything is v2, and the
+ * device rules become a BPF device filter. undefined: no hierarchy takes any. */
+export function cgroupVersion(hierarchies: Hierarchy[]): 1 | 2 | undefined {
+  if (hierarchies.some((h) => h.version === 1 && v1Controllers(h).length > 0)) return 1;
+  if (hierarchies.some((h) => h.version === 2)) return 2;
+  return undefined;
+}
+
+/** The version of the hierarchies a container's directories are in. */
+export function resourcesVersion(dirs: CgroupDir[]): 1 | 2 | undefined {
+  return cgroupVersion(dirs.map((d) => d.hierarchy));
+}
+
+/** The manager of a container's cgroups. Its driver follows the hierarchies the directories
+ * are in: the host's, detected once from mountinfo when the container was created. A host
+ * without cgroup2 nor v1 controllers gets the v1 driver, which then refuses any resource. */
+export function cgroupManager(dirs: CgroupDir[]): CgroupManager {
+  return resourcesVersion(dirs) === 2 ? new V2CgroupManager(dirs) : new V1CgroupManager(dirs);
+}
+
+/** The manager of a new container's cgroups: its directory at cgroupsPath in every
+ * hierarchy of the host. */
+export function newCgroupManager(cgroupsPath: string): CgroupManager {
+  return cgroupManager(containerCgroupDirs(cgroupsPath));
+}
+
+/** For a caller that holds only the directories and needs one operation. */
+export function applyResources(dirs: CgroupDir[], r: Resources, deviceNodes: DeviceRule[]): void {
+  cgroupManager(dirs).applyResources(r, deviceNodes);
+}
+
+export function createCgroups(dirs: CgroupDir[]): boolean {
+  return cgroupManager(dirs).create();
+}
+
+export function isPaused(dirs: CgroupDir[]): boolean {
+  return cgroupManager(dirs).isPaused();
+}
