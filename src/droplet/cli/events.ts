@@ -1,10 +1,8 @@
 import { writeSync } from 'node:fs';
 import { UserError } from '../../lib/errors.js';
 import { parseDuration } from '../../lib/units.js';
-import { resourcesVersion, unifiedDir, v1DirOf } from '../../linux/cgroups/apply-resources.js';
-import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
-import { oomKillCount } from '../../linux/cgroups/oom.js';
-import { statsJson, statsV1, statsV2 } from '../../linux/cgroups/stats.js';
+import { cgroupManager } from '../../linux/cgroups/manager.js';
+import { statsJson } from '../../linux/cgroups/stats.js';
 import type { Context } from '../container/lifecycle.js';
 import { deriveStatus } from '../container/status.js';
 import { validateId } from '../container/store.js';
@@ -32,17 +30,18 @@ export async function events(ctx: Context, argv: string[]): Promise<number> {
     return s !== 'stopped' && s !== 'creating';
   };
   if (!running()) throw new UserError(`container ${id} is not running`);
+  const cgroups = cgroupManager(state.cgroups);
   const emit = (event: object) => writeSync(1, statsJson(event) + '\n');
-  const stats = () => emit({ type: 'stats', id, data: collectStats(state.cgroups) });
+  const stats = () => emit({ type: 'stats', id, data: cgroups.stats() });
   if (values.stats) {
     stats();
     return 0;
   }
-  let ooms = oomKillCount(state.cgroups) ?? 0;
+  let ooms = cgroups.oomKillCount() ?? 0;
   await new Promise<void>((done) => {
     const statsTimer = setInterval(stats, intervalMs);
     const oomTimer = setInterval(() => {
-      const now = oomKillCount(state.cgroups);
+      const now = cgroups.oomKillCount();
       if (now !== undefined && now > ooms) {
         for (; ooms < now; ooms++) emit({ type: 'oom', id });
       }
@@ -55,8 +54,3 @@ export async function events(ctx: Context, argv: string[]): Promise<number> {
   });
   return 0;
 }
-
-export function collectStats(dirs: CgroupDir[]) {
-  return resourcesVersion(dirs) === 2 ? statsV2(unifiedDir(dirs)!) : statsV1(v1DirOf(dirs));
-}
-

@@ -1,5 +1,5 @@
 import { UserError } from '../../lib/errors.js';
-import { containerFreezer, freeze } from '../../linux/cgroups/freezer.js';
+import { cgroupManager } from '../../linux/cgroups/manager.js';
 import type { Context } from '../container/lifecycle.js';
 import { onlyId, parseCommand } from './args.js';
 import { withLockedContainer } from './locked-container.js';
@@ -11,9 +11,7 @@ export function pause(ctx: Context, argv: string[]): number {
   const id = onlyId('pause', positionals);
   withLockedContainer(ctx, id, (state, status) => {
     if (status !== 'running' && status !== 'created') throw new UserError(`cannot pause a container that is ${status}`, { kind: 'conflict' });
-    const f = containerFreezer(state.cgroups);
-    if (!f) throw new UserError('this host has no cgroup freezer (no v1 freezer controller, no cgroup2 mount)');
-    freeze(f);
+    cgroupManager(state.cgroups).freeze();
   });
   return 0;
 }

@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { UsageError } from '../../lib/errors.js';
-import { cgroupPids } from '../../linux/cgroups/container-cgroup.js';
+import { cgroupManager } from '../../linux/cgroups/manager.js';
 import type { Context } from '../container/lifecycle.js';
 import { validateId } from '../container/store.js';
 import { parseCommand } from './args.js';
@@ -17,7 +17,7 @@ export function ps(ctx: Context, argv: string[]): number {
   const id = validateId(argv[idAt]);
   const psArgs = argv.slice(idAt + 1);
   if (format === 'json' && psArgs.length) throw new UsageError('ps: ps options cannot be combined with --format json');
-  const pids = cgroupPids(ctx.store.read(id).cgroups).sort((a, b) => a - b);
+  const pids = cgroupManager(ctx.store.read(id).cgroups).pids().sort((a, b) => a - b);
   if (format === 'json') {
     writeSync(1, JSON.stringify(pids) + '\n');
     return 0;
@@ -30,7 +30,7 @@ export function ps(ctx: Context, argv: string[]): number {
  * value of -f/--format. */
 export function psIdIndex(argv: string[]): number {
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!; /* i < argv.length */
     if (a === '-f' || a === '--format') i++;
     else if (!a.startsWith('-')) return i;
   }
@@ -48,7 +48,7 @@ function runPs(args: string[]): string {
 
 /** The header, and the lines whose PID column is one of pids. */
 export function filterPsOutput(output: string, pids: Set<number>): string {
-  const [header, ...lines] = output.split('\n');
+  const [header = '', ...lines] = output.split('\n');
   const col = header.trim().split(/\s+/).indexOf('PID');
   if (col < 0) throw new UsageError('ps: the ps output has no PID column (add "-o pid,...")');
   const kept = lines.filter((l) => pids.has(Number(l.trim().split(/\s+/)[col])));

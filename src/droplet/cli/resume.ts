@@ -1,5 +1,5 @@
 import { UserError } from '../../lib/errors.js';
-import { containerFreezer, thaw } from '../../linux/cgroups/freezer.js';
+import { cgroupManager } from '../../linux/cgroups/manager.js';
 import type { Context } from '../container/lifecycle.js';
 import { onlyId, parseCommand } from './args.js';
 import { withLockedContainer } from './locked-container.js';
@@ -10,7 +10,7 @@ export function resume(ctx: Context, argv: string[]): number {
   const id = onlyId('resume', positionals);
   withLockedContainer(ctx, id, (state, status) => {
     if (status !== 'paused') throw new UserError(`cannot resume a container that is ${status} (it must be paused)`, { kind: 'conflict' });
-    thaw(containerFreezer(state.cgroups)!);
+    cgroupManager(state.cgroups).thaw();
   });
   return 0;
 }

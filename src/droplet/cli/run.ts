@@ -1,4 +1,5 @@
-import { reportOomKills } from '../../linux/cgroups/oom.js';
+import type { Logger } from '../../lib/log.js';
+import { cgroupManager, type CgroupManager } from '../../linux/cgroups/manager.js';
 import { createContainer, startContainer, type Context } from '../container/lifecycle.js';
 import { teardown } from '../container/teardown.js';
 import { onlyId, parseCommand } from './args.js';
@@ -35,8 +36,15 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   }
   ctx.log.phase(`run ${id}: container exited with ${code}`);
   for (const sig of FORWARDED) process.off(sig, forward);
-  reportOomKills(ctx.store.read(id).cgroups, ctx.log);
+  reportOomKills(cgroupManager(ctx.store.read(id).cgroups), ctx.log);
   teardown(ctx.store.read(id), ctx.store, ctx.log);
   ctx.log.phase(`run ${id}: removed`);
   return code;
+}
+
+/** After a foreground run: says so when the OOM killer killed processes of the container,
+ * which otherwise only shows as an exit by SIGKILL (137). */
+function reportOomKills(cgroups: CgroupManager, log: Logger): void {
+  const n = cgroups.oomKillCount();
+  if (n) log.warn(`the OOM killer killed ${n} process${n > 1 ? 'es' : ''} of the container: it reached its memory limit`);
 }

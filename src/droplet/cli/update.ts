@@ -3,7 +3,7 @@ import { InvalidFieldError, UsageError, UserError, reason } from '../../lib/erro
 import { parseSize } from '../../lib/units.js';
 import { parseExactJson } from '../../lib/exact-json.js';
 import { ignoredResources, readResources, type Resources } from '../../oci/resources.js';
-import { applyResources } from '../../linux/cgroups/apply-resources.js';
+import { cgroupManager } from '../../linux/cgroups/manager.js';
 import type { Context } from '../container/lifecycle.js';
 import { onlyId, parseCommand } from './args.js';
 import { withLockedContainer } from './locked-container.js';
@@ -56,7 +56,7 @@ export function update(ctx: Context, argv: string[]): number {
   for (const w of ignoredResources(resources, '')) ctx.log.warn(w);
   withLockedContainer(ctx, id, (state, status) => {
     if (status === 'stopped' || status === 'creating') throw new UserError(`cannot update a container that is ${status}`, { kind: 'conflict' });
-    applyResources(state.cgroups, resources, []);
+    cgroupManager(state.cgroups).update(resources);
   });
   return 0;
 }
@@ -94,7 +94,8 @@ function fromFlags(flags: Flag[], values: Record<Flag, string>): Resources {
     const [group, key, kind] = FLAGS[flag];
     const text = values[flag];
     const value = kind === 'string' ? text : kind === 'size' ? parseSize(text, `update: --${flag}`) : parseInteger(text, flag);
-    (raw[group] ??= {})[key] = value;
+    raw[group] ??= {};
+    raw[group][key] = value;
     /* each flag alone first, so that an error names the flag */
     parse({ [group]: { [key]: value } }, `--${flag}`);
   }

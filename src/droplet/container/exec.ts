@@ -2,7 +2,7 @@ import { closeSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import type { Process } from '../../oci/spec.js';
-import { placeInCgroups } from '../../linux/cgroups/container-cgroup.js';
+import { cgroupManager } from '../../linux/cgroups/manager.js';
 import { buildExecPlan } from '../plan/exec-plan.js';
 import { loadExecConfig, type ExecConfig } from './exec-config.js';
 import { writePidFile, type Context } from './lifecycle.js';
@@ -53,7 +53,7 @@ export function execProcess(ctx: Context, id: string, state: StoredState, config
     if (ownConsole) listener = native().listenUnix(consoleSocket!);
     exec = InitProcess.start(['droplet', 'exec', id, ...proc.args], records, opts.preserveFds);
     const pid = exec.waitForPid();
-    placeInCgroups(state.cgroups, pid);
+    cgroupManager(state.cgroups).place(pid);
     exec.go('', '', '', () => {});
     if (ownConsole) exec.consoleMaster = native().receiveFd(listener);
     if (opts.pidFile) writePidFile(opts.pidFile, pid);

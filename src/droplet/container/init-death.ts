@@ -1,7 +1,6 @@
 import { UserError } from '../../lib/errors.js';
 import type { Spec } from '../../oci/spec.js';
-import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
-import { oomKillCount } from '../../linux/cgroups/oom.js';
+import type { CgroupManager } from '../../linux/cgroups/manager.js';
 import type { InitDied } from './launch.js';
 
 const SIGKILL = 9;
@@ -9,7 +8,7 @@ const SIGSYS = 31;
 
 /** An init that died before it was ready said nothing; what killed it says which field of
  * the config to look at. Read before the cgroup is removed. */
-export function explainInitDeath(err: InitDied, spec: Spec, cgroups: CgroupDir[]): UserError {
+export function explainInitDeath(err: InitDied, spec: Spec, cgroups: CgroupManager): UserError {
   if (err.signal === SIGKILL && oomKills(cgroups)) {
     const limit = spec.linux.resources.memory?.limit;
     return new UserError(`init was killed by the OOM killer before the container was ready: the memory limit${limit ? ` of ${limit} bytes` : ''} is too low for it (linux.resources.memory.limit)`);
@@ -23,9 +22,9 @@ export function explainInitDeath(err: InitDied, spec: Spec, cgroups: CgroupDir[]
   return err;
 }
 
-function oomKills(cgroups: CgroupDir[]): number {
+function oomKills(cgroups: CgroupManager): number {
   try {
-    return oomKillCount(cgroups) ?? 0;
+    return cgroups.oomKillCount() ?? 0;
   } catch {
     return 0;
   }

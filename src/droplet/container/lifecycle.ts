@@ -5,11 +5,9 @@ import type { Logger } from '../../lib/log.js';
 import type { IdMapping, Spec } from '../../oci/spec.js';
 import { ignoredResources } from '../../oci/resources.js';
 import { loadSpec } from '../load-spec.js';
-import {
-  claimNewCgroups, containerCgroupDirs, createCgroups, ownedCgroupPids, placeInCgroups, refuseBusyCgroups, warmCgroupAttach,
-} from '../../linux/cgroups/container-cgroup.js';
-import { applyResources } from '../../linux/cgroups/apply-resources.js';
-import { thawForKill } from '../../linux/cgroups/freezer.js';
+import { warmCgroupAttach } from '../../linux/cgroups/container-cgroup.js';
+import { cgroupManager, newCgroupManager } from '../../linux/cgroups/manager.js';
+import { containerCgroupsPath } from './cgroups-path.js';
 import { buildPlan, deviceAllowRules } from '../plan/build.js';
 import { execJoinOrder } from '../plan/exec-plan.js';
 import { seccompModule } from '../seccomp-module.js';
@@ -25,7 +23,7 @@ import { recordProcess } from './process-record.js';
 import { recoverState } from './recovery.js';
 import { signalProcess } from '../../lib/signal.js';
 import { statusUnderLock, type Status } from './status.js';
-import { BrokenState, STATE_OCI_VERSION, Store, validateId, type StoredState } from './store.js';
+import { BrokenState, STATE_OCI_VERSION, type Store, validateId, type StoredState } from './store.js';
 import { teardown } from './teardown.js';
 
 export interface Context {
@@ -53,7 +51,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
   for (const w of ignoredResources(spec.linux.resources, 'linux.resources.')) ctx.log.warn(w);
-  const cgroups = containerCgroupDirs(spec.linux.cgroupsPath, id);
+  const cgroups = newCgroupManager(containerCgroupsPath(spec.linux.cgroupsPath, id));
   const { store } = ctx;
   const fifo = store.fifo(id);
   if (opts.consoleSocket && !spec.process.terminal)
@@ -68,7 +66,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   const ownConsole = spec.process.terminal && !opts.consoleSocket && opts.monitor;
   const consoleSocket = ownConsole ? join(store.dir(id), 'console.sock') : opts.consoleSocket && resolve(opts.consoleSocket);
   const records = buildPlan({
-    id, spec, bundle, fifo, cgroups, noPivot: opts.noPivot, monitor: opts.monitor,
+    id, spec, bundle, fifo, cgroups: cgroups.dirs, noPivot: opts.noPivot, monitor: opts.monitor,
     consoleSocket, preserveFds, noNewKeyring: opts.noNewKeyring, seccomp,
   });
 
@@ -77,14 +75,14 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   return withLock(store.dir(id), `container ${id}`, () => {
     const state: StoredState = {
       ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
-      rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups,
+      rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups: cgroups.dirs,
       hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop },
     };
     let init: InitProcess | undefined;
     let consoleListener = -1;
     try {
       /* after the claim: an id in use says so, not that its cgroup is busy */
-      refuseBusyCgroups(cgroups);
+      cgroups.refuseBusy();
       /* the config as it was at create: what a broken state.json is recovered from */
       copyConfig(bundle, store.dir(id));
       store.write(state);
@@ -99,12 +97,12 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
       /* before anything else can fail: whatever happens to droplet or to state.json now,
        * delete --force finds the init by this record */
       recordProcess(store.dir(id), 'init', state.pid, state.initStartTime);
-      claimNewCgroups(cgroups);
+      cgroups.claimNew();
       store.write(state);
       writeIdMaps(state.pid, spec);
-      if (createCgroups(cgroups)) store.write(state);
-      placeInCgroups(cgroups, state.pid);
-      applyResources(cgroups, spec.linux.resources, deviceAllowRules(spec));
+      if (cgroups.create()) store.write(state);
+      cgroups.place(state.pid);
+      cgroups.applyResources(spec.linux.resources, deviceAllowRules(spec));
       if (spec.process.oomScoreAdj !== undefined) setOomScoreAdj(state.pid, spec.process.oomScoreAdj);
       ctx.log.phase(`create ${id}: init placed in its cgroups`);
       const listenerPayload = seccomp?.notify ? seccompListenerPayload(state, seccomp.listenerMetadata) : '';
@@ -227,11 +225,12 @@ export function killContainer(ctx: Context, id: string, signal: NodeJS.Signals |
     const status = statusUnderLock(state, store.dir(id));
     if (status === 'stopped') throw new UserError('cannot kill a stopped container', { kind: 'conflict' });
     /* --all: every process of the cgroups droplet made for it; a joined cgroup may hold others' */
-    const pids = all ? ownedCgroupPids(state.cgroups) : [];
+    const cgroups = cgroupManager(state.cgroups);
+    const pids = all ? cgroups.ownedPids() : [];
     if (!pids.includes(state.pid)) pids.push(state.pid);
     for (const pid of pids) signalProcess(pid, signal);
     /* as runc: a paused container's tasks die of SIGKILL only once thawed */
-    if (signal === 'SIGKILL' || signal === 9) thawForKill(state.cgroups);
+    if (signal === 'SIGKILL' || signal === 9) cgroups.thawForKill();
   });
 }
 

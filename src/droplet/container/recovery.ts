@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { containerCgroupDirs, pidsUnder, type CgroupDir } from '../../linux/cgroups/container-cgroup.js';
+import { containerCgroupsPath } from './cgroups-path.js';
 import { isLocked } from '../../lib/lock.js';
 import { isAlive } from '../../lib/proc-stat.js';
 import { recordedProcesses } from './process-record.js';
@@ -42,8 +43,8 @@ function derivedCgroups(dir: string, id: string): CgroupDir[] {
     /* no saved config: the default path */
   }
   try {
-    return containerCgroupDirs(typeof cgroupsPath === 'string' ? cgroupsPath : undefined, id);
+    return containerCgroupDirs(containerCgroupsPath(typeof cgroupsPath === 'string' ? cgroupsPath : undefined, id));
   } catch {
-    return containerCgroupDirs(undefined, id);
+    return containerCgroupDirs(containerCgroupsPath(undefined, id));
   }
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isPaused } from '../../linux/cgroups/freezer.js';
+import { cgroupManager } from '../../linux/cgroups/manager.js';
 import { isLocked } from '../../lib/lock.js';
 import { isAlive } from '../../lib/proc-stat.js';
 import type { StoredState } from './store.js';
@@ -15,7 +15,7 @@ export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped' |
 export function deriveStatus(state: StoredState, dir: string): Status {
   if (state.phase === 'creating') return isLocked(dir) ? 'creating' : unfinishedStatus(state.pid, state.initStartTime);
   if (!isAlive(state.pid, state.initStartTime)) return 'stopped';
-  if (isPaused(state.cgroups)) return 'paused';
+  if (cgroupManager(state.cgroups).isPaused()) return 'paused';
   return existsSync(join(dir, 'exec.fifo')) && stillInit(state) ? 'created' : 'running';
 }
 

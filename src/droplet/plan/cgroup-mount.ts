@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
+import type { CgroupfsMount } from '../../linux/cgroups/cgroupfs-layout.js';
 import type { CgroupDir } from '../../linux/cgroups/container-cgroup.js';
+import { cgroupManager } from '../../linux/cgroups/manager.js';
 import { MS } from './mount-options.js';
 
 /** What a mount of type "cgroup" becomes, as in runc: on a v1 or hybrid host a tmpfs with one
@@ -18,29 +20,22 @@ export interface CgroupSubMount {
 export function expandCgroupMount(dest: string, flags: number, dirs: CgroupDir[], newCgroupNs: boolean): CgroupSubMount[] {
   const ro = flags & MS.RDONLY;
   const sub = flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME);
-  const mountOne = (d: CgroupDir, at: string): CgroupSubMount =>
+  const mountOne = (m: CgroupfsMount, at: string): CgroupSubMount =>
     newCgroupNs
-      ? {
-          kind: 'fs', source: 'cgroup', dest: at, fstype: d.hierarchy.version === 2 ? 'cgroup2' : 'cgroup',
-          flags: sub | ro, data: d.hierarchy.version === 2 ? '' : d.hierarchy.key,
-        }
-      : { kind: 'bind', source: d.dir, dest: at, fstype: '', flags: MS.BIND | MS.REC | sub | ro, data: '' };
+      ? { kind: 'fs', source: 'cgroup', dest: at, fstype: m.fstype, flags: sub | ro, data: m.data }
+      : { kind: 'bind', source: m.dir, dest: at, fstype: '', flags: MS.BIND | MS.REC | sub | ro, data: '' };
 
-  const v1 = dirs.filter((d) => d.hierarchy.version === 1);
-  if (v1.length === 0) {
-    const unified = dirs.find((d) => d.hierarchy.version === 2);
-    return unified ? [mountOne(unified, dest)] : [];
-  }
+  const layout = cgroupManager(dirs).cgroupfsLayout();
+  if (!layout.tmpfs) return layout.mounts.map((m) => mountOne(m, dest));
   const out: CgroupSubMount[] = [
     { kind: 'fs', source: 'tmpfs', dest, fstype: 'tmpfs', flags: sub, data: 'mode=755' },
   ];
-  for (const d of dirs) {
-    const name = posix.basename(d.hierarchy.mountpoint);
-    out.push(mountOne(d, posix.join(dest, name)));
+  for (const m of layout.mounts) {
+    out.push(mountOne(m, posix.join(dest, m.name)));
     /* "cpu,cpuacct" is also reachable as cpu and cpuacct */
-    if (name.includes(','))
-      for (const part of name.split(','))
-        out.push({ kind: 'symlink', source: name, dest: posix.join(dest, part), fstype: '', flags: 0, data: '' });
+    if (m.name.includes(','))
+      for (const part of m.name.split(','))
+        out.push({ kind: 'symlink', source: m.name, dest: posix.join(dest, part), fstype: '', flags: 0, data: '' });
   }
   if (ro) out.push({ kind: 'remount', source: '', dest, fstype: '', flags: MS.RDONLY | sub, data: '' });
   return out;

@@ -3,13 +3,7 @@ import { posix } from 'node:path';
 import { UserError, errnoCode, reason } from '../../lib/errors.js';
 import { sleepMs } from '../../lib/sleep.js';
 import { invalid } from '../../lib/json-reader.js';
-import { resourcesVersion } from './apply-resources.js';
 import { hostHierarchies, ownCgroup, type Hierarchy } from './hierarchy.js';
-
-/** Where droplet puts a container whose config has no linux.cgroupsPath. */
-export function defaultCgroupsPath(id: string): string {
-  return `/droplet/${id}`;
-}
 
 export interface CgroupDir {
   hierarchy: Hierarchy;
@@ -23,15 +17,15 @@ export interface CgroupDir {
   owned?: boolean;
 }
 
-/** The container's directory in every host hierarchy. A relative cgroupsPath is taken from
- * droplet's own cgroup, as runc does. A hierarchy's root, or a cgroup that contains droplet's
- * own, holds processes of the host: refused, never joined. */
-export function containerCgroupDirs(cgroupsPath: string | undefined, id: string): CgroupDir[] {
-  const p = cgroupsPath || defaultCgroupsPath(id);
-  if (p.includes(':') && !p.startsWith('/')) throw invalid('linux.cgroupsPath', `"${p}" is a systemd slice path; droplet manages cgroupfs paths only`);
-  if (p.split('/').includes('..')) throw invalid('linux.cgroupsPath', `"${p}" must not contain ".."`);
+/** The container's directory in every host hierarchy (the caller decides the path of a
+ * config that gives none). A relative cgroupsPath is taken from droplet's own cgroup, as runc
+ * does. A hierarchy's root, or a cgroup that contains droplet's own, holds processes of the
+ * host: refused, never joined. */
+export function containerCgroupDirs(cgroupsPath: string): CgroupDir[] {
+  if (cgroupsPath.includes(':') && !cgroupsPath.startsWith('/')) throw invalid('linux.cgroupsPath', `"${cgroupsPath}" is a systemd slice path; droplet manages cgroupfs paths only`);
+  if (cgroupsPath.split('/').includes('..')) throw invalid('linux.cgroupsPath', `"${cgroupsPath}" must not contain ".."`);
   return hostHierarchies().map((h) => {
-    const path = posix.normalize(p.startsWith('/') ? p : posix.join(ownCgroup(h), p)).replace(/(.)\/+$/, '$1');
+    const path = posix.normalize(cgroupsPath.startsWith('/') ? cgroupsPath : posix.join(ownCgroup(h), cgroupsPath)).replace(/(.)\/+$/, '$1');
     const d = { hierarchy: h, path, dir: path === '/' ? h.mountpoint : posix.join(h.mountpoint, path), owned: false };
     const why = hostCgroup(d);
     if (why) throw new UserError(`cgroup ${d.dir} ${why} (linux.cgroupsPath)`);
@@ -52,7 +46,10 @@ export function isOwn(d: CgroupDir): boolean {
 function hostCgroup(d: Pick<CgroupDir, 'hierarchy' | 'path'>): string | undefined {
   if (d.path === '/') return 'is the root of its hierarchy';
   let own = ownCgroups.get(d.hierarchy);
-  if (own === undefined) ownCgroups.set(d.hierarchy, (own = ownCgroup(d.hierarchy)));
+  if (own === undefined) {
+    own = ownCgroup(d.hierarchy);
+    ownCgroups.set(d.hierarchy, own);
+  }
   if (own === d.path || own.startsWith(`${d.path}/`)) return `contains droplet's own cgroup ${own}`;
   return undefined;
 }
@@ -74,11 +71,11 @@ export function claimNewCgroups(dirs: CgroupDir[]): void {
   for (const d of dirs) d.owned = !existsSync(d.dir);
 }
 
-/** Creates the cgroup directories (a v1 cpuset needs its cpus and mems before a task may
- * join). A directory claimed as new that someone made meanwhile is only joined, and must be
- * empty. Returns whether that happened, which changes what the state must say. */
-export function createCgroups(dirs: CgroupDir[]): boolean {
-  const pureV2 = resourcesVersion(dirs) === 2;
+/** Creates the cgroup directories, each readied by `prepare` before a task may join (a v1
+ * cpuset needs its cpus and mems, a v2 cgroup its controllers). A directory claimed as new
+ * that someone made meanwhile is only joined, and must be empty. Returns whether that
+ * happened, which changes what the state must say. */
+export function makeCgroupDirs(dirs: CgroupDir[], prepare: (d: CgroupDir) => void): boolean {
   let lostClaim = false;
   for (const d of dirs) {
     try {
@@ -91,53 +88,12 @@ export function createCgroups(dirs: CgroupDir[]): boolean {
       refuseIfBusy(d);
     }
     try {
-      if (d.hierarchy.version === 1 && d.hierarchy.key.split(',').includes('cpuset')) initCpuset(d);
-      if (d.hierarchy.version === 2 && pureV2) enableControllers(d.hierarchy.mountpoint, d.path);
+      prepare(d);
     } catch (err) {
       throw new UserError(`create cgroup ${d.dir}: ${reason(err)}`);
     }
   }
   return lostClaim;
-}
-
-/** On a pure v2 host a cgroup has only the controllers its parent enables in
- * cgroup.subtree_control: enable every available one down the path, as runc does. A parent
- * that refuses (it holds processes itself) is left as it is; a resource that then lacks its
- * controller fails with an error naming it. */
-export function enableControllers(mountpoint: string, path: string): void {
-  const parts = path.split('/').filter(Boolean);
-  let dir = mountpoint;
-  for (const part of parts) {
-    const available = readFileSync(posix.join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/).filter(Boolean);
-    const enabled = new Set(readFileSync(posix.join(dir, 'cgroup.subtree_control'), 'utf8').split(/\s+/).filter(Boolean));
-    const missing = available.filter((c) => !enabled.has(c)).map((c) => `+${c}`);
-    const control = posix.join(dir, 'cgroup.subtree_control');
-    /* all in one write; if the kernel refuses one of them, each alone */
-    if (missing.length && !tryWrite(control, missing.join(' '))) for (const m of missing) tryWrite(control, m);
-    dir = posix.join(dir, part);
-  }
-}
-
-function tryWrite(file: string, text: string): boolean {
-  try {
-    writeFileSync(file, text, { flag: 'r+' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function initCpuset(d: CgroupDir): void {
-  const parts = d.path.split('/').filter(Boolean);
-  let dir = d.hierarchy.mountpoint;
-  for (const part of parts) {
-    const parent = dir;
-    dir = posix.join(dir, part);
-    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-      if (readFileSync(posix.join(dir, file), 'utf8').trim() === '')
-        writeFileSync(posix.join(dir, file), readFileSync(posix.join(parent, file), 'utf8').trim());
-    }
-  }
 }
 
 export function placeInCgroups(dirs: CgroupDir[], pid: number): void {
@@ -148,13 +104,6 @@ export function placeInCgroups(dirs: CgroupDir[], pid: number): void {
       throw new UserError(`join cgroup ${d.dir}: ${reason(err)}`);
     }
   }
-}
-
-/** PIDs in the container's cgroup and the cgroups it made below it (every process, also in
- * a shared PID namespace), as `ps` shows them. */
-export function cgroupPids(dirs: CgroupDir[]): number[] {
-  const d = dirs.find((x) => x.hierarchy.version === 2) ?? dirs[0];
-  return d ? pidsUnder(d.dir) : [];
 }
 
 /** The processes droplet may signal as the container's: those in the cgroups it made for it,

@@ -1,45 +1,33 @@
 import { UserError } from '../../lib/errors.js';
 import { sleepMs } from '../../lib/sleep.js';
-import { readCgroupFile, readKeyValues, writeCgroupFile } from './cgroup-file.js';
-import { ownedCgroupTrees, type CgroupDir } from './container-cgroup.js';
+import { writeCgroupFile } from './cgroup-file.js';
+import { V1_FREEZER } from './v1/freezer.js';
+import { V2_FREEZER } from './v2/freezer.js';
+import type { FreezerFile, FreezerState } from './freezer-file.js';
 
 /** pause/resume: the v1 freezer controller (freezer.state) or cgroup v2's cgroup.freeze.
- * Where both exist (hybrid hosts) the v1 freezer is used, as runc does. Both freezers are
- * plain directories here, so tests can drive the v2 one on a test cgroup of their own. */
+ * Which one a container uses is its driver's choice (on hybrid hosts the v1 freezer, as runc
+ * does). Both freezers are plain directories here, so tests can drive the v2 one on a test
+ * cgroup of their own. */
 export interface Freezer {
   version: 1 | 2;
   dir: string;
 }
 
-export function containerFreezer(dirs: CgroupDir[]): Freezer | undefined {
-  const v1 = dirs.find((d) => d.hierarchy.version === 1 && d.hierarchy.key.split(',').includes('freezer'));
-  if (v1) return { version: 1, dir: v1.dir };
-  const v2 = dirs.find((d) => d.hierarchy.version === 2);
-  return v2 ? { version: 2, dir: v2.dir } : undefined;
-}
+export type { FreezerFile, FreezerState } from './freezer-file.js';
 
-export type FreezerState = 'thawed' | 'freezing' | 'frozen';
+const FREEZER_FILES: Record<Freezer['version'], FreezerFile> = { 1: V1_FREEZER, 2: V2_FREEZER };
 
 export function freezerState(f: Freezer): FreezerState {
-  if (f.version === 1) {
-    const s = readCgroupFile(f.dir, 'freezer.state')?.trim();
-    return s === 'FROZEN' ? 'frozen' : s === 'FREEZING' ? 'freezing' : 'thawed';
-  }
-  if (readCgroupFile(f.dir, 'cgroup.freeze')?.trim() !== '1') return 'thawed';
-  return readKeyValues(f.dir, 'cgroup.events').frozen === 1 ? 'frozen' : 'freezing';
-}
-
-/** Frozen in the container's freezer: the status is "paused". False when there is none. */
-export function isPaused(dirs: CgroupDir[]): boolean {
-  const f = containerFreezer(dirs);
-  return !!f && freezerState(f) === 'frozen';
+  return FREEZER_FILES[f.version].state(f.dir);
 }
 
 /** Freezes and waits until every task is frozen: a task in an uninterruptible sleep holds
  * the cgroup in FREEZING, and the write is repeated until the kernel catches it (runc does
  * the same). Gives up after about two seconds, thawing again. */
 export function freeze(f: Freezer): void {
-  const write = () => writeCgroupFile(f.dir, f.version === 1 ? 'freezer.state' : 'cgroup.freeze', f.version === 1 ? 'FROZEN' : '1', 'freeze');
+  const kind = FREEZER_FILES[f.version];
+  const write = () => writeCgroupFile(f.dir, kind.file, kind.frozen, 'freeze');
   write();
   for (let i = 1; i <= 2000; i++) {
     if (freezerState(f) === 'frozen') return;
@@ -51,20 +39,14 @@ export function freeze(f: Freezer): void {
 }
 
 export function thaw(f: Freezer): void {
-  writeCgroupFile(f.dir, f.version === 1 ? 'freezer.state' : 'cgroup.freeze', f.version === 1 ? 'THAWED' : '0', 'thaw');
+  const kind = FREEZER_FILES[f.version];
+  writeCgroupFile(f.dir, kind.file, kind.thawed, 'thaw');
   for (let i = 0; i < 2000 && freezerState(f) !== 'thawed'; i++) sleepMs(1);
 }
 
-/** Before killing a container: frozen tasks do not die until thawed, in the container's
- * freezer and in any the container froze itself below its own cgroups (a v1 child stays
- * frozen when its parent thaws). */
-export function thawForKill(dirs: CgroupDir[]): void {
-  const f = containerFreezer(dirs);
-  const freezers: Freezer[] = f ? [f] : [];
-  const v1 = dirs.filter((d) => d.hierarchy.version === 1 && d.dir === f?.dir);
-  const v2 = dirs.filter((d) => d.hierarchy.version === 2);
-  for (const dir of ownedCgroupTrees(v1)) if (dir !== f?.dir) freezers.push({ version: 1, dir });
-  for (const dir of ownedCgroupTrees(v2)) if (dir !== f?.dir) freezers.push({ version: 2, dir });
+/** Before killing a container: frozen tasks do not die until thawed. Each driver lists the
+ * freezers: the container's, and any the container froze itself below its own cgroups. */
+export function thawAll(freezers: Freezer[]): void {
   for (const x of freezers) {
     try {
       if (freezerState(x) !== 'thawed') thaw(x);

@@ -20,14 +20,22 @@ let cached: Hierarchy[] | undefined;
  * not configured. */
 export function hostHierarchies(mountinfo = '/proc/self/mountinfo'): Hierarchy[] {
   if (cached && mountinfo === '/proc/self/mountinfo') return cached;
+  const out = parseHierarchies(readFileSync(mountinfo, 'utf8'));
+  if (mountinfo === '/proc/self/mountinfo') cached = out;
+  return out;
+}
+
+/** The cgroup hierarchies a mountinfo text shows, each once. */
+export function parseHierarchies(mountinfo: string): Hierarchy[] {
   const out: Hierarchy[] = [];
   const seen = new Set<string>();
-  for (const line of readFileSync(mountinfo, 'utf8').split('\n')) {
+  for (const line of mountinfo.split('\n')) {
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const left = line.slice(0, sep).split(' ');
     const [fstype, , superOptions = ''] = line.slice(sep + 3).split(' ');
-    if (left[3] !== '/') continue; /* a bind mount of a sub-cgroup, not the hierarchy's root */
+    /* not the hierarchy's root (a bind mount of a sub-cgroup), or a line cut short */
+    if (left[3] !== '/' || left[4] === undefined) continue;
     const mountpoint = unescapeMountPath(left[4]);
     let h: Hierarchy | undefined;
     if (fstype === 'cgroup2') {
@@ -41,8 +49,18 @@ export function hostHierarchies(mountinfo = '/proc/self/mountinfo'): Hierarchy[]
       out.push(h);
     }
   }
-  if (mountinfo === '/proc/self/mountinfo') cached = out;
   return out;
+}
+
+/** The v1 controllers a hierarchy carries ("cpu,cpuacct" -> cpu, cpuacct), without name=...;
+ * none for cgroup2, whose key is empty. */
+export function v1Controllers(h: Hierarchy): string[] {
+  return h.key.split(',').filter((c) => c && !c.startsWith('name='));
+}
+
+/** The filesystem a hierarchy is mounted as, with its options: a v1 hierarchy's controllers. */
+export function hierarchyFs(h: Hierarchy): { fstype: 'cgroup' | 'cgroup2'; data: string } {
+  return h.version === 2 ? { fstype: 'cgroup2', data: '' } : { fstype: 'cgroup', data: h.key };
 }
 
 /** This process's own cgroup in hierarchy h, from /proc/self/cgroup. */

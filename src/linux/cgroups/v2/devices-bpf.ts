@@ -1,5 +1,5 @@
-import type { DeviceRule } from '../../oci/spec.js';
-import { DEFAULT_ALLOWED } from './devices-v1.js';
+import type { DeviceRule } from '../../../oci/spec.js';
+import { DEFAULT_ALLOWED } from '../default-devices.js';
 
 /** cgroup v2 has no devices.allow: device access is decided by a BPF_PROG_TYPE_CGROUP_DEVICE
  * program attached to the cgroup. This builds that program from the same rules the v1

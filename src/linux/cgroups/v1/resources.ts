@@ -1,13 +1,14 @@
-import { UserError } from '../../lib/errors.js';
-import type { Int64 } from '../../lib/json-reader.js';
-import { cgroupValue, THROTTLE_KEYS, type Resources } from '../../oci/resources.js';
-import { CgroupWriteError, hasCgroupFile, readCgroupFile, readCgroupNumber, writeCgroupFile } from './cgroup-file.js';
+import { UserError } from '../../../lib/errors.js';
+import type { Int64 } from '../../../lib/json-reader.js';
+import { cgroupValue, THROTTLE_KEYS, type Resources } from '../../../oci/resources.js';
+import { CgroupWriteError, hasCgroupFile, readCgroupFile, readCgroupNumber, writeCgroupFile } from '../cgroup-file.js';
+import { rdmaLines } from '../rdma.js';
 
 /** Applies linux.resources to cgroup v1 directories, with runc's file names and order
  * (libcontainer/cgroups/fs). `dirOf` gives the container's directory in the hierarchy of a
  * controller, or undefined if the host has no such hierarchy; it takes plain paths, so a
  * fake tree in a temporary directory stands in for /sys/fs/cgroup in tests. Devices are
- * handled by devices-v1.ts. */
+ * handled by devices.ts. */
 
 export type DirOf = (controller: string) => string | undefined;
 
@@ -45,7 +46,7 @@ function applyMemory(dirOf: DirOf, r: Resources): void {
   if (!m) return;
   const set = Object.entries(m).filter(([, v]) => v !== undefined && v !== 0);
   if (set.length === 0) return;
-  const dir = need(dirOf, 'memory', `${F}memory.${set[0][0]}`);
+  const dir = need(dirOf, 'memory', `${F}memory.${set[0]![0]}`); /* set is not empty */
   if (m.checkBeforeUpdate) checkUsage(dir, m.limit, m.swap);
   setLimitAndSwap(dir, m.limit, m.swap);
   if (m.kernelTCP) writeCgroupFile(dir, 'memory.kmem.tcp.limit_in_bytes', cgroupValue(m.kernelTCP), `${F}memory.kernelTCP`);
@@ -149,7 +150,7 @@ function applyPids(dirOf: DirOf, r: Resources): void {
 /** blkio files exist under the CFQ names (blkio.weight) or, with the BFQ scheduler, the
  * blkio.bfq.* names; runc and crun take whichever exists. */
 function pickFile(dir: string, names: string[]): string {
-  return names.find((n) => hasCgroupFile(dir, n)) ?? names[0];
+  return names.find((n) => hasCgroupFile(dir, n)) ?? names[0]!; /* callers pass at least one */
 }
 
 function applyBlkio(dirOf: DirOf, r: Resources): void {
@@ -195,12 +196,6 @@ function applyNetwork(dirOf: DirOf, r: Resources): void {
   if (n.classID !== undefined) writeCgroupFile(need(dirOf, 'net_cls', `${F}network.classID`), 'net_cls.classid', String(n.classID), `${F}network.classID`);
   if (n.priorities.length)
     writeCgroupFile(need(dirOf, 'net_prio', `${F}network.priorities`), 'net_prio.ifpriomap', n.priorities.map((p) => `${p.name} ${p.priority}`), `${F}network.priorities`);
-}
-
-/** rdma.max lines, the same on v1 and v2: "DEVICE hca_handle=N hca_object=M". */
-export function rdmaLines(r: Resources): string[] {
-  return Object.entries(r.rdma).map(([dev, l]) =>
-    [dev, l.hcaHandles !== undefined ? `hca_handle=${l.hcaHandles}` : '', l.hcaObjects !== undefined ? `hca_object=${l.hcaObjects}` : ''].filter(Boolean).join(' '));
 }
 
 function applyRdma(dirOf: DirOf, r: Resources): void {

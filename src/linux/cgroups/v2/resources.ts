@@ -1,8 +1,8 @@
-import { UserError } from '../../lib/errors.js';
-import { cgroupValue, THROTTLE_KEYS, type Resources } from '../../oci/resources.js';
-import { CgroupWriteError, hasCgroupFile, readCgroupFile, readCgroupNumber, writeCgroupFile } from './cgroup-file.js';
-import { rdmaLines } from './v1-resources.js';
-import { blkioWeightToIoWeight, cpuMax, cpuSharesToWeight, memorySwapToV2, v2Limit } from './v2-convert.js';
+import { UserError } from '../../../lib/errors.js';
+import { cgroupValue, THROTTLE_KEYS, type Resources } from '../../../oci/resources.js';
+import { CgroupWriteError, hasCgroupFile, readCgroupFile, readCgroupNumber, writeCgroupFile } from '../cgroup-file.js';
+import { rdmaLines } from '../rdma.js';
+import { blkioWeightToIoWeight, cpuMax, cpuSharesToWeight, memorySwapToV2, v2Limit } from './convert.js';
 
 /** Applies linux.resources to one cgroup v2 directory, converting the v1 values as runc
  * (libcontainer/cgroups/fs2) and crun do. Fields v2 has no equivalent for are errors, as in
@@ -49,7 +49,7 @@ function write(dir: string, file: string, value: string | string[], field: strin
     writeCgroupFile(dir, file, value, field);
   } catch (err) {
     if (!(err instanceof CgroupWriteError) || (err.code !== 'ENOENT' && err.code !== 'EACCES')) throw err;
-    const controller = file.split('.')[0];
+    const controller = file.split('.')[0]!; /* split always yields one part */
     const enabled = (readCgroupFile(dir, 'cgroup.controllers') ?? '').split(/\s+/).filter(Boolean);
     if (controller !== 'cgroup' && !enabled.includes(controller))
       throw new UserError(`${field}: the ${controller} controller is not enabled for ${dir} (cgroup.controllers: "${enabled.join(' ')}")`);
@@ -125,6 +125,6 @@ function applyHugetlb(dir: string, r: Resources): void {
 export function applyUnified(dir: string, unified: Record<string, string>): void {
   for (const [file, value] of Object.entries(unified)) {
     const lines = value.split('\n').filter((l) => l !== '');
-    if (lines.length) write(dir, file, lines.length === 1 ? lines[0] : lines, `${F}unified.${file}`);
+    if (lines.length) write(dir, file, lines.length === 1 ? lines[0]! : lines, `${F}unified.${file}`);
   }
 }

@@ -1,6 +1,6 @@
-import { UserError } from '../../lib/errors.js';
-import { native } from '../../lib/native.js';
-import type { DeviceRule } from '../../oci/spec.js';
+import { UserError } from '../../../lib/errors.js';
+import { native } from '../../../lib/native.js';
+import type { DeviceRule } from '../../../oci/spec.js';
 import { containerDeviceRules, deviceFilterProgram, encodeProgram } from './devices-bpf.js';
 
 /** cgroup v2 devices: builds the container's device filter and attaches it to its cgroup,

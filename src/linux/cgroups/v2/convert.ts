@@ -1,5 +1,5 @@
-import { UserError } from '../../lib/errors.js';
-import type { Int64 } from '../../lib/json-reader.js';
+import { UserError } from '../../../lib/errors.js';
+import type { Int64 } from '../../../lib/json-reader.js';
 
 /** The OCI resources are cgroup v1 values; on cgroup v2 they are converted as runc
  * (libcontainer/cgroups/utils.go) and crun (cgroup-internal.h) convert them. */
