@@ -12,7 +12,13 @@ if (!timesFile || !rssFile) {
 const { results } = JSON.parse(readFileSync(timesFile, 'utf8'));
 const rss = JSON.parse(readFileSync(rssFile, 'utf8'));
 const RUNTIMES = ['droplet', 'runc', 'crun'];
-const COMMANDS = [['run', 'run /bin/true'], ['create', 'create'], ['start', 'start'], ['delete', 'delete'], ['state', 'state']];
+const COMMANDS = [
+  ['run', 'run /bin/true'],
+  ['create', 'create'],
+  ['start', 'start'],
+  ['delete', 'delete'],
+  ['state', 'state'],
+];
 /* hyperfine names each command "<runtime> <command>" */
 const median = new Map(results.map((r) => [r.command, r.median * 1000]));
 const has = (rt) => median.has(`${rt} run`);
@@ -47,5 +53,7 @@ mem.push(['init waiting on exec.fifo', ...present.map((rt) => mb(rss[rt].init))]
 table(mem);
 
 const { anon, file } = rss.dropletRun;
-console.log(`\ndroplet during a foreground run: ${mb(anon)} MB its own (anonymous), ${mb(file)} MB the executable's pages (file-backed, shared through the page cache)`);
+console.log(
+  `\ndroplet during a foreground run: ${mb(anon)} MB its own (anonymous), ${mb(file)} MB the executable's pages (file-backed, shared through the page cache)`,
+);
 console.log(`install (bin/droplet + libexec/raind): ${mb(rss.installKB)} MB`);

@@ -49,20 +49,31 @@ for (const f of ['droplet-init', 'droplet_native.node']) {
 const bunBin = bun();
 const main = PROGRAMS[0];
 const tmp = join(bin, `.${main}.new`);
-execFileSync(bunBin, [
-  'build', join(repo, 'src', 'main.ts'),
-  '--compile', '--bytecode', '--minify',
-  `--compile-executable-path=${bunBin}`,
-  /* a runtime started by podman or containerd in some directory must not read its .env */
-  '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
-  /* A command lives for milliseconds: JIT-compiling its hot loops (the config reader, the
-   * seccomp compiler) cost more than it saved, 2-5 ms of a run and 3 MB. The interpreter
-   * runs the bytecode; a long-lived program sets the policy back to 1 (Bun.unsafe.setJITPolicy). */
-  '--compile-jit-policy=1000',
-  '--define', `DROPLET_VERSION=${JSON.stringify(version)}`,
-  '--define', 'RAIND_EXECUTABLE=true',
-  '--outfile', tmp,
-], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(
+  bunBin,
+  [
+    'build',
+    join(repo, 'src', 'main.ts'),
+    '--compile',
+    '--bytecode',
+    '--minify',
+    `--compile-executable-path=${bunBin}`,
+    /* a runtime started by podman or containerd in some directory must not read its .env */
+    '--no-compile-autoload-dotenv',
+    '--no-compile-autoload-bunfig',
+    /* A command lives for milliseconds: JIT-compiling its hot loops (the config reader, the
+     * seccomp compiler) cost more than it saved, 2-5 ms of a run and 3 MB. The interpreter
+     * runs the bytecode; a long-lived program sets the policy back to 1 (Bun.unsafe.setJITPolicy). */
+    '--compile-jit-policy=1000',
+    '--define',
+    `DROPLET_VERSION=${JSON.stringify(version)}`,
+    '--define',
+    'RAIND_EXECUTABLE=true',
+    '--outfile',
+    tmp,
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
 renameSync(tmp, join(bin, main));
 for (const link of PROGRAMS.slice(1)) {
   rmSync(join(bin, link), { force: true });

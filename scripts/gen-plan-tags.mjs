@@ -14,7 +14,14 @@ const SOURCE = 'src/droplet/plan/protocol.ts';
 const WIDTH = 100;
 
 async function loadProtocol() {
-  const out = await build({ entryPoints: [repo + SOURCE], bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'warning' });
+  const out = await build({
+    entryPoints: [repo + SOURCE],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'warning',
+  });
   return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
 }
 
@@ -44,9 +51,20 @@ const GENERATED = `Generated from ${SOURCE} by scripts/gen-plan-tags.mjs: edit t
 
 function header({ RECORDS, ENUMS, SYNC_MESSAGES }) {
   const out = [];
-  out.push(...wrap(`The launch plan's record tags, each with its fields in order, and the messages between droplet and droplet-init. ${GENERATED}`, '/* ', ' * '));
+  out.push(
+    ...wrap(
+      `The launch plan's record tags, each with its fields in order, and the messages between droplet and droplet-init. ${GENERATED}`,
+      '/* ',
+      ' * ',
+    ),
+  );
   out.push(' *');
-  out.push(...wrap('Field kinds: u64 (8 bytes, little endian), str (UTF-8 with its NUL), bytes (as they are); "name kind x count" repeats a field as many times as the earlier field count says.', ' * '));
+  out.push(
+    ...wrap(
+      'Field kinds: u64 (8 bytes, little endian), str (UTF-8 with its NUL), bytes (as they are); "name kind x count" repeats a field as many times as the earlier field count says.',
+      ' * ',
+    ),
+  );
   out.push(' *');
   out.push(' * Messages, in the order they pass:');
   for (const m of SYNC_MESSAGES) {
@@ -80,7 +98,11 @@ function tags({ RECORDS, ENUMS }) {
     for (const m of members) out.push(`  /** ${m.doc} */`, `  ${m.name} = ${m.value},`);
     out.push('}');
   };
-  enumOf('Tag', 'Record tags of the launch plan; their fields are in protocol.ts.', RECORDS.map((r) => ({ name: r.name, value: r.tag, doc: r.doc })));
+  enumOf(
+    'Tag',
+    'Record tags of the launch plan; their fields are in protocol.ts.',
+    RECORDS.map((r) => ({ name: r.name, value: r.tag, doc: r.doc })),
+  );
   for (const e of ENUMS) enumOf(e.name, `Values of ${e.name} fields.`, e.members);
   out.push('');
   return out.join('\n');
@@ -93,7 +115,8 @@ function check(protocol) {
     tags.add(r.tag);
     const counts = new Set();
     for (const f of r.fields) {
-      if (f.count && !counts.has(f.count)) throw new Error(`${SOURCE}: ${r.name}.${f.name} counts by ${f.count}, which is no earlier u64 field`);
+      if (f.count && !counts.has(f.count))
+        throw new Error(`${SOURCE}: ${r.name}.${f.name} counts by ${f.count}, which is no earlier u64 field`);
       if (f.kind === 'u64') counts.add(f.name);
     }
   }

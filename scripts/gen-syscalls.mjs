@@ -23,13 +23,18 @@ writeFileSync(join(stub, 'asm', 'bitsperlong.h'), '#define __BITS_PER_LONG 64\n'
  * (arch/<arch>/include/uapi/asm/unistd.h in Linux 6.1; only the x86 one is installed here). */
 const GENERIC = {
   aarch64: {
-    defines: ['__ARCH_WANT_RENAMEAT', '__ARCH_WANT_NEW_STAT', '__ARCH_WANT_SET_GET_RLIMIT',
-      '__ARCH_WANT_TIME32_SYSCALLS', '__ARCH_WANT_SYS_CLONE3', '__ARCH_WANT_MEMFD_SECRET'],
+    defines: [
+      '__ARCH_WANT_RENAMEAT',
+      '__ARCH_WANT_NEW_STAT',
+      '__ARCH_WANT_SET_GET_RLIMIT',
+      '__ARCH_WANT_TIME32_SYSCALLS',
+      '__ARCH_WANT_SYS_CLONE3',
+      '__ARCH_WANT_MEMFD_SECRET',
+    ],
     extra: '',
   },
   riscv64: {
-    defines: ['__ARCH_WANT_NEW_STAT', '__ARCH_WANT_SET_GET_RLIMIT', '__ARCH_WANT_SYS_CLONE3',
-      '__ARCH_WANT_MEMFD_SECRET'],
+    defines: ['__ARCH_WANT_NEW_STAT', '__ARCH_WANT_SET_GET_RLIMIT', '__ARCH_WANT_SYS_CLONE3', '__ARCH_WANT_MEMFD_SECRET'],
     extra: '#define __NR_riscv_flush_icache (__NR_arch_specific_syscall + 15)\n',
   },
 };
@@ -37,23 +42,37 @@ const GENERIC = {
 const TABLES = [
   { name: 'X86_64', what: 'x86_64', include: '<asm/unistd.h>', args: ['-I', X86_ASM], src: 'asm/unistd_64.h' },
   { name: 'X86', what: 'i386', include: '<asm/unistd.h>', args: ['-I', X86_ASM, '-D__i386__'], src: 'asm/unistd_32.h' },
-  { name: 'X32', what: 'x32 (numbers include __X32_SYSCALL_BIT)', include: '<asm/unistd.h>', args: ['-I', X86_ASM, '-D__ILP32__'], src: 'asm/unistd_x32.h' },
+  {
+    name: 'X32',
+    what: 'x32 (numbers include __X32_SYSCALL_BIT)',
+    include: '<asm/unistd.h>',
+    args: ['-I', X86_ASM, '-D__ILP32__'],
+    src: 'asm/unistd_x32.h',
+  },
   ...Object.entries(GENERIC).map(([arch, g]) => ({
-    name: arch.toUpperCase(), what: arch, include: '<asm-generic/unistd.h>',
-    args: ['-I', stub, ...g.defines.map((d) => `-D${d}`)], extra: g.extra, src: 'asm-generic/unistd.h',
+    name: arch.toUpperCase(),
+    what: arch,
+    include: '<asm-generic/unistd.h>',
+    args: ['-I', stub, ...g.defines.map((d) => `-D${d}`)],
+    extra: g.extra,
+    src: 'asm-generic/unistd.h',
   })),
 ];
 
 function cpp(args, input) {
   return execFileSync('cpp', ['-P', '-undef', '-nostdinc', ...args, '-I', '/usr/include', '-x', 'c', '-'], {
-    input, encoding: 'utf8',
+    input,
+    encoding: 'utf8',
   });
 }
 
 /** (0x40000000 + 12), (244 + 15), 7: the only shapes the headers use. */
 function evaluate(expr, name) {
   if (!/^[\s()+0-9a-fA-Fx]+$/.test(expr)) throw new Error(`__NR_${name}: cannot evaluate "${expr}"`);
-  return expr.replace(/[()]/g, '').split('+').reduce((sum, term) => sum + Number(term.trim()), 0);
+  return expr
+    .replace(/[()]/g, '')
+    .split('+')
+    .reduce((sum, term) => sum + Number(term.trim()), 0);
 }
 
 function table(t) {
@@ -63,10 +82,13 @@ function table(t) {
     .map((m) => m[1])
     .filter((n) => n !== 'syscalls' && n !== 'arch_specific_syscall');
   const probe = head + names.map((n) => `@@ ${n} __NR_${n}\n`).join('');
-  const entries = cpp(t.args, probe).split('\n').filter((l) => l.startsWith('@@ ')).map((l) => {
-    const [, name, ...rest] = l.split(' ');
-    return [name, evaluate(rest.join(' '), name)];
-  });
+  const entries = cpp(t.args, probe)
+    .split('\n')
+    .filter((l) => l.startsWith('@@ '))
+    .map((l) => {
+      const [, name, ...rest] = l.split(' ');
+      return [name, evaluate(rest.join(' '), name)];
+    });
   if (entries.length < 250) throw new Error(`${t.name}: only ${entries.length} syscalls found`);
   return entries.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
 }

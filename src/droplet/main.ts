@@ -67,43 +67,89 @@ function splitGlobals(argv: string[]): { globals: Globals; command?: string; res
       if (value === undefined) throw new UserError(`option ${name} needs a value`);
     }
     switch (name) {
-      case '--root': globals.root = value!; break;
-      case '--log': globals.log = value; break;
+      case '--root':
+        globals.root = value!;
+        break;
+      case '--log':
+        globals.log = value;
+        break;
       case '--log-format':
         if (value !== 'text' && value !== 'json') throw new UserError(`--log-format must be text or json, not "${value}"`);
         globals.logFormat = value;
         break;
-      case '--debug': globals.debug = true; break;
-      case '--systemd-cgroup': throw systemdCgroupError();
-      case '-h': case '--help': help = true; break;
-      case '-v': case '--version': version = true; break;
-      default: throw new UserError(`unknown global option "${arg}"`);
+      case '--debug':
+        globals.debug = true;
+        break;
+      case '--systemd-cgroup':
+        throw systemdCgroupError();
+      case '-h':
+      case '--help':
+        help = true;
+        break;
+      case '-v':
+      case '--version':
+        version = true;
+        break;
+      default:
+        throw new UserError(`unknown global option "${arg}"`);
     }
   }
   return { globals, command: argv[i], rest: argv.slice(i + 1), help, version };
 }
 
-const COMMANDS = new Set(['spec', 'create', 'start', 'run', 'exec', 'state', 'kill', 'delete', 'list', 'update', 'pause', 'resume', 'ps', 'events', 'features']);
+const COMMANDS = new Set([
+  'spec',
+  'create',
+  'start',
+  'run',
+  'exec',
+  'state',
+  'kill',
+  'delete',
+  'list',
+  'update',
+  'pause',
+  'resume',
+  'ps',
+  'events',
+  'features',
+]);
 
 /* A command's module is loaded when the command runs: each start pays only for its own. */
 async function dispatch(command: string, ctx: Context, rest: string[]): Promise<number> {
   switch (command) {
-    case 'spec': return (require('./cli/spec.js') as typeof import('./cli/spec.js')).spec(rest);
-    case 'create': return (require('./cli/create.js') as typeof import('./cli/create.js')).create(ctx, rest);
-    case 'start': return (require('./cli/start.js') as typeof import('./cli/start.js')).start(ctx, rest);
-    case 'run': return (require('./cli/run.js') as typeof import('./cli/run.js')).run(ctx, rest);
-    case 'exec': return (require('./cli/exec.js') as typeof import('./cli/exec.js')).exec(ctx, rest);
-    case 'state': return (require('./cli/state.js') as typeof import('./cli/state.js')).state(ctx, rest);
-    case 'kill': return (require('./cli/kill.js') as typeof import('./cli/kill.js')).kill(ctx, rest);
-    case 'delete': return (require('./cli/delete.js') as typeof import('./cli/delete.js')).del(ctx, rest);
-    case 'list': return (require('./cli/list.js') as typeof import('./cli/list.js')).list(ctx, rest);
-    case 'update': return (require('./cli/update.js') as typeof import('./cli/update.js')).update(ctx, rest);
-    case 'pause': return (require('./cli/pause.js') as typeof import('./cli/pause.js')).pause(ctx, rest);
-    case 'resume': return (require('./cli/resume.js') as typeof import('./cli/resume.js')).resume(ctx, rest);
-    case 'ps': return (require('./cli/ps.js') as typeof import('./cli/ps.js')).ps(ctx, rest);
-    case 'events': return (require('./cli/events.js') as typeof import('./cli/events.js')).events(ctx, rest);
-    case 'features': return (require('./cli/features.js') as typeof import('./cli/features.js')).features(rest, DROPLET_VERSION);
-    default: throw new UserError(`unknown command "${command}" (see droplet --help)`);
+    case 'spec':
+      return (require('./cli/spec.js') as typeof import('./cli/spec.js')).spec(rest);
+    case 'create':
+      return (require('./cli/create.js') as typeof import('./cli/create.js')).create(ctx, rest);
+    case 'start':
+      return (require('./cli/start.js') as typeof import('./cli/start.js')).start(ctx, rest);
+    case 'run':
+      return (require('./cli/run.js') as typeof import('./cli/run.js')).run(ctx, rest);
+    case 'exec':
+      return (require('./cli/exec.js') as typeof import('./cli/exec.js')).exec(ctx, rest);
+    case 'state':
+      return (require('./cli/state.js') as typeof import('./cli/state.js')).state(ctx, rest);
+    case 'kill':
+      return (require('./cli/kill.js') as typeof import('./cli/kill.js')).kill(ctx, rest);
+    case 'delete':
+      return (require('./cli/delete.js') as typeof import('./cli/delete.js')).del(ctx, rest);
+    case 'list':
+      return (require('./cli/list.js') as typeof import('./cli/list.js')).list(ctx, rest);
+    case 'update':
+      return (require('./cli/update.js') as typeof import('./cli/update.js')).update(ctx, rest);
+    case 'pause':
+      return (require('./cli/pause.js') as typeof import('./cli/pause.js')).pause(ctx, rest);
+    case 'resume':
+      return (require('./cli/resume.js') as typeof import('./cli/resume.js')).resume(ctx, rest);
+    case 'ps':
+      return (require('./cli/ps.js') as typeof import('./cli/ps.js')).ps(ctx, rest);
+    case 'events':
+      return (require('./cli/events.js') as typeof import('./cli/events.js')).events(ctx, rest);
+    case 'features':
+      return (require('./cli/features.js') as typeof import('./cli/features.js')).features(rest, DROPLET_VERSION);
+    default:
+      throw new UserError(`unknown command "${command}" (see droplet --help)`);
   }
 }
 
@@ -116,7 +162,12 @@ function subject(command: string, rest: string[]): string | undefined {
     const { CREATE_OPTIONS } = require('./cli/create.js') as typeof import('./cli/create.js');
     const { parseArgs } = require('node:util') as typeof import('node:util');
     try {
-      return parseArgs({ args: rest, options: { ...CREATE_OPTIONS, detach: { type: 'boolean', short: 'd' } }, allowPositionals: true, strict: false }).positionals[0];
+      return parseArgs({
+        args: rest,
+        options: { ...CREATE_OPTIONS, detach: { type: 'boolean', short: 'd' } },
+        allowPositionals: true,
+        strict: false,
+      }).positionals[0];
     } catch {
       return undefined;
     }

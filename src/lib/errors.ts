@@ -76,7 +76,11 @@ export function isBug(err: unknown): boolean {
 /** The line for a bug: what it is, and the first frame of its stack. */
 export function describeBug(err: unknown): string {
   const e = err instanceof Error ? err : new Error(String(err));
-  const where = e.stack?.split('\n').find((l) => l.trim().startsWith('at '))?.trim().replace(/^at /, '');
+  const where = e.stack
+    ?.split('\n')
+    .find((l) => l.trim().startsWith('at '))
+    ?.trim()
+    .replace(/^at /, '');
   return `internal error (a bug, please report it): ${e.name}: ${e.message}${where ? ` (at ${where})` : ''}`;
 }
 

@@ -28,7 +28,8 @@ function acquire(dir: string, what: string): number {
     if (native().tryFlock(fd, true) && isStill(fd, dir)) return fd;
     const holder = Date.now() > deadline ? holderOf(fd) : undefined;
     closeSync(fd);
-    if (holder !== undefined) throw new UserError(`${what} is locked by another command${holder && ` (pid ${holder})`}`, { kind: 'conflict' });
+    if (holder !== undefined)
+      throw new UserError(`${what} is locked by another command${holder && ` (pid ${holder})`}`, { kind: 'conflict' });
     sleepMs(5);
   }
 }
@@ -56,7 +57,9 @@ function holderOf(fd: number): string {
     const { dev, ino } = fstatSync(fd);
     const hex = (n: number) => n.toString(16).padStart(2, '0');
     const where = `${hex((dev >>> 8) & 0xfff)}:${hex((dev & 0xff) | ((dev >>> 12) & 0xfff00))}:${ino}`;
-    const line = readFileSync('/proc/locks', 'utf8').split('\n').find((l) => / FLOCK /.test(l) && l.includes(` ${where} `));
+    const line = readFileSync('/proc/locks', 'utf8')
+      .split('\n')
+      .find((l) => / FLOCK /.test(l) && l.includes(` ${where} `));
     return line?.trim().split(/\s+/)[4] ?? '';
   } catch {
     return '';

@@ -21,7 +21,8 @@ export function processGroupSince(pgid: number, since: string): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const st = readProcStat(Number(name));
-    if (st && st.pgrp === pgid && st.state !== 'Z' && /^\d+$/.test(st.startTime) && BigInt(st.startTime) >= BigInt(since)) out.push(Number(name));
+    if (st && st.pgrp === pgid && st.state !== 'Z' && /^\d+$/.test(st.startTime) && BigInt(st.startTime) >= BigInt(since))
+      out.push(Number(name));
   }
   return out;
 }

@@ -1,6 +1,20 @@
 import {
-  asInt64, asObject, asString, INT64_MAX, INT64_MIN, invalid, optArray, optBool, optInt64, optInteger, optObject,
-  optString, UINT32_MAX, UINT64_MAX, type Int64, type Obj,
+  asInt64,
+  asObject,
+  asString,
+  INT64_MAX,
+  INT64_MIN,
+  invalid,
+  optArray,
+  optBool,
+  optInt64,
+  optInteger,
+  optObject,
+  optString,
+  UINT32_MAX,
+  UINT64_MAX,
+  type Int64,
+  type Obj,
 } from '../lib/json-reader.js';
 
 /** One linux.resources.devices rule (config-linux.md "Allowed device list"). */
@@ -90,7 +104,12 @@ export interface NetworkResources {
   priorities: Array<{ name: string; priority: number }>;
 }
 
-export const THROTTLE_KEYS = ['throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'] as const;
+export const THROTTLE_KEYS = [
+  'throttleReadBpsDevice',
+  'throttleWriteBpsDevice',
+  'throttleReadIOPSDevice',
+  'throttleWriteIOPSDevice',
+] as const;
 
 const KNOWN_KEYS = ['devices', 'memory', 'cpu', 'pids', 'blockIO', 'hugepageLimits', 'network', 'rdma', 'unified'];
 
@@ -98,8 +117,7 @@ const KNOWN_KEYS = ['devices', 'memory', 'cpu', 'pids', 'blockIO', 'hugepageLimi
  * ("linux.resources.", or "" for an `update --resources` file). */
 export function readResources(v: unknown, at: string): Resources {
   const r = v === undefined || v === null ? {} : asObject(v, at.replace(/\.$/, '') || '(top level)');
-  for (const key of Object.keys(r))
-    if (!KNOWN_KEYS.includes(key)) throw invalid(`${at}${key}`, 'unknown resource');
+  for (const key of Object.keys(r)) if (!KNOWN_KEYS.includes(key)) throw invalid(`${at}${key}`, 'unknown resource');
   return {
     devices: (optArray(r, 'devices', at) ?? []).map((d, i) => readDeviceRule(d, `${at}devices[${i}]`)),
     memory: readMemory(optObject(r, 'memory', at), `${at}memory.`),
@@ -235,7 +253,8 @@ function readBlockIO(b: Obj | undefined, path: string): BlockIOResources | undef
 function readHugepageLimit(v: unknown, path: string): HugepageLimit {
   const h = asObject(v, path);
   const pageSize = asString(h.pageSize, `${path}.pageSize`);
-  if (!/^[1-9]\d*(KB|MB|GB|TB|PB)$/.test(pageSize)) throw invalid(`${path}.pageSize`, `"${pageSize}" is not a page size such as "2MB" or "1GB"`);
+  if (!/^[1-9]\d*(KB|MB|GB|TB|PB)$/.test(pageSize))
+    throw invalid(`${path}.pageSize`, `"${pageSize}" is not a page size such as "2MB" or "1GB"`);
   const limit = optInt64(h, 'limit', `${path}.`, 0n, UINT64_MAX);
   if (limit === undefined) throw invalid(`${path}.limit`, 'is required');
   return { pageSize, limit };
@@ -263,7 +282,10 @@ function readRdma(r: Obj | undefined, path: string): Resources['rdma'] {
     const at = `${path}${device}`;
     if (!/^[^\s/=]+$/.test(device)) throw invalid(at, 'is not an RDMA device name');
     const o = asObject(v, at);
-    const limits = { hcaHandles: optInteger(o, 'hcaHandles', `${at}.`, 0, UINT32_MAX), hcaObjects: optInteger(o, 'hcaObjects', `${at}.`, 0, UINT32_MAX) };
+    const limits = {
+      hcaHandles: optInteger(o, 'hcaHandles', `${at}.`, 0, UINT32_MAX),
+      hcaObjects: optInteger(o, 'hcaObjects', `${at}.`, 0, UINT32_MAX),
+    };
     if (limits.hcaHandles === undefined && limits.hcaObjects === undefined) throw invalid(at, 'needs hcaHandles or hcaObjects');
     out[device] = limits;
   }

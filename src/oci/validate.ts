@@ -1,12 +1,37 @@
 import { isAbsolute, join, posix } from 'node:path';
 import {
-  HOOK_KINDS, NAMESPACE_TYPES, type Capabilities, type Device, type Hook, type Hooks,
-  type IdMapping, type Linux, type Mount, type Namespace, type NamespaceType, type Process, type Rlimit,
-  type Scheduler, type Spec,
+  HOOK_KINDS,
+  NAMESPACE_TYPES,
+  type Capabilities,
+  type Device,
+  type Hook,
+  type Hooks,
+  type IdMapping,
+  type Linux,
+  type Mount,
+  type Namespace,
+  type NamespaceType,
+  type Process,
+  type Rlimit,
+  type Scheduler,
+  type Spec,
 } from './spec.js';
 import {
-  asInt64, asInteger, asObject, asString, invalid, optArray, optBool, optInteger, optObject, optString,
-  optStrings, refuseIfSet, UINT32_MAX, UINT64_MAX, type Obj,
+  asInt64,
+  asInteger,
+  asObject,
+  asString,
+  invalid,
+  optArray,
+  optBool,
+  optInteger,
+  optObject,
+  optString,
+  optStrings,
+  refuseIfSet,
+  UINT32_MAX,
+  UINT64_MAX,
+  type Obj,
 } from '../lib/json-reader.js';
 import { readResources } from './resources.js';
 
@@ -111,12 +136,22 @@ function readIoPriority(p: Obj): Process['ioPriority'] {
   const cls = asString(io.class, 'process.ioPriority.class');
   if (!['IOPRIO_CLASS_RT', 'IOPRIO_CLASS_BE', 'IOPRIO_CLASS_IDLE'].includes(cls))
     throw invalid('process.ioPriority.class', `unknown class "${cls}"`);
-  return { class: cls as NonNullable<Process['ioPriority']>['class'], priority: optInteger(io, 'priority', 'process.ioPriority.', 0, 7) ?? 0 };
+  return {
+    class: cls as NonNullable<Process['ioPriority']>['class'],
+    priority: optInteger(io, 'priority', 'process.ioPriority.', 0, 7) ?? 0,
+  };
 }
 
 const SCHED_POLICIES = ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE'];
-const SCHED_FLAGS = ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM', 'SCHED_FLAG_DL_OVERRUN', 'SCHED_FLAG_KEEP_POLICY',
-  'SCHED_FLAG_KEEP_PARAMS', 'SCHED_FLAG_UTIL_CLAMP_MIN', 'SCHED_FLAG_UTIL_CLAMP_MAX'];
+const SCHED_FLAGS = [
+  'SCHED_FLAG_RESET_ON_FORK',
+  'SCHED_FLAG_RECLAIM',
+  'SCHED_FLAG_DL_OVERRUN',
+  'SCHED_FLAG_KEEP_POLICY',
+  'SCHED_FLAG_KEEP_PARAMS',
+  'SCHED_FLAG_UTIL_CLAMP_MIN',
+  'SCHED_FLAG_UTIL_CLAMP_MAX',
+];
 
 function readScheduler(p: Obj): Scheduler | undefined {
   const s = optObject(p, 'scheduler', 'process.');
@@ -131,10 +166,13 @@ function readScheduler(p: Obj): Scheduler | undefined {
   });
   const u64 = (k: string) => optInteger(s, k, path, 0, Number.MAX_SAFE_INTEGER) ?? 0;
   return {
-    policy, flags,
+    policy,
+    flags,
     nice: optInteger(s, 'nice', path, -20, 19) ?? 0,
     priority: optInteger(s, 'priority', path, 0, 99) ?? 0,
-    runtime: u64('runtime'), deadline: u64('deadline'), period: u64('period'),
+    runtime: u64('runtime'),
+    deadline: u64('deadline'),
+    period: u64('period'),
   };
 }
 
@@ -186,7 +224,8 @@ function readRlimit(v: unknown, path: string): Rlimit {
   if (!type) throw invalid(`${path}.type`, 'is required');
   const limit = (k: string) => {
     const x = r[k];
-    if ((typeof x !== 'number' || !Number.isInteger(x)) && typeof x !== 'bigint') throw invalid(`${path}.${k}`, 'expected a non-negative integer');
+    if ((typeof x !== 'number' || !Number.isInteger(x)) && typeof x !== 'bigint')
+      throw invalid(`${path}.${k}`, 'expected a non-negative integer');
     if (x < 0) throw invalid(`${path}.${k}`, 'expected a non-negative integer');
     return BigInt(asInt64(x, `${path}.${k}`, 0n, UINT64_MAX));
   };
@@ -208,8 +247,7 @@ function readAnnotations(o: Obj): Record<string, string> {
 }
 
 function readLinux(l: Obj): Linux {
-  for (const key of ['intelRdt', 'memoryPolicy', 'netDevices'])
-    refuseIfSet(l, key, 'linux.');
+  for (const key of ['intelRdt', 'memoryPolicy', 'netDevices']) refuseIfSet(l, key, 'linux.');
   const seen = new Set<NamespaceType>();
   const namespaces = (optArray(l, 'namespaces', 'linux.') ?? []).map((v, i): Namespace => {
     const path = `linux.namespaces[${i}]`;
@@ -271,8 +309,16 @@ function readTimeOffsets(l: Obj): Linux['timeOffsets'] {
 }
 
 /** Sysctls a container may set: those of its own ipc, network or uts namespace (runc's list). */
-const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall',
-  'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+const IPC_SYSCTLS = new Set([
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+]);
 
 export function sysctlNamespace(key: string): NamespaceType | undefined {
   const k = key.replace(/\//g, '.');
@@ -287,8 +333,7 @@ function readSysctl(l: Obj): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(sys)) {
     const path = `linux.sysctl.${key}`;
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(key) || key.split(/[./]/).includes('..'))
-      throw invalid(path, 'is not a sysctl name');
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(key) || key.split(/[./]/).includes('..')) throw invalid(path, 'is not a sysctl name');
     if (!sysctlNamespace(key)) throw invalid(path, 'is not namespaced: a container cannot set it');
     out[key] = asString(v, path);
   }
@@ -299,7 +344,8 @@ function readPersonality(l: Obj): Linux['personality'] {
   const p = optObject(l, 'personality', 'linux.');
   if (!p) return undefined;
   const domain = asString(p.domain, 'linux.personality.domain');
-  if (domain !== 'LINUX' && domain !== 'LINUX32') throw invalid('linux.personality.domain', `unknown domain "${domain}" (LINUX or LINUX32)`);
+  if (domain !== 'LINUX' && domain !== 'LINUX32')
+    throw invalid('linux.personality.domain', `unknown domain "${domain}" (LINUX or LINUX32)`);
   refuseIfSet(p, 'flags', 'linux.personality.');
   return { domain };
 }
@@ -329,8 +375,10 @@ function checkNamespaceNeeds(spec: Spec, ns: Set<NamespaceType>): void {
     throw invalid('linux.uidMappings', 'mappings need a new user namespace (linux.namespaces)');
   if (newUser) {
     const mapped = (maps: IdMapping[], id: number) => maps.some((m) => id >= m.containerID && id < m.containerID + m.size);
-    if (!mapped(l.uidMappings, spec.process.user.uid)) throw invalid('process.user.uid', `${spec.process.user.uid} is not mapped in linux.uidMappings`);
-    if (!mapped(l.gidMappings, spec.process.user.gid)) throw invalid('process.user.gid', `${spec.process.user.gid} is not mapped in linux.gidMappings`);
+    if (!mapped(l.uidMappings, spec.process.user.uid))
+      throw invalid('process.user.uid', `${spec.process.user.uid} is not mapped in linux.uidMappings`);
+    if (!mapped(l.gidMappings, spec.process.user.gid))
+      throw invalid('process.user.gid', `${spec.process.user.gid} is not mapped in linux.gidMappings`);
   }
   const time = l.namespaces.find((n) => n.type === 'time');
   if (Object.keys(l.timeOffsets).length && (!time || time.path))

@@ -45,14 +45,28 @@ describe('podman with conmon runs containers through droplet', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'droplet-podman-'));
     /* droplet as podman's runtime; ulimits within this host's hard limits; no systemd here */
-    writeFileSync(join(dir, 'containers.conf'), [
-      '[containers]', 'default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]', 'log_driver = "k8s-file"',
-      '[engine]', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', 'runtime = "droplet"',
-      '[engine.runtimes]', `droplet = ["${DROPLET}"]`, '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'containers.conf'),
+      [
+        '[containers]',
+        'default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]',
+        'log_driver = "k8s-file"',
+        '[engine]',
+        'cgroup_manager = "cgroupfs"',
+        'events_logger = "file"',
+        'runtime = "droplet"',
+        '[engine.runtimes]',
+        `droplet = ["${DROPLET}"]`,
+        '',
+      ].join('\n'),
+    );
     env = { ...testEnv(), CONTAINERS_CONF: join(dir, 'containers.conf') };
     const tar = busyboxTar(dir);
-    mustRun('podman', ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', 'import', tar, 'localhost/busybox:test'], { env });
+    mustRun(
+      'podman',
+      ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', 'import', tar, 'localhost/busybox:test'],
+      { env },
+    );
   });
 
   after(() => {
@@ -73,7 +87,7 @@ describe('podman with conmon runs containers through droplet', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('run --rm prints and exits with the container\'s code', () => {
+  test("run --rm prints and exits with the container's code", () => {
     const r = podman(['run', '--rm', '--network', 'none', 'localhost/busybox:test', '/bin/sh', '-c', 'echo hello; echo pid=$$; exit 3']);
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stdout, 'hello\npid=1\n');
@@ -81,7 +95,18 @@ describe('podman with conmon runs containers through droplet', () => {
 
   test('run -d, exec, logs, top, pause, unpause, update, stop, restart, kill, rm', () => {
     const name = `c${process.pid}`;
-    ok(['run', '-d', '--name', name, '--network', 'none', 'localhost/busybox:test', '/bin/sh', '-c', 'echo started; trap "exit 0" TERM; while true; do sleep 0.1; done']);
+    ok([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      'none',
+      'localhost/busybox:test',
+      '/bin/sh',
+      '-c',
+      'echo started; trap "exit 0" TERM; while true; do sleep 0.1; done',
+    ]);
     assert.equal(ok(['exec', '-e', 'X=1', '-u', '7', '-w', '/etc', name, '/bin/sh', '-c', 'echo $X $(id -u) $(pwd)']), '1 7 /etc\n');
     assert.equal(ok(['logs', name]), 'started\n');
     assert.match(ok(['top', name]), /\/bin\/sh -c echo started/);
@@ -105,7 +130,24 @@ describe('podman with conmon runs containers through droplet', () => {
   test('run -it and exec -it on a terminal', () => {
     const pty = join(REPO, 'test', 'helpers', 'pty-run.py');
     const base = ['podman', '--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs'];
-    const it = sh('python3', [pty, '24', '80', 'tty; stty size; exit 5\n', ...base, 'run', '--rm', '-it', '--network', 'none', 'localhost/busybox:test', '/bin/sh'], { env });
+    const it = sh(
+      'python3',
+      [
+        pty,
+        '24',
+        '80',
+        'tty; stty size; exit 5\n',
+        ...base,
+        'run',
+        '--rm',
+        '-it',
+        '--network',
+        'none',
+        'localhost/busybox:test',
+        '/bin/sh',
+      ],
+      { env },
+    );
     assert.match(it.stdout, /\/dev\/pts\/0\r*\n24 80\r*\n/);
     assert.match(it.stdout, /EXIT 5\n$/);
     const name = `it${process.pid}`;
@@ -116,7 +158,7 @@ describe('podman with conmon runs containers through droplet', () => {
     ok(['rm', '--force', '--time', '0', name]);
   });
 
-  test('droplet\'s error reaches the podman user', () => {
+  test("droplet's error reaches the podman user", () => {
     const r = podman(['run', '--rm', '--network', 'none', 'localhost/busybox:test', '/bin/no-such-program']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /exec "\/bin\/no-such-program": no such file or directory \(process\.args\[0\]\)/);
@@ -135,11 +177,19 @@ describe('containerd with the runc shim runs containers through droplet', () => 
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'droplet-containerd-'));
-    writeFileSync(join(dir, 'config.toml'), [
-      'version = 2', `root = "${join(dir, 'root')}"`, `state = "${join(dir, 'state')}"`,
-      '[grpc]', `  address = "${join(dir, 'containerd.sock')}"`,
-      '[plugins."io.containerd.grpc.v1.cri"]', '  disable = true', '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'config.toml'),
+      [
+        'version = 2',
+        `root = "${join(dir, 'root')}"`,
+        `state = "${join(dir, 'state')}"`,
+        '[grpc]',
+        `  address = "${join(dir, 'containerd.sock')}"`,
+        '[plugins."io.containerd.grpc.v1.cri"]',
+        '  disable = true',
+        '',
+      ].join('\n'),
+    );
     daemon = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: 'ignore', env: testEnv() });
     await waitFor(() => ctr(['version']).code === 0, 20000, 'containerd to listen');
     /* ctr imports image archives, so the busybox rootfs becomes a one-layer image via podman-free means: a docker archive */
@@ -161,7 +211,17 @@ describe('containerd with the runc shim runs containers through droplet', () => 
   });
 
   test('ctr run --rm with an imported image', () => {
-    const out = ok(['run', '--runc-binary', DROPLET, '--rm', 'localhost/busybox:test', 'r1', '/bin/sh', '-c', 'echo hello from containerd; echo pid=$$']);
+    const out = ok([
+      'run',
+      '--runc-binary',
+      DROPLET,
+      '--rm',
+      'localhost/busybox:test',
+      'r1',
+      '/bin/sh',
+      '-c',
+      'echo hello from containerd; echo pid=$$',
+    ]);
     assert.equal(out, 'hello from containerd\npid=1\n');
   });
 
@@ -173,7 +233,17 @@ describe('containerd with the runc shim runs containers through droplet', () => 
   });
 
   test('task exec, pause, resume, kill and delete', async () => {
-    ok(['run', '-d', '--runc-binary', DROPLET, 'localhost/busybox:test', 'd1', '/bin/sh', '-c', 'trap "exit 3" TERM; while true; do sleep 0.1; done']);
+    ok([
+      'run',
+      '-d',
+      '--runc-binary',
+      DROPLET,
+      'localhost/busybox:test',
+      'd1',
+      '/bin/sh',
+      '-c',
+      'trap "exit 3" TERM; while true; do sleep 0.1; done',
+    ]);
     await waitFor(() => /d1\s+\d+\s+RUNNING/.test(ctr(['tasks', 'ls']).stdout), 10000, 'the task to run');
     assert.equal(ok(['tasks', 'exec', '--exec-id', 'e1', 'd1', '/bin/sh', '-c', 'echo exec $$']).startsWith('exec '), true);
     ok(['tasks', 'pause', 'd1']);
@@ -185,10 +255,13 @@ describe('containerd with the runc shim runs containers through droplet', () => 
     ok(['containers', 'delete', 'd1']);
   });
 
-  test('droplet\'s last JSON error line is what containerd reports', () => {
+  test("droplet's last JSON error line is what containerd reports", () => {
     const r = ctr(['run', '--runc-binary', DROPLET, '--rm', 'localhost/busybox:test', 'r3', '/bin/no-such-program']);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /OCI runtime create failed: create r3: exec "\/bin\/no-such-program": no such file or directory \(process\.args\[0\]\)/);
+    assert.match(
+      r.stderr,
+      /OCI runtime create failed: create r3: exec "\/bin\/no-such-program": no such file or directory \(process\.args\[0\]\)/,
+    );
     ctr(['containers', 'delete', 'r3']);
   });
 });
@@ -208,11 +281,26 @@ describe('dockerd runs containers through droplet (--add-runtime)', () => {
     dir = mkdtempSync(join(tmpdir(), 'droplet-docker-'));
     env = { ...testEnv(), DOCKER_HOST: `unix://${join(dir, 'docker.sock')}` };
     /* no bridge or iptables: these tests do not network, and must not touch the host's */
-    daemon = spawn('dockerd', [
-      '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'),
-      '--host', `unix://${join(dir, 'docker.sock')}`, '--bridge', 'none', '--iptables=false', '--ip6tables=false',
-      '--add-runtime', `droplet=${DROPLET}`,
-    ], { stdio: 'ignore', env: testEnv() });
+    daemon = spawn(
+      'dockerd',
+      [
+        '--data-root',
+        join(dir, 'data'),
+        '--exec-root',
+        join(dir, 'exec'),
+        '--pidfile',
+        join(dir, 'docker.pid'),
+        '--host',
+        `unix://${join(dir, 'docker.sock')}`,
+        '--bridge',
+        'none',
+        '--iptables=false',
+        '--ip6tables=false',
+        '--add-runtime',
+        `droplet=${DROPLET}`,
+      ],
+      { stdio: 'ignore', env: testEnv() },
+    );
     await waitFor(() => docker(['version']).code === 0, 60000, 'dockerd to listen');
     const image = join(dir, 'image.tar');
     mustRun('skopeo', ['--insecure-policy', 'copy', `tarball:${busyboxTar(dir)}`, `docker-archive:${image}:localhost/busybox:test`]);
@@ -230,17 +318,60 @@ describe('dockerd runs containers through droplet (--add-runtime)', () => {
   });
 
   test('docker run --runtime droplet, with and without a terminal', () => {
-    const r = docker(['run', '--rm', '--runtime', 'droplet', '--network', 'none', 'localhost/busybox:test', '/bin/sh', '-c', 'echo hello from docker; echo pid=$$; exit 4']);
+    const r = docker([
+      'run',
+      '--rm',
+      '--runtime',
+      'droplet',
+      '--network',
+      'none',
+      'localhost/busybox:test',
+      '/bin/sh',
+      '-c',
+      'echo hello from docker; echo pid=$$; exit 4',
+    ]);
     assert.equal(r.code, 4, r.stderr);
     assert.equal(r.stdout, 'hello from docker\npid=1\n');
-    const it = sh('python3', [join(REPO, 'test', 'helpers', 'pty-run.py'), '24', '80', 'stty size; exit 2\n', 'docker', 'run', '--rm', '-it', '--runtime', 'droplet', '--network', 'none', 'localhost/busybox:test', '/bin/sh'], { env });
+    const it = sh(
+      'python3',
+      [
+        join(REPO, 'test', 'helpers', 'pty-run.py'),
+        '24',
+        '80',
+        'stty size; exit 2\n',
+        'docker',
+        'run',
+        '--rm',
+        '-it',
+        '--runtime',
+        'droplet',
+        '--network',
+        'none',
+        'localhost/busybox:test',
+        '/bin/sh',
+      ],
+      { env },
+    );
     assert.match(it.stdout, /24 80\r*\n/);
     assert.match(it.stdout, /EXIT 2\n$/);
   });
 
   test('run -d, exec, logs, pause, unpause, stop, rm', () => {
     const name = `d${process.pid}`;
-    ok(['run', '-d', '--name', name, '--runtime', 'droplet', '--network', 'none', 'localhost/busybox:test', '/bin/sh', '-c', 'trap "exit 0" TERM; echo up; while true; do sleep 0.1; done']);
+    ok([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--runtime',
+      'droplet',
+      '--network',
+      'none',
+      'localhost/busybox:test',
+      '/bin/sh',
+      '-c',
+      'trap "exit 0" TERM; echo up; while true; do sleep 0.1; done',
+    ]);
     assert.match(ok(['exec', name, '/bin/sh', '-c', 'echo exec $(hostname)']), /^exec [0-9a-f]{12}\n$/);
     assert.equal(ok(['logs', name]), 'up\n');
     ok(['pause', name]);

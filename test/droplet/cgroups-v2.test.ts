@@ -44,7 +44,10 @@ describe('v1 -> v2 conversions, as runc and crun', () => {
     assert.equal(memorySwapToV2(undefined, -1, 'f'), -1, 'no memory limit lifts the swap limit');
     assert.equal(memorySwapToV2(undefined, 64 * MiB, 'f'), undefined);
     assert.equal(memorySwapToV2(128 * MiB, -1, 'f'), 128 * MiB);
-    assert.throws(() => memorySwapToV2(128 * MiB, undefined, 'linux.resources.memory.swap'), /^Error: linux\.resources\.memory\.swap: cannot set a swap limit without a memory limit/);
+    assert.throws(
+      () => memorySwapToV2(128 * MiB, undefined, 'linux.resources.memory.swap'),
+      /^Error: linux\.resources\.memory\.swap: cannot set a swap limit without a memory limit/,
+    );
     assert.throws(() => memorySwapToV2(32 * MiB, 64 * MiB, 'f'), /is below the memory limit/);
   });
 
@@ -61,19 +64,28 @@ describe('the v2 writer in a fake v2 directory', () => {
   test('every field lands in its controller file', () => {
     const fake = fakeV2Cgroup();
     try {
-      applyV2Resources(fake.dir, res({
-        memory: { limit: 64 * MiB, swap: 192 * MiB, reservation: 16 * MiB },
-        cpu: { shares: 1024, quota: 50000, period: 100000, burst: 10000, idle: 0, cpus: '0-1', mems: '0' },
-        pids: { limit: 64 },
-        blockIO: {
-          weight: 500,
-          throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }],
-          throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 100 }, { major: 8, minor: 16, rate: 200 }],
-        },
-        hugepageLimits: [{ pageSize: '2MB', limit: 8 * MiB }, { pageSize: '1GB', limit: 0 }],
-        rdma: { mlx5_0: { hcaHandles: 3, hcaObjects: 100 } },
-        unified: { 'memory.high': String(48 * MiB), 'cgroup.max.descendants': '5' },
-      }));
+      applyV2Resources(
+        fake.dir,
+        res({
+          memory: { limit: 64 * MiB, swap: 192 * MiB, reservation: 16 * MiB },
+          cpu: { shares: 1024, quota: 50000, period: 100000, burst: 10000, idle: 0, cpus: '0-1', mems: '0' },
+          pids: { limit: 64 },
+          blockIO: {
+            weight: 500,
+            throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }],
+            throttleWriteIOPSDevice: [
+              { major: 8, minor: 0, rate: 100 },
+              { major: 8, minor: 16, rate: 200 },
+            ],
+          },
+          hugepageLimits: [
+            { pageSize: '2MB', limit: 8 * MiB },
+            { pageSize: '1GB', limit: 0 },
+          ],
+          rdma: { mlx5_0: { hcaHandles: 3, hcaObjects: 100 } },
+          unified: { 'memory.high': String(48 * MiB), 'cgroup.max.descendants': '5' },
+        }),
+      );
       const expected: Record<string, string> = {
         'memory.max': String(64 * MiB),
         'memory.swap.max': String(128 * MiB),
@@ -126,7 +138,12 @@ describe('the v2 writer in a fake v2 directory', () => {
         [{ network: { classID: 1 } }, /^linux\.resources\.network: not supported on cgroup v2/],
         [{ memory: { swap: 2 * MiB } }, /^linux\.resources\.memory\.swap: cannot set a swap limit without a memory limit/],
       ];
-      for (const [raw, re] of cases) assert.throws(() => applyV2Resources(fake.dir, res(raw)), (err: Error) => re.test(err.message), JSON.stringify(raw));
+      for (const [raw, re] of cases)
+        assert.throws(
+          () => applyV2Resources(fake.dir, res(raw)),
+          (err: Error) => re.test(err.message),
+          JSON.stringify(raw),
+        );
       assert.equal(fake.read('memory.max'), '', 'nothing was written');
     } finally {
       fake.cleanup();
@@ -134,11 +151,21 @@ describe('the v2 writer in a fake v2 directory', () => {
   });
 
   test('a controller the parent did not enable is named', () => {
-    const fake = fakeV2Cgroup(['memory.max', 'memory.swap.max', 'memory.low', 'memory.high', 'memory.current', 'memory.events'], 'cpu pids');
+    const fake = fakeV2Cgroup(
+      ['memory.max', 'memory.swap.max', 'memory.low', 'memory.high', 'memory.current', 'memory.events'],
+      'cpu pids',
+    );
     try {
-      assert.throws(() => applyV2Resources(fake.dir, res({ memory: { limit: MiB } })),
-        (err: Error) => err.message === `linux.resources.memory.limit: the memory controller is not enabled for ${fake.dir} (cgroup.controllers: "cpu pids")`);
-      assert.throws(() => applyV2Resources(fake.dir, res({ unified: { 'memory.high': '1' } })), /^Error: linux\.resources\.unified\.memory\.high: the memory controller is not enabled/);
+      assert.throws(
+        () => applyV2Resources(fake.dir, res({ memory: { limit: MiB } })),
+        (err: Error) =>
+          err.message ===
+          `linux.resources.memory.limit: the memory controller is not enabled for ${fake.dir} (cgroup.controllers: "cpu pids")`,
+      );
+      assert.throws(
+        () => applyV2Resources(fake.dir, res({ unified: { 'memory.high': '1' } })),
+        /^Error: linux\.resources\.unified\.memory\.high: the memory controller is not enabled/,
+      );
     } finally {
       fake.cleanup();
     }
@@ -156,8 +183,10 @@ describe('the cgroup version is detected from the hierarchies', () => {
       applyResources(dirs, res({ memory: { limit: 8 * MiB }, cpu: { shares: 2048 } }), []);
       assert.equal(fake.read('memory.max'), String(8 * MiB));
       assert.equal(fake.read('cpu.weight'), '174');
-      assert.throws(() => applyResources(dirs, res({ devices: [{ allow: false, access: 'rwm' }] }), []),
-        (err: Error) => err.message.startsWith(`linux.resources.devices: query the device filters of ${fake.dir}: `));
+      assert.throws(
+        () => applyResources(dirs, res({ devices: [{ allow: false, access: 'rwm' }] }), []),
+        (err: Error) => err.message.startsWith(`linux.resources.devices: query the device filters of ${fake.dir}: `),
+      );
     } finally {
       fake.cleanup();
     }
@@ -170,13 +199,19 @@ describe('the cgroup version is detected from the hierarchies', () => {
       { version: 2, mountpoint: '/sys/fs/cgroup/unified', key: '' },
     ];
     assert.equal(resourcesVersion(hybrid.map((h) => ({ hierarchy: h, path: '/x', dir: h.mountpoint }))), 1);
-    assert.equal(resourcesVersion(hybrid.slice(1).map((h) => ({ hierarchy: h, path: '/x', dir: h.mountpoint }))), 2, 'name=systemd carries no controller');
+    assert.equal(
+      resourcesVersion(hybrid.slice(1).map((h) => ({ hierarchy: h, path: '/x', dir: h.mountpoint }))),
+      2,
+      'name=systemd carries no controller',
+    );
   });
 
   test('on a pure v2 host droplet enables the controllers down the cgroup path', () => {
     const root = fakeCgroup({
-      'cgroup.controllers': 'cpu memory pids\n', 'cgroup.subtree_control': '',
-      'a/cgroup.controllers': 'cpu memory pids\n', 'a/cgroup.subtree_control': '',
+      'cgroup.controllers': 'cpu memory pids\n',
+      'cgroup.subtree_control': '',
+      'a/cgroup.controllers': 'cpu memory pids\n',
+      'a/cgroup.subtree_control': '',
     });
     try {
       const h: Hierarchy = { version: 2, mountpoint: root.dir, key: '' };
@@ -193,17 +228,39 @@ describe('the cgroup version is detected from the hierarchies', () => {
 describe('the v1 writer in fake v1 directories (files this host lacks)', () => {
   test('blkio CFQ files, leaf weights, per-device weights; hugetlb; net_cls; net_prio; rdma', () => {
     const fake = fakeCgroup({
-      'blkio/blkio.weight': '', 'blkio/blkio.leaf_weight': '', 'blkio/blkio.weight_device': '', 'blkio/blkio.leaf_weight_device': '',
-      'hugetlb/hugetlb.2MB.limit_in_bytes': '', 'hugetlb/hugetlb.2MB.rsvd.limit_in_bytes': '',
-      'net_cls/net_cls.classid': '', 'net_prio/net_prio.ifpriomap': '', 'rdma/rdma.max': '',
+      'blkio/blkio.weight': '',
+      'blkio/blkio.leaf_weight': '',
+      'blkio/blkio.weight_device': '',
+      'blkio/blkio.leaf_weight_device': '',
+      'hugetlb/hugetlb.2MB.limit_in_bytes': '',
+      'hugetlb/hugetlb.2MB.rsvd.limit_in_bytes': '',
+      'net_cls/net_cls.classid': '',
+      'net_prio/net_prio.ifpriomap': '',
+      'rdma/rdma.max': '',
     });
     try {
-      applyV1Resources((c) => (['blkio', 'hugetlb', 'net_cls', 'net_prio', 'rdma'].includes(c) ? join(fake.dir, c) : undefined), res({
-        blockIO: { weight: 300, leafWeight: 200, weightDevice: [{ major: 8, minor: 0, weight: 500, leafWeight: 100 }, { major: 8, minor: 16, weight: 50 }] },
-        hugepageLimits: [{ pageSize: '2MB', limit: 4 * MiB }],
-        network: { classID: 0x100001, priorities: [{ name: 'eth0', priority: 5 }, { name: 'lo', priority: 1 }] },
-        rdma: { mlx5_0: { hcaHandles: 3 } },
-      }));
+      applyV1Resources(
+        (c) => (['blkio', 'hugetlb', 'net_cls', 'net_prio', 'rdma'].includes(c) ? join(fake.dir, c) : undefined),
+        res({
+          blockIO: {
+            weight: 300,
+            leafWeight: 200,
+            weightDevice: [
+              { major: 8, minor: 0, weight: 500, leafWeight: 100 },
+              { major: 8, minor: 16, weight: 50 },
+            ],
+          },
+          hugepageLimits: [{ pageSize: '2MB', limit: 4 * MiB }],
+          network: {
+            classID: 0x100001,
+            priorities: [
+              { name: 'eth0', priority: 5 },
+              { name: 'lo', priority: 1 },
+            ],
+          },
+          rdma: { mlx5_0: { hcaHandles: 3 } },
+        }),
+      );
       assert.equal(fake.read('blkio/blkio.weight'), '300');
       assert.equal(fake.read('blkio/blkio.leaf_weight'), '200');
       assert.equal(fake.read('blkio/blkio.weight_device'), '8:0 500\n8:16 50\n');
@@ -222,10 +279,14 @@ describe('the v1 writer in fake v1 directories (files this host lacks)', () => {
     const fake = fakeCgroup({ 'hugetlb/hugetlb.2MB.limit_in_bytes': '', 'blkio/blkio.bfq.weight': '' });
     try {
       const dirOf = (c: string) => join(fake.dir, c);
-      assert.throws(() => applyV1Resources(dirOf, res({ hugepageLimits: [{ pageSize: '1GB', limit: 0 }] })),
-        /^Error: linux\.resources\.hugepageLimits\[0\]\.pageSize: this host has no 1GB huge pages/);
-      assert.throws(() => applyV1Resources(dirOf, res({ blockIO: { leafWeight: 100 } })),
-        /^Error: linux\.resources\.blockIO\.leafWeight: .*blkio\.leaf_weight does not exist: this host's kernel or cgroup setup lacks it$/);
+      assert.throws(
+        () => applyV1Resources(dirOf, res({ hugepageLimits: [{ pageSize: '1GB', limit: 0 }] })),
+        /^Error: linux\.resources\.hugepageLimits\[0\]\.pageSize: this host has no 1GB huge pages/,
+      );
+      assert.throws(
+        () => applyV1Resources(dirOf, res({ blockIO: { leafWeight: 100 } })),
+        /^Error: linux\.resources\.blockIO\.leafWeight: .*blkio\.leaf_weight does not exist: this host's kernel or cgroup setup lacks it$/,
+      );
       applyV1Resources(dirOf, res({ blockIO: { weight: 100 } }));
       assert.equal(fake.read('blkio/blkio.bfq.weight'), '100', 'BFQ file where there is no CFQ one');
     } finally {
@@ -238,10 +299,18 @@ describe('stats from a v2 directory', () => {
   test('runc\'s shape, with "max" as 2^64-1', () => {
     const fake = fakeCgroup({
       'cpu.stat': 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 10\nnr_throttled 2\nthrottled_usec 30\n',
-      'memory.current': '4096000\n', 'memory.max': 'max\n', 'memory.peak': '5000000\n', 'memory.stat': 'anon 100\nfile 2000\n',
-      'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n', 'memory.swap.current': '0\n', 'memory.swap.max': 'max\n',
-      'pids.current': '4\n', 'pids.max': 'max\n', 'io.stat': '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n',
-      'hugetlb.2MB.current': '0\n', 'hugetlb.2MB.events': 'max 0\n',
+      'memory.current': '4096000\n',
+      'memory.max': 'max\n',
+      'memory.peak': '5000000\n',
+      'memory.stat': 'anon 100\nfile 2000\n',
+      'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n',
+      'memory.swap.current': '0\n',
+      'memory.swap.max': 'max\n',
+      'pids.current': '4\n',
+      'pids.max': 'max\n',
+      'io.stat': '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n',
+      'hugetlb.2MB.current': '0\n',
+      'hugetlb.2MB.events': 'max 0\n',
     });
     try {
       const json = statsJson(statsV2(fake.dir, ['2MB']));
@@ -254,8 +323,14 @@ describe('stats from a v2 directory', () => {
       assert.equal(s.memory.usage.failcnt, 3);
       assert.equal(s.memory.cache, 2000);
       assert.deepEqual(s.pids, { current: 4 });
-      assert.deepEqual(s.blkio.ioServiceBytesRecursive, [{ major: 8, op: 'Read', value: 4096 }, { major: 8, op: 'Write', value: 8192 }]);
-      assert.deepEqual(s.blkio.ioServicedRecursive, [{ major: 8, op: 'Read', value: 1 }, { major: 8, op: 'Write', value: 2 }]);
+      assert.deepEqual(s.blkio.ioServiceBytesRecursive, [
+        { major: 8, op: 'Read', value: 4096 },
+        { major: 8, op: 'Write', value: 8192 },
+      ]);
+      assert.deepEqual(s.blkio.ioServicedRecursive, [
+        { major: 8, op: 'Read', value: 1 },
+        { major: 8, op: 'Write', value: 2 },
+      ]);
       assert.deepEqual(s.hugetlb, { '2MB': { failcnt: 0 } });
     } finally {
       fake.cleanup();
@@ -279,16 +354,35 @@ function runFilter(program: Buffer, type: 'b' | 'c', access: string, major: numb
     const off = program.readInt16LE(pc * 8 + 2);
     const imm = program.readInt32LE(pc * 8 + 4);
     switch (code) {
-      case 0x61: assert.equal(src, 1); r[dst] = ctx[off / 4] ?? assert.fail(`load at offset ${off}, past the context, at ${pc}`); break;
-      case 0x54: r[dst] = (reg(dst) & imm) >>> 0; break;
-      case 0x74: r[dst] = reg(dst) >>> imm; break;
-      case 0xbc: r[dst] = reg(src) >>> 0; break;
-      case 0xb7: r[dst] = imm; break;
-      case 0x56: if (reg(dst) >>> 0 !== imm >>> 0) pc += off; break;
-      case 0x5e: if (reg(dst) >>> 0 !== reg(src) >>> 0) pc += off; break;
-      case 0x16: if (reg(dst) >>> 0 === imm >>> 0) pc += off; break;
-      case 0x95: return reg(0);
-      default: assert.fail(`unexpected opcode 0x${code.toString(16)} at ${pc}`);
+      case 0x61:
+        assert.equal(src, 1);
+        r[dst] = ctx[off / 4] ?? assert.fail(`load at offset ${off}, past the context, at ${pc}`);
+        break;
+      case 0x54:
+        r[dst] = (reg(dst) & imm) >>> 0;
+        break;
+      case 0x74:
+        r[dst] = reg(dst) >>> imm;
+        break;
+      case 0xbc:
+        r[dst] = reg(src) >>> 0;
+        break;
+      case 0xb7:
+        r[dst] = imm;
+        break;
+      case 0x56:
+        if (reg(dst) >>> 0 !== imm >>> 0) pc += off;
+        break;
+      case 0x5e:
+        if (reg(dst) >>> 0 !== reg(src) >>> 0) pc += off;
+        break;
+      case 0x16:
+        if (reg(dst) >>> 0 === imm >>> 0) pc += off;
+        break;
+      case 0x95:
+        return reg(0);
+      default:
+        assert.fail(`unexpected opcode 0x${code.toString(16)} at ${pc}`);
     }
   }
   return assert.fail('the program ran off its end');
@@ -300,39 +394,93 @@ describe('the cgroup v2 device filter (BPF_PROG_TYPE_CGROUP_DEVICE)', () => {
     return Object.fromEntries(cases.map(([name, type, access, major, minor]) => [name, runFilter(program, type, access, major, minor)]));
   };
 
-  test('the default config: deny all, then runc\'s default set and the config\'s allows', () => {
-    const got = verdicts([{ allow: false, type: 'a', access: 'rwm' }, { allow: true, type: 'b', major: 7, minor: 0, access: 'r' }], [
-      ['null rw', 'c', 'rw', 1, 3], ['tun rwm', 'c', 'rwm', 10, 200], ['pty', 'c', 'rw', 136, 5], ['mknod any char', 'c', 'm', 4, 1],
-      ['mem r', 'c', 'r', 1, 1], ['loop0 r', 'b', 'r', 7, 0], ['loop0 w', 'b', 'w', 7, 0], ['loop0 rw', 'b', 'rw', 7, 0],
-      ['loop1 r', 'b', 'r', 7, 1], ['mknod any block', 'b', 'm', 8, 0],
-    ]);
+  test("the default config: deny all, then runc's default set and the config's allows", () => {
+    const got = verdicts(
+      [
+        { allow: false, type: 'a', access: 'rwm' },
+        { allow: true, type: 'b', major: 7, minor: 0, access: 'r' },
+      ],
+      [
+        ['null rw', 'c', 'rw', 1, 3],
+        ['tun rwm', 'c', 'rwm', 10, 200],
+        ['pty', 'c', 'rw', 136, 5],
+        ['mknod any char', 'c', 'm', 4, 1],
+        ['mem r', 'c', 'r', 1, 1],
+        ['loop0 r', 'b', 'r', 7, 0],
+        ['loop0 w', 'b', 'w', 7, 0],
+        ['loop0 rw', 'b', 'rw', 7, 0],
+        ['loop1 r', 'b', 'r', 7, 1],
+        ['mknod any block', 'b', 'm', 8, 0],
+      ],
+    );
     assert.deepEqual(got, {
-      'null rw': 1, 'tun rwm': 1, pty: 1, 'mknod any char': 1, 'mem r': 0, 'loop0 r': 1, 'loop0 w': 0, 'loop0 rw': 0,
-      'loop1 r': 0, 'mknod any block': 1,
+      'null rw': 1,
+      'tun rwm': 1,
+      pty: 1,
+      'mknod any char': 1,
+      'mem r': 0,
+      'loop0 r': 1,
+      'loop0 w': 0,
+      'loop0 rw': 0,
+      'loop1 r': 0,
+      'mknod any block': 1,
     });
   });
 
   test('later rules win; a deny matches any access it touches; no match allows', () => {
-    const got = verdicts([{ allow: true, type: 'a', access: 'rwm' }, { allow: false, type: 'b', major: 8, access: 'w' }], [
-      ['sda r', 'b', 'r', 8, 0], ['sda w', 'b', 'w', 8, 0], ['sda rw', 'b', 'rw', 8, 16], ['vda w', 'b', 'w', 254, 0],
-    ]);
+    const got = verdicts(
+      [
+        { allow: true, type: 'a', access: 'rwm' },
+        { allow: false, type: 'b', major: 8, access: 'w' },
+      ],
+      [
+        ['sda r', 'b', 'r', 8, 0],
+        ['sda w', 'b', 'w', 8, 0],
+        ['sda rw', 'b', 'rw', 8, 16],
+        ['vda w', 'b', 'w', 254, 0],
+      ],
+    );
     assert.deepEqual(got, { 'sda r': 1, 'sda w': 0, 'sda rw': 0, 'vda w': 1 });
-    assert.deepEqual(verdicts([{ allow: false, type: 'b', major: 8, minor: 0, access: 'r' }], [['other', 'c', 'r', 99, 1], ['sda r', 'b', 'r', 8, 0]]), { other: 1, 'sda r': 0 });
+    assert.deepEqual(
+      verdicts(
+        [{ allow: false, type: 'b', major: 8, minor: 0, access: 'r' }],
+        [
+          ['other', 'c', 'r', 99, 1],
+          ['sda r', 'b', 'r', 8, 0],
+        ],
+      ),
+      { other: 1, 'sda r': 0 },
+    );
   });
 
   test('attached to a cgroup in the real cgroup2 mount, it decides what its processes open', async () => {
     const cg = await unifiedTestCgroup();
     try {
-      attachDeviceFilter(cg.dir, [{ allow: false, type: 'a', access: 'rwm' }, { allow: true, type: 'b', major: 7, minor: 0, access: 'r' }], []);
+      attachDeviceFilter(
+        cg.dir,
+        [
+          { allow: false, type: 'a', access: 'rwm' },
+          { allow: true, type: 'b', major: 7, minor: 0, access: 'r' },
+        ],
+        [],
+      );
       const first = deviceFilterIds(cg.dir);
       assert.equal(first.length, 1);
       /* an update replaces the filter: still one */
-      attachDeviceFilter(cg.dir, [{ allow: false, type: 'a', access: 'rwm' }, { allow: true, type: 'b', major: 7, minor: 0, access: 'r' }], []);
+      attachDeviceFilter(
+        cg.dir,
+        [
+          { allow: false, type: 'a', access: 'rwm' },
+          { allow: true, type: 'b', major: 7, minor: 0, access: 'r' },
+        ],
+        [],
+      );
       const second = deviceFilterIds(cg.dir);
       assert.equal(second.length, 1);
       assert.notEqual(second[0], first[0]);
       /* a shell that moves itself into the cgroup, then opens the device */
-      const inCgroup = (open: string) => spawnSync('/bin/sh', ['-c', `echo $$ > ${cg.dir}/cgroup.procs && ${open}`], { encoding: 'utf8', timeout: 5000 });
+      const inCgroup = (open: string) =>
+        spawnSync('/bin/sh', ['-c', `echo $$ > ${cg.dir}/cgroup.procs && ${open}`], { encoding: 'utf8', timeout: 5000 });
       assert.equal(inCgroup('exec head -c 0 /dev/null').status, 0, 'the default set is allowed');
       assert.equal(inCgroup('exec head -c 0 /dev/loop0').status, 0, 'loop0 opens for reading');
       const write = inCgroup('exec 3>/dev/loop0');
@@ -346,13 +494,18 @@ describe('the cgroup v2 device filter (BPF_PROG_TYPE_CGROUP_DEVICE)', () => {
     }
   });
 
-  test('on a pure v2 host the container\'s device rules become its filter', async () => {
+  test("on a pure v2 host the container's device rules become its filter", async () => {
     const cg = await unifiedTestCgroup();
     try {
-      const dirs: CgroupDir[] = [{ hierarchy: { version: 2, mountpoint: UNIFIED, key: '' }, path: cg.dir.slice(UNIFIED.length), dir: cg.dir }];
-      applyResources(dirs, res({ devices: [{ allow: false, access: 'rwm' }] }), [{ allow: true, type: 'b', major: 7, minor: 1, access: 'rwm' }]);
+      const dirs: CgroupDir[] = [
+        { hierarchy: { version: 2, mountpoint: UNIFIED, key: '' }, path: cg.dir.slice(UNIFIED.length), dir: cg.dir },
+      ];
+      applyResources(dirs, res({ devices: [{ allow: false, access: 'rwm' }] }), [
+        { allow: true, type: 'b', major: 7, minor: 1, access: 'rwm' },
+      ]);
       assert.equal(deviceFilterIds(cg.dir).length, 1);
-      const open = (dev: string) => spawnSync('/bin/sh', ['-c', `echo $$ > ${cg.dir}/cgroup.procs && exec head -c 0 ${dev}`], { encoding: 'utf8' });
+      const open = (dev: string) =>
+        spawnSync('/bin/sh', ['-c', `echo $$ > ${cg.dir}/cgroup.procs && exec head -c 0 ${dev}`], { encoding: 'utf8' });
       assert.equal(open('/dev/loop1').status, 0, 'a configured device node is allowed');
       assert.match(open('/dev/loop2').stderr, /Operation not permitted/);
     } finally {
@@ -377,8 +530,10 @@ describe('the real cgroup2 mount of this host', () => {
       assert.equal(freezerState(f), 'frozen');
       assert.equal(keyValues(cg.dir, 'cgroup.events').frozen, 1);
       assert.equal(readCg(cg.dir, 'cgroup.freeze'), '1');
-      const dirs: CgroupDir[] = [{ hierarchy: { version: 2, mountpoint: UNIFIED, key: '' }, path: cg.dir.slice(UNIFIED.length), dir: cg.dir }];
-      assert.equal(isPaused(dirs), true, 'on a pure v2 host this is the container\'s freezer');
+      const dirs: CgroupDir[] = [
+        { hierarchy: { version: 2, mountpoint: UNIFIED, key: '' }, path: cg.dir.slice(UNIFIED.length), dir: cg.dir },
+      ];
+      assert.equal(isPaused(dirs), true, "on a pure v2 host this is the container's freezer");
       thaw(f);
       assert.equal(freezerState(f), 'thawed');
       assert.equal(keyValues(cg.dir, 'cgroup.events').frozen, 0);
@@ -409,7 +564,10 @@ describe('the real cgroup2 mount of this host', () => {
       const sleeper = Number(readCg(`/proc/${pid}/task/${pid}`, 'children').split(' ')[0]);
       mkdirSync(join(dir, 'sub'));
       writeFileSync(join(dir, 'sub', 'cgroup.procs'), String(sleeper));
-      assert.deepEqual(JSON.parse(ok(b.root, ['ps', '-f', 'json', id]).stdout), [pid, sleeper].sort((x, y) => x - y));
+      assert.deepEqual(
+        JSON.parse(ok(b.root, ['ps', '-f', 'json', id]).stdout),
+        [pid, sleeper].sort((x, y) => x - y),
+      );
       assert.equal(procState(sleeper), 'S');
     } finally {
       droplet(b.root, ['delete', '-f', id]);

@@ -31,7 +31,10 @@ describe('concurrent commands on one container', () => {
 
   test('of several creates with one id exactly one wins, and the losers touch nothing', async () => {
     const id = uniqueId('race');
-    const results = await together(b.root, Array.from({ length: 4 }, () => ['create', '-b', b.dir, id]));
+    const results = await together(
+      b.root,
+      Array.from({ length: 4 }, () => ['create', '-b', b.dir, id]),
+    );
     const winners = results.filter((r) => r.code === 0);
     assert.equal(winners.length, 1, JSON.stringify(results));
     for (const r of results.filter((x) => x.code !== 0)) assert.match(r.stderr, /is already in use/);
@@ -43,9 +46,13 @@ describe('concurrent commands on one container', () => {
   test('of several starts exactly one starts the container', async () => {
     const id = uniqueId('starts');
     ok(b.root, ['create', '-b', b.dir, id]);
-    const results = await together(b.root, Array.from({ length: 4 }, () => ['start', id]));
+    const results = await together(
+      b.root,
+      Array.from({ length: 4 }, () => ['start', id]),
+    );
     assert.equal(results.filter((r) => r.code === 0).length, 1, JSON.stringify(results));
-    for (const r of results.filter((x) => x.code !== 0)) assert.match(r.stderr, /cannot start a container that is running/, JSON.stringify(results));
+    for (const r of results.filter((x) => x.code !== 0))
+      assert.match(r.stderr, /cannot start a container that is running/, JSON.stringify(results));
     assert.equal(stateOf(b.root, id).status, 'running');
     ok(b.root, ['delete', '-f', id]);
     assert.deepEqual(leftovers(b.root, id, b.dir), []);
@@ -54,7 +61,10 @@ describe('concurrent commands on one container', () => {
   test('state.json is never seen torn while commands run', async () => {
     const id = uniqueId('torn');
     ok(b.root, ['create', '-b', b.dir, id]);
-    const readers = together(b.root, Array.from({ length: 6 }, () => ['state', id]));
+    const readers = together(
+      b.root,
+      Array.from({ length: 6 }, () => ['state', id]),
+    );
     const starter = together(b.root, [['start', id]]);
     const [states] = await Promise.all([readers, starter]);
     for (const r of states) assert.equal(r.code, 0, r.stderr);

@@ -40,9 +40,16 @@ describe('user and time namespaces', () => {
   after(() => b.cleanup());
 
   test('a new user namespace: the maps, root inside, host ids outside, devices bound from the host', () => {
-    const r = run(b, 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; echo x > /dev/null && echo null-ok; cat /proc/self/status | grep CapEff', userns);
+    const r = run(
+      b,
+      'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; echo x > /dev/null && echo null-ok; cat /proc/self/status | grep CapEff',
+      userns,
+    );
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).join(' '));
     assert.deepEqual(lines.slice(0, 5), ['0 100000 65536', '0 100000 65536', '0', '0', 'null-ok']);
   });
 
@@ -75,7 +82,8 @@ describe('user and time namespaces', () => {
         c2.linux.namespaces = [
           { type: 'user', path: `/proc/${pid}/ns/user` },
           { type: 'uts', path: `/proc/${pid}/ns/uts` },
-          { type: 'mount' }, { type: 'pid' },
+          { type: 'mount' },
+          { type: 'pid' },
         ];
         delete c2.hostname;
         c2.mounts = c2.mounts.filter((m: any) => !['/sys', '/sys/fs/cgroup', '/dev/mqueue'].includes(m.destination));
@@ -104,16 +112,28 @@ describe('user and time namespaces', () => {
   });
 
   test('a user namespace needs mappings, and the process user must be mapped', () => {
-    refused(b, (c) => c.linux.namespaces.push({ type: 'user' }), /linux\.uidMappings: a new user namespace needs uidMappings and gidMappings/);
-    refused(b, (c) => {
-      userns(c);
-      c.process.user = { uid: 70000, gid: 0 };
-    }, /process\.user\.uid: 70000 is not mapped/);
+    refused(
+      b,
+      (c) => c.linux.namespaces.push({ type: 'user' }),
+      /linux\.uidMappings: a new user namespace needs uidMappings and gidMappings/,
+    );
+    refused(
+      b,
+      (c) => {
+        userns(c);
+        c.process.user = { uid: 70000, gid: 0 };
+      },
+      /process\.user\.uid: 70000 is not mapped/,
+    );
     refused(b, (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1, size: 1 }]), /mappings need a new user namespace/);
-    refused(b, (c) => {
-      userns(c);
-      c.linux.uidMappings[0].size = 0;
-    }, /linux\.uidMappings\[0\]\.size: must be at least 1/);
+    refused(
+      b,
+      (c) => {
+        userns(c);
+        c.linux.uidMappings[0].size = 0;
+      },
+      /linux\.uidMappings\[0\]\.size: must be at least 1/,
+    );
   });
 
   test('a time namespace with offsets', () => {
@@ -125,10 +145,14 @@ describe('user and time namespaces', () => {
     const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split('.')[0]);
     assert.ok(Number(r.stdout) >= 10 * 86400 + hostUptime - 5, r.stdout);
     refused(b, (c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }), /linux\.timeOffsets: needs a new time namespace/);
-    refused(b, (c) => {
-      c.linux.namespaces.push({ type: 'time' });
-      c.linux.timeOffsets = { realtime: { secs: 1 } };
-    }, /linux\.timeOffsets\.realtime: unknown clock/);
+    refused(
+      b,
+      (c) => {
+        c.linux.namespaces.push({ type: 'time' });
+        c.linux.timeOffsets = { realtime: { secs: 1 } };
+      },
+      /linux\.timeOffsets\.realtime: unknown clock/,
+    );
   });
 });
 
@@ -147,20 +171,32 @@ describe('process settings', () => {
     assert.equal(r.stdout, '1\n1234\n');
     assert.notEqual(readFileSync('/proc/sys/kernel/shmmni', 'utf8').trim(), '1234', 'the host keeps its value');
     refused(b, (c) => (c.linux.sysctl = { 'kernel.pid_max': '100' }), /linux\.sysctl\.kernel\.pid_max: is not namespaced/);
-    refused(b, (c) => {
-      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
-      c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
-    }, /linux\.sysctl\.net\.ipv4\.ip_forward: needs its own network namespace/);
-    refused(b, (c) => (c.linux.sysctl = { 'net.ipv4.nope_nope': '1' }), /set sysctl net\.ipv4\.nope_nope="1": no such file or directory \(linux\.sysctl\.net\.ipv4\.nope_nope\)/);
+    refused(
+      b,
+      (c) => {
+        c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
+        c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+      },
+      /linux\.sysctl\.net\.ipv4\.ip_forward: needs its own network namespace/,
+    );
+    refused(
+      b,
+      (c) => (c.linux.sysctl = { 'net.ipv4.nope_nope': '1' }),
+      /set sysctl net\.ipv4\.nope_nope="1": no such file or directory \(linux\.sysctl\.net\.ipv4\.nope_nope\)/,
+    );
   });
 
   test('personality, scheduler, I/O priority and oom_score_adj', () => {
-    const r = run(b, 'uname -m; grep -E "^policy" /proc/self/sched | tr -s " "; cut -d" " -f19 /proc/self/stat; ionice -p $$; cat /proc/self/oom_score_adj', (c) => {
-      c.linux.personality = { domain: 'LINUX32' };
-      c.process.scheduler = { policy: 'SCHED_BATCH', nice: 7 };
-      c.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 0 };
-      c.process.oomScoreAdj = 333;
-    });
+    const r = run(
+      b,
+      'uname -m; grep -E "^policy" /proc/self/sched | tr -s " "; cut -d" " -f19 /proc/self/stat; ionice -p $$; cat /proc/self/oom_score_adj',
+      (c) => {
+        c.linux.personality = { domain: 'LINUX32' };
+        c.process.scheduler = { policy: 'SCHED_BATCH', nice: 7 };
+        c.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 0 };
+        c.process.oomScoreAdj = 333;
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     const [arch, policy, nice, io, oom] = r.stdout.trim().split('\n');
     assert.equal(arch, 'i686');
@@ -174,9 +210,14 @@ describe('process settings', () => {
   });
 
   test('domainname, and --no-pivot (move + chroot, for initramfs roots)', () => {
-    const r = run(b, 'hostname; cat /proc/sys/kernel/domainname; ls /', (c) => {
-      c.domainname = 'example.test';
-    }, ['--no-pivot']);
+    const r = run(
+      b,
+      'hostname; cat /proc/sys/kernel/domainname; ls /',
+      (c) => {
+        c.domainname = 'example.test';
+      },
+      ['--no-pivot'],
+    );
     assert.equal(r.code, 0, r.stderr);
     /* the container's own root: its /bin, and nothing of the host's (no /work, no /usr) */
     assert.match(r.stdout, /^droplet-test\nexample\.test\n/);
@@ -193,7 +234,10 @@ describe('process settings', () => {
     const fd = openSync(data, 'r');
     try {
       const id = uniqueId('listen');
-      const r = droplet(b.root, ['run', '-b', b.dir, id], { extraFds: [fd], env: { ...testEnv(), LISTEN_FDS: '1', LISTEN_PID: String(process.pid) } });
+      const r = droplet(b.root, ['run', '-b', b.dir, id], {
+        extraFds: [fd],
+        env: { ...testEnv(), LISTEN_FDS: '1', LISTEN_PID: String(process.pid) },
+      });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, 'activated\n1 1\n');
       assert.deepEqual(leftovers(b.root, id, b.dir), []);
@@ -203,7 +247,8 @@ describe('process settings', () => {
   });
 
   test('LSM settings are refused where the LSM is not enabled', () => {
-    if (!existsSync('/sys/kernel/security/apparmor')) refused(b, (c) => (c.process.apparmorProfile = 'docker-default'), /process\.apparmorProfile: AppArmor is not enabled on this host/);
+    if (!existsSync('/sys/kernel/security/apparmor'))
+      refused(b, (c) => (c.process.apparmorProfile = 'docker-default'), /process\.apparmorProfile: AppArmor is not enabled on this host/);
     if (!existsSync('/sys/fs/selinux/enforce')) {
       refused(b, (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'), /process\.selinuxLabel: SELinux is not enabled/);
       refused(b, (c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'), /linux\.mountLabel: SELinux is not enabled/);
@@ -225,7 +270,7 @@ describe('process settings', () => {
     assert.doesNotMatch(r2.stdout, new RegExp(`${id2}:`));
   });
 
-  test('--preserve-fds passes the caller\'s fds 3.. to the container, and only those', () => {
+  test("--preserve-fds passes the caller's fds 3.. to the container, and only those", () => {
     const data = join(b.dir, 'data');
     writeFileSync(data, 'through fd 3\n');
     const c = baseConfig();
@@ -260,21 +305,32 @@ describe('mount options beyond mount(2)', () => {
   test('rro makes a bind mount and all its submounts read-only; ro alone only the top', () => {
     /* the host's /sys has many submounts (cgroup hierarchies among them) */
     const script = 'grep -E " /host-sys(/| )" /proc/self/mountinfo | cut -d" " -f5,6';
-    const r = run(b, script, (c) => c.mounts.push({ destination: '/host-sys', type: 'bind', source: '/sys', options: ['rbind', 'rro', 'rnosuid'] }));
+    const r = run(b, script, (c) =>
+      c.mounts.push({ destination: '/host-sys', type: 'bind', source: '/sys', options: ['rbind', 'rro', 'rnosuid'] }),
+    );
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.ok(lines.length > 3, r.stdout);
     for (const l of lines) assert.match(l, /^\S+ ro,nosuid/);
-    const plain = run(b, script, (c) => c.mounts.push({ destination: '/host-sys', type: 'bind', source: '/sys', options: ['rbind', 'ro'] }));
+    const plain = run(b, script, (c) =>
+      c.mounts.push({ destination: '/host-sys', type: 'bind', source: '/sys', options: ['rbind', 'ro'] }),
+    );
     const plainLines = plain.stdout.trim().split('\n');
     assert.match(plainLines[0] ?? '', /^\/host-sys ro/);
-    assert.ok(plainLines.slice(1).some((l) => / rw/.test(l)), 'without rro the submounts keep rw');
+    assert.ok(
+      plainLines.slice(1).some((l) => / rw/.test(l)),
+      'without rro the submounts keep rw',
+    );
   });
 
   test('tmpcopyup copies what the image has into the tmpfs, which is writable', () => {
-    const r = run(b, 'cat /etc/image-file; echo new > /etc/new-file && cat /etc/new-file; grep " /etc " /proc/self/mountinfo | cut -d" " -f9', (c) => {
-      c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] });
-    });
+    const r = run(
+      b,
+      'cat /etc/image-file; echo new > /etc/new-file && cat /etc/new-file; grep " /etc " /proc/self/mountinfo | cut -d" " -f9',
+      (c) => {
+        c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] });
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'from the image\nnew\ntmpfs\n');
     assert.ok(!existsSync(join(b.rootfs, 'etc', 'new-file')), 'the image is untouched');
@@ -318,34 +374,62 @@ describe('hooks', () => {
     const c = baseConfig();
     c.process.args = ['/bin/true'];
     c.hooks = {
-      prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], createContainer: [hook('createContainer')],
-      startContainer: [{ path: '/hook.sh', args: ['hook.sh', 'startContainer'] }], poststart: [hook('poststart')], poststop: [hook('poststop')],
+      prestart: [hook('prestart')],
+      createRuntime: [hook('createRuntime')],
+      createContainer: [hook('createContainer')],
+      startContainer: [{ path: '/hook.sh', args: ['hook.sh', 'startContainer'] }],
+      poststart: [hook('poststart')],
+      poststop: [hook('poststop')],
     };
     b.write(c);
     const id = uniqueId('hooks');
     const r = droplet(b.root, ['run', '-b', b.dir, id]);
     assert.equal(r.code, 0, r.stderr);
     const lines = readFileSync(log, 'utf8').trim().split('\n');
-    assert.deepEqual(lines.map((l) => l.split(' ')[0]), ['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop']);
+    assert.deepEqual(
+      lines.map((l) => l.split(' ')[0]),
+      ['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop'],
+    );
     const states = lines.map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)));
-    assert.deepEqual(states.map((s) => s.status), ['creating', 'creating', 'creating', 'running', 'stopped']);
+    assert.deepEqual(
+      states.map((s) => s.status),
+      ['creating', 'creating', 'creating', 'running', 'stopped'],
+    );
     for (const s of states) {
       assert.equal(s.id, id);
       assert.equal(s.bundle, b.dir);
       assert.ok(s.pid > 0);
     }
     /* startContainer ran in the container, after the start byte */
-    const start = JSON.parse(r.stderr.trim().split('\n').find((l) => l.startsWith('startContainer'))!.slice('startContainer '.length));
+    const start = JSON.parse(
+      r.stderr
+        .trim()
+        .split('\n')
+        .find((l) => l.startsWith('startContainer'))!
+        .slice('startContainer '.length),
+    );
     assert.equal(start.status, 'created');
     assert.deepEqual(leftovers(b.root, id, b.dir), []);
   });
 
   test('a failing prestart, createRuntime or createContainer hook fails create and cleans up', () => {
     for (const kind of ['prestart', 'createRuntime', 'createContainer']) {
-      refused(b, (c) => (c.hooks = { [kind]: [{ path: '/bin/false', args: ['false'] }] }), new RegExp(`${kind} hook /bin/false: exit status 1 \\(hooks\\.${kind}\\[0\\]\\)`));
+      refused(
+        b,
+        (c) => (c.hooks = { [kind]: [{ path: '/bin/false', args: ['false'] }] }),
+        new RegExp(`${kind} hook /bin/false: exit status 1 \\(hooks\\.${kind}\\[0\\]\\)`),
+      );
     }
-    refused(b, (c) => (c.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '10'], timeout: 1 }] }), /createRuntime hook \/bin\/sleep: timed out after 1s/);
-    refused(b, (c) => (c.hooks = { prestart: [{ path: 'relative/hook' }] }), /hooks\.prestart\[0\]\.path: "relative\/hook" is not an absolute path/);
+    refused(
+      b,
+      (c) => (c.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '10'], timeout: 1 }] }),
+      /createRuntime hook \/bin\/sleep: timed out after 1s/,
+    );
+    refused(
+      b,
+      (c) => (c.hooks = { prestart: [{ path: 'relative/hook' }] }),
+      /hooks\.prestart\[0\]\.path: "relative\/hook" is not an absolute path/,
+    );
   });
 
   test('a failing poststart or poststop hook is a warning and the lifecycle goes on', () => {
@@ -377,7 +461,9 @@ describe('terminals', () => {
     mutate?.(c);
     b.write(c);
     const sock = join(b.dir, `console-${uniqueId('s')}.sock`);
-    const receiver = spawn('python3', [join(REPO, 'test', 'helpers', 'console-receiver.py'), sock, input], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const receiver = spawn('python3', [join(REPO, 'test', 'helpers', 'console-receiver.py'), sock, input], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     receiver.stdout.on('data', (d) => (out += d));
@@ -409,7 +495,23 @@ describe('terminals', () => {
     c.process.args = ['/bin/sh'];
     b.write(c);
     const id = uniqueId('fg');
-    const r = spawnSync('python3', [join(REPO, 'test', 'helpers', 'pty-run.py'), '40', '120', 'tty; stty size; echo $((6*7)); exit 3\n', DROPLET, '--root', b.root, 'run', '-b', b.dir, id], { env: testEnv(), encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      'python3',
+      [
+        join(REPO, 'test', 'helpers', 'pty-run.py'),
+        '40',
+        '120',
+        'tty; stty size; echo $((6*7)); exit 3\n',
+        DROPLET,
+        '--root',
+        b.root,
+        'run',
+        '-b',
+        b.dir,
+        id,
+      ],
+      { env: testEnv(), encoding: 'utf8', timeout: 60_000 },
+    );
     assert.match(r.stdout, /\/dev\/pts\/0\r*\n40 120\r*\n42\r*\n/);
     assert.match(r.stdout, /EXIT 3\n$/);
     assert.deepEqual(leftovers(b.root, id, b.dir), []);
@@ -441,18 +543,22 @@ describe('the host binaries stay out of reach', () => {
   });
   after(() => b.cleanup());
 
-  test('a process in the same PID namespace cannot open the waiting init\'s executable', () => {
+  test("a process in the same PID namespace cannot open the waiting init's executable", () => {
     const c = baseConfig();
     c.process.args = ['/bin/true'];
     b.write(c);
     const waiting = uniqueId('victim');
     ok(b.root, ['create', '-b', b.dir, waiting]);
     const { pid } = stateOf(b.root, waiting);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${ID} and ${FIFO} are the shell's, from the env below
-    const r = run(b, 'for p in /proc/[0-9]*; do [ "$(cat $p/cmdline 2>/dev/null | tr "\\0" " ")" = "droplet init ${ID} ${FIFO} /bin/true " ] && echo "found $p"; done; readlink /proc/1/exe || echo no-readlink; echo x >> /proc/1/exe || echo no-write; cat /proc/1/environ > /dev/null || echo no-environ', (c2) => {
-      c2.linux.namespaces = c2.linux.namespaces.map((n: any) => (n.type === 'pid' ? { type: 'pid', path: `/proc/${pid}/ns/pid` } : n));
-      c2.process.env.push(`ID=${waiting}`, `FIFO=${join(b.root, waiting, 'exec.fifo')}`);
-    });
+    const r = run(
+      b,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${ID} and ${FIFO} are the shell's, from the env below
+      'for p in /proc/[0-9]*; do [ "$(cat $p/cmdline 2>/dev/null | tr "\\0" " ")" = "droplet init ${ID} ${FIFO} /bin/true " ] && echo "found $p"; done; readlink /proc/1/exe || echo no-readlink; echo x >> /proc/1/exe || echo no-write; cat /proc/1/environ > /dev/null || echo no-environ',
+      (c2) => {
+        c2.linux.namespaces = c2.linux.namespaces.map((n: any) => (n.type === 'pid' ? { type: 'pid', path: `/proc/${pid}/ns/pid` } : n));
+        c2.process.env.push(`ID=${waiting}`, `FIFO=${join(b.root, waiting, 'exec.fifo')}`);
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /found \/proc\/1\n/);
     assert.match(r.stdout, /no-readlink\n/);
@@ -495,9 +601,18 @@ describe('real-world configs', () => {
     c.root.path = b.rootfs;
     /* the files podman keeps in the container's userdata directory, bind-mounted relative to the bundle */
     mkdirSync(join(b.dir, 'userdata'), { recursive: true });
-    for (const [f, text] of [['hostname', 'podman-like\n'], ['hosts', '127.0.0.1 localhost\n'], ['resolv.conf', 'nameserver 127.0.0.1\n'], ['.containerenv', 'engine="podman"\n']] as const)
+    for (const [f, text] of [
+      ['hostname', 'podman-like\n'],
+      ['hosts', '127.0.0.1 localhost\n'],
+      ['resolv.conf', 'nameserver 127.0.0.1\n'],
+      ['.containerenv', 'engine="podman"\n'],
+    ] as const)
       writeFileSync(join(b.dir, 'userdata', f), text);
-    c.process.args = ['/bin/sh', '-c', 'echo pid=$$ host=$(hostname) user=$(id -u):$(id -g); cat /proc/self/status | grep -E "^(NoNewPrivs|CapBnd)"'];
+    c.process.args = [
+      '/bin/sh',
+      '-c',
+      'echo pid=$$ host=$(hostname) user=$(id -u):$(id -g); cat /proc/self/status | grep -E "^(NoNewPrivs|CapBnd)"',
+    ];
     writeFileSync(join(b.dir, 'config.json'), JSON.stringify(c));
     const id = uniqueId('podman');
     const r = droplet(b.root, ['run', '-b', b.dir, id]);
@@ -509,11 +624,15 @@ describe('real-world configs', () => {
   });
 });
 
-
 describe('a container without a mount namespace', () => {
   /* runtime-spec: a namespace type that is not listed is the runtime's. As runc, droplet then
    * chroots into root.path in the host's mount namespace, and mounts nothing there. */
-  const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ').slice(3, 5).join(' ')).sort().join('\n');
+  const hostMounts = () =>
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ').slice(3, 5).join(' '))
+      .sort()
+      .join('\n');
   const noMountNs = (c: any) => {
     c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount');
     c.mounts = [];
@@ -522,7 +641,7 @@ describe('a container without a mount namespace', () => {
     c.root.readonly = false;
   };
 
-  test('runs in the host\'s mount namespace, inside its rootfs, and leaves the host\'s mounts as they were', () => {
+  test("runs in the host's mount namespace, inside its rootfs, and leaves the host's mounts as they were", () => {
     const b = makeBundle((c) => {
       noMountNs(c);
       c.process.args = ['/bin/sleep', '60'];
@@ -537,7 +656,7 @@ describe('a container without a mount namespace', () => {
       ok(b.root, ['start', id]);
       const r = droplet(b.root, ['exec', id, '/bin/cat', '/etc/passwd']);
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout, readFileSync(join(b.rootfs, 'etc', 'passwd'), 'utf8'), 'exec sees the container\'s root too');
+      assert.equal(r.stdout, readFileSync(join(b.rootfs, 'etc', 'passwd'), 'utf8'), "exec sees the container's root too");
       assert.equal(hostMounts(), mountsBefore);
     } finally {
       droplet(b.root, ['delete', '-f', id]);
@@ -547,21 +666,33 @@ describe('a container without a mount namespace', () => {
     assert.equal(hostMounts(), mountsBefore);
   });
 
-  test('what would change the host\'s mount table is refused, naming the field', () => {
+  test("what would change the host's mount table is refused, naming the field", () => {
     const b = makeBundle();
     try {
-      refused(b, (c) => {
-        noMountNs(c);
-        c.mounts = [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }];
-      }, /config\.json: mounts\[0\]: needs a new mount namespace \(linux\.namespaces\)$/);
-      refused(b, (c) => {
-        noMountNs(c);
-        c.root.readonly = true;
-      }, /config\.json: root\.readonly: needs a new mount namespace/);
-      refused(b, (c) => {
-        noMountNs(c);
-        c.linux.maskedPaths = ['/proc/kcore'];
-      }, /config\.json: linux\.maskedPaths: needs a new mount namespace/);
+      refused(
+        b,
+        (c) => {
+          noMountNs(c);
+          c.mounts = [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }];
+        },
+        /config\.json: mounts\[0\]: needs a new mount namespace \(linux\.namespaces\)$/,
+      );
+      refused(
+        b,
+        (c) => {
+          noMountNs(c);
+          c.root.readonly = true;
+        },
+        /config\.json: root\.readonly: needs a new mount namespace/,
+      );
+      refused(
+        b,
+        (c) => {
+          noMountNs(c);
+          c.linux.maskedPaths = ['/proc/kcore'];
+        },
+        /config\.json: linux\.maskedPaths: needs a new mount namespace/,
+      );
     } finally {
       b.cleanup();
     }

@@ -29,19 +29,33 @@ describe('64-bit integers in config.json', () => {
   after(() => b.cleanup());
 
   test('rlimits, resource limits and seccomp argument values keep every digit', () => {
-    b.write(configText((c) => {
-      c.process.rlimits = [{ type: 'RLIMIT_CORE', soft: '@inf', hard: '@inf' }, { type: 'RLIMIT_NOFILE', soft: 1024, hard: 1024 }];
-      c.linux.resources.memory = { limit: '@big', swap: '@i64max' };
-      c.linux.resources.pids = { limit: '@big' };
-      c.linux.resources.hugepageLimits = [{ pageSize: '2MB', limit: '@inf' }];
-      c.linux.seccomp = {
-        defaultAction: 'SCMP_ACT_ALLOW',
-        architectures: ['SCMP_ARCH_X86_64'],
-        syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: '@big', op: 'SCMP_CMP_EQ' }] }],
-      };
-    }, { '@inf': RLIM_INFINITY, '@big': ABOVE_2_53, '@i64max': '9223372036854775807' }));
+    b.write(
+      configText(
+        (c) => {
+          c.process.rlimits = [
+            { type: 'RLIMIT_CORE', soft: '@inf', hard: '@inf' },
+            { type: 'RLIMIT_NOFILE', soft: 1024, hard: 1024 },
+          ];
+          c.linux.resources.memory = { limit: '@big', swap: '@i64max' };
+          c.linux.resources.pids = { limit: '@big' };
+          c.linux.resources.hugepageLimits = [{ pageSize: '2MB', limit: '@inf' }];
+          c.linux.seccomp = {
+            defaultAction: 'SCMP_ACT_ALLOW',
+            architectures: ['SCMP_ARCH_X86_64'],
+            syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: '@big', op: 'SCMP_CMP_EQ' }] }],
+          };
+        },
+        { '@inf': RLIM_INFINITY, '@big': ABOVE_2_53, '@i64max': '9223372036854775807' },
+      ),
+    );
     const spec = loadSpec(b.dir);
-    assert.deepEqual(spec.process.rlimits.map((r) => [r.soft, r.hard]), [[2n ** 64n - 1n, 2n ** 64n - 1n], [1024n, 1024n]]);
+    assert.deepEqual(
+      spec.process.rlimits.map((r) => [r.soft, r.hard]),
+      [
+        [2n ** 64n - 1n, 2n ** 64n - 1n],
+        [1024n, 1024n],
+      ],
+    );
     assert.equal(spec.linux.resources.memory?.limit, BigInt(ABOVE_2_53));
     assert.equal(spec.linux.resources.memory?.swap, 2n ** 63n - 1n);
     assert.equal(spec.linux.resources.pids?.limit, BigInt(ABOVE_2_53));
@@ -54,10 +68,18 @@ describe('64-bit integers in config.json', () => {
   });
 
   test('RLIM_INFINITY stays unlimited in the container', () => {
-    b.write(configText((c) => {
-      c.process.args = ['/bin/sh', '-c', 'grep -E "^Max (core file size|open files)" /proc/self/limits | tr -s " " | sed "s/ *$//"'];
-      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1024 }, { type: 'RLIMIT_CORE', soft: '@inf', hard: '@inf' }];
-    }, { '@inf': RLIM_INFINITY }));
+    b.write(
+      configText(
+        (c) => {
+          c.process.args = ['/bin/sh', '-c', 'grep -E "^Max (core file size|open files)" /proc/self/limits | tr -s " " | sed "s/ *$//"'];
+          c.process.rlimits = [
+            { type: 'RLIMIT_NOFILE', soft: 1024, hard: 1024 },
+            { type: 'RLIMIT_CORE', soft: '@inf', hard: '@inf' },
+          ];
+        },
+        { '@inf': RLIM_INFINITY },
+      ),
+    );
     const id = uniqueId('inf');
     const r = droplet(b.root, ['run', '-b', b.dir, id]);
     assert.equal(r.code, 0, r.stderr);
@@ -67,9 +89,15 @@ describe('64-bit integers in config.json', () => {
 
   test('a limit the host refuses is named with its rlimit and field', () => {
     /* the hard limit of open files cannot be raised without CAP_SYS_RESOURCE */
-    const text = configText((c) => {
-      c.process.rlimits = [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }, { type: 'RLIMIT_NOFILE', soft: '@inf', hard: '@inf' }];
-    }, { '@inf': RLIM_INFINITY });
+    const text = configText(
+      (c) => {
+        c.process.rlimits = [
+          { type: 'RLIMIT_CORE', soft: 0, hard: 0 },
+          { type: 'RLIMIT_NOFILE', soft: '@inf', hard: '@inf' },
+        ];
+      },
+      { '@inf': RLIM_INFINITY },
+    );
     expectRefused(b, text, /set RLIMIT_NOFILE to unlimited:unlimited: operation not permitted.* \(process\.rlimits\[1\]\)$/);
     b.write(baseConfig());
   });

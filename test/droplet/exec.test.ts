@@ -17,7 +17,10 @@ describe('exec', () => {
     c.root.readonly = false;
     c.process.args = ['/bin/sleep', '300'];
     c.process.env.push('FROM_CONFIG=yes');
-    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] };
+    c.linux.seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }],
+    };
     b.write(c);
     id = uniqueId('ex');
     ok(b.root, ['run', '-d', '-b', b.dir, id]);
@@ -33,21 +36,40 @@ describe('exec', () => {
 
   test('the process joins the container: namespaces, cgroup, capabilities, no_new_privs, seccomp', () => {
     const { pid } = stateOf(b.root, id);
-    const r = ex([id, '/bin/sh', '-c', 'echo $$; hostname; for n in net mnt pid uts ipc cgroup; do readlink /proc/self/ns/$n; done; cat /proc/self/cgroup; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status | tr -s "\\t" " "; mkdir /m 2>&1; echo $FROM_CONFIG']);
+    const r = ex([
+      id,
+      '/bin/sh',
+      '-c',
+      'echo $$; hostname; for n in net mnt pid uts ipc cgroup; do readlink /proc/self/ns/$n; done; cat /proc/self/cgroup; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status | tr -s "\\t" " "; mkdir /m 2>&1; echo $FROM_CONFIG',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.notEqual(lines[0], '1', 'not the init');
     assert.equal(lines[1], 'droplet-test');
     const ns = ['net', 'mnt', 'pid', 'uts', 'ipc', 'cgroup'].map((n) => require('node:fs').readlinkSync(`/proc/${pid}/ns/${n}`));
     assert.deepEqual(lines.slice(2, 8), ns);
-    assert.equal(lines.slice(8).filter((l) => /^\d+:/.test(l)).join('\n'), readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').map((l) => l.replace(/:[^:]*$/, ':/')).join('\n'));
+    assert.equal(
+      lines
+        .slice(8)
+        .filter((l) => /^\d+:/.test(l))
+        .join('\n'),
+      readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/:[^:]*$/, ':/'))
+        .join('\n'),
+    );
     assert.match(r.stdout, /CapEff: 0000000020000420\nNoNewPrivs: 1\nSeccomp: 2\n/);
     assert.match(r.stdout, /Permission denied\nyes\n$/);
   });
 
   test('exit codes and signals', async () => {
     assert.equal(ex([id, '/bin/sh', '-c', 'exit 9']).code, 9);
-    const child = spawn(DROPLET, ['--root', b.root, 'exec', id, '/bin/sh', '-c', 'trap "exit 42" TERM; touch /tmp/exec-ready; while true; do sleep 0.05; done'], { stdio: 'ignore', env: testEnv() });
+    const child = spawn(
+      DROPLET,
+      ['--root', b.root, 'exec', id, '/bin/sh', '-c', 'trap "exit 42" TERM; touch /tmp/exec-ready; while true; do sleep 0.05; done'],
+      { stdio: 'ignore', env: testEnv() },
+    );
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     await waitFor(() => existsSync(join(b.rootfs, 'tmp', 'exec-ready')), 10000, 'the exec to start');
     child.kill('SIGTERM');
@@ -55,7 +77,24 @@ describe('exec', () => {
   });
 
   test('--env, --user, --additional-gids, --cwd', () => {
-    const r = ex(['-e', 'A=1', '--env', 'FROM_CONFIG=overridden', '-u', '1000:1001', '-g', '5', '-g', '6', '--cwd', '/tmp', id, '/bin/sh', '-c', 'echo $A $FROM_CONFIG $(id -u):$(id -g) "$(id -G)" $(pwd)']);
+    const r = ex([
+      '-e',
+      'A=1',
+      '--env',
+      'FROM_CONFIG=overridden',
+      '-u',
+      '1000:1001',
+      '-g',
+      '5',
+      '-g',
+      '6',
+      '--cwd',
+      '/tmp',
+      id,
+      '/bin/sh',
+      '-c',
+      'echo $A $FROM_CONFIG $(id -u):$(id -g) "$(id -G)" $(pwd)',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '1 overridden 1000:1001 1001 5 6 /tmp\n');
   });
@@ -63,7 +102,10 @@ describe('exec', () => {
   test('--cap adds a capability, --no-new-privs is kept', () => {
     const r = ex(['--cap', 'CAP_SYS_ADMIN', id, '/bin/sh', '-c', 'grep CapEff /proc/self/status']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`CapEff:\\s+${((1n << 29n) | (1n << 5n) | (1n << 10n) | (1n << 21n)).toString(16).padStart(16, '0')}`));
+    assert.match(
+      r.stdout,
+      new RegExp(`CapEff:\\s+${((1n << 29n) | (1n << 5n) | (1n << 10n) | (1n << 21n)).toString(16).padStart(16, '0')}`),
+    );
     const bad = ex(['--cap', 'CAP_NOPE', id, '/bin/true']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /unknown capabilities: CAP_NOPE/);
@@ -71,7 +113,15 @@ describe('exec', () => {
 
   test('--process takes a runtime-spec process', () => {
     const file = join(b.dir, 'process.json');
-    writeFileSync(file, JSON.stringify({ args: ['/bin/sh', '-c', 'echo from-file $(id -u) $(pwd) $X'], cwd: '/etc', env: ['X=y', 'PATH=/bin'], user: { uid: 7, gid: 7 } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        args: ['/bin/sh', '-c', 'echo from-file $(id -u) $(pwd) $X'],
+        cwd: '/etc',
+        env: ['X=y', 'PATH=/bin'],
+        user: { uid: 7, gid: 7 },
+      }),
+    );
     const r = ex(['-p', file, id]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'from-file 7 /etc y\n');
@@ -105,7 +155,9 @@ describe('exec', () => {
 
   test('--tty with --console-socket, and --tty in the foreground', async () => {
     const sock = join(b.dir, `exec-console-${uniqueId('s')}.sock`);
-    const receiver = spawn('python3', [join(REPO, 'test', 'helpers', 'console-receiver.py'), sock, 'tty; exit\n'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const receiver = spawn('python3', [join(REPO, 'test', 'helpers', 'console-receiver.py'), sock, 'tty; exit\n'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     receiver.stdout.on('data', (d) => (out += d));
     const done = new Promise((r) => receiver.on('exit', r));
@@ -114,7 +166,23 @@ describe('exec', () => {
     assert.equal(r.code, 0, r.stderr);
     await done;
     assert.match(out, /\/dev\/pts\/\d+/);
-    const fg = spawnSync('python3', [join(REPO, 'test', 'helpers', 'pty-run.py'), '30', '90', 'stty size; exit 4\n', DROPLET, '--root', b.root, 'exec', '-t', id, '/bin/sh'], { env: testEnv(), encoding: 'utf8', timeout: 60_000 });
+    const fg = spawnSync(
+      'python3',
+      [
+        join(REPO, 'test', 'helpers', 'pty-run.py'),
+        '30',
+        '90',
+        'stty size; exit 4\n',
+        DROPLET,
+        '--root',
+        b.root,
+        'exec',
+        '-t',
+        id,
+        '/bin/sh',
+      ],
+      { env: testEnv(), encoding: 'utf8', timeout: 60_000 },
+    );
     assert.match(fg.stdout, /30 90\r*\n/);
     assert.match(fg.stdout, /EXIT 4\n$/);
   });
@@ -140,7 +208,10 @@ describe('exec', () => {
   test('a stopped container, a missing command or container, a bad cwd', () => {
     assert.match(ex([id]).stderr, /exec: a command is required/);
     assert.match(ex(['nope-nope', '/bin/true']).stderr, /container nope-nope does not exist/);
-    assert.match(ex(['--cwd', '/nonexistent', id, '/bin/true']).stderr, /chdir to \/nonexistent: no such file or directory \(process\.cwd\)/);
+    assert.match(
+      ex(['--cwd', '/nonexistent', id, '/bin/true']).stderr,
+      /chdir to \/nonexistent: no such file or directory \(process\.cwd\)/,
+    );
     const c = baseConfig();
     c.process.args = ['/bin/true'];
     b.write(c);
@@ -156,7 +227,7 @@ describe('exec', () => {
 });
 
 describe('exec in a user namespace', () => {
-  test('the process has the container\'s id maps and is root in it', () => {
+  test("the process has the container's id maps and is root in it", () => {
     const b = makeBundle((c) => {
       c.process.args = ['/bin/sleep', '60'];
       c.linux.namespaces.push({ type: 'user' });
@@ -179,7 +250,7 @@ describe('exec in a user namespace', () => {
 });
 
 describe('exec after create never reads the bundle', () => {
-  test('the bundle\'s rootfs moved and its config.json replaced: exec still runs, with the config of create', () => {
+  test("the bundle's rootfs moved and its config.json replaced: exec still runs, with the config of create", () => {
     const b = makeBundle((c) => {
       c.process.args = ['/bin/sleep', '60'];
       c.process.env.push('FROM_CREATE=yes');
@@ -224,7 +295,13 @@ describe('exec joins the namespaces in an order that works', () => {
     try {
       ok(b.root, ['run', '-d', '-b', b.dir, id]);
       const { pid } = stateOf(b.root, id);
-      const r = droplet(b.root, ['exec', id, '/bin/sh', '-c', 'cat /proc/self/uid_map | tr -s " "; id -u; for n in user net mnt pid; do readlink /proc/self/ns/$n; done']);
+      const r = droplet(b.root, [
+        'exec',
+        id,
+        '/bin/sh',
+        '-c',
+        'cat /proc/self/uid_map | tr -s " "; id -u; for n in user net mnt pid; do readlink /proc/self/ns/$n; done',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       const want = ['user', 'net', 'mnt', 'pid'].map((n) => readlinkSync(`/proc/${pid}/ns/${n}`));
       assert.equal(r.stdout, `${[' 0 300000 65536', '0', ...want].join('\n')}\n`);

@@ -18,7 +18,11 @@ const STDIO_FLAGS = 'for i in 0 1 2; do echo "$i $(readlink /proc/self/fd/$i) $(
 
 function stdioFlags(out: string): { fd: number; kind: string; flags: number }[] {
   // the groups are not optional: all are set in a match
-  return [...out.matchAll(/^([012]) (\S+) flags:\s+([0-7]+)$/gm)].map((m) => ({ fd: Number(m[1]), kind: m[2]!.replace(/\[.*/, ''), flags: parseInt(m[3]!, 8) }));
+  return [...out.matchAll(/^([012]) (\S+) flags:\s+([0-7]+)$/gm)].map((m) => ({
+    fd: Number(m[1]),
+    kind: m[2]!.replace(/\[.*/, ''),
+    flags: parseInt(m[3]!, 8),
+  }));
 }
 
 describe('the compiled executable', () => {
@@ -39,7 +43,7 @@ describe('the compiled executable', () => {
     }
   });
 
-  test('a .env or bunfig.toml in the caller\'s directory changes nothing', () => {
+  test("a .env or bunfig.toml in the caller's directory changes nothing", () => {
     const cwd = join(b.dir, 'caller');
     mkdirSync(cwd);
     const marker = join(cwd, 'preloaded');
@@ -58,21 +62,28 @@ describe('the compiled executable', () => {
     assert.deepEqual(leftovers(b.root, id, b.dir), []);
   });
 
-  test('run: the container\'s stdio are droplet\'s pipes, blocking', () => {
+  test("run: the container's stdio are droplet's pipes, blocking", () => {
     const c = baseConfig();
     c.process.args = ['/bin/sh', '-c', STDIO_FLAGS];
     b.write(c);
     const id = uniqueId('pipes');
     /* real pipes (a shell's), not the socketpairs Node gives a child */
-    const r = spawnSync('/bin/sh', ['-c', 'echo | "$0" --root "$1" run -b "$2" "$3" 2>&1 | cat', DROPLET, b.root, b.dir, id], { encoding: 'utf8', env: testEnv() });
+    const r = spawnSync('/bin/sh', ['-c', 'echo | "$0" --root "$1" run -b "$2" "$3" 2>&1 | cat', DROPLET, b.root, b.dir, id], {
+      encoding: 'utf8',
+      env: testEnv(),
+    });
     assert.equal(r.status, 0, r.stderr);
     const fds = stdioFlags(r.stdout);
-    assert.deepEqual(fds.map((f) => `${f.fd} ${f.kind}`), ['0 pipe:', '1 pipe:', '2 pipe:'], r.stdout);
+    assert.deepEqual(
+      fds.map((f) => `${f.fd} ${f.kind}`),
+      ['0 pipe:', '1 pipe:', '2 pipe:'],
+      r.stdout,
+    );
     for (const f of fds) assert.equal(f.flags & O_NONBLOCK, 0, `fd ${f.fd} is O_NONBLOCK`);
     assert.deepEqual(leftovers(b.root, id, b.dir), []);
   });
 
-  test('create + start: the init keeps create\'s pipes, blocking', async () => {
+  test("create + start: the init keeps create's pipes, blocking", async () => {
     const c = baseConfig();
     c.process.args = ['/bin/sh', '-c', STDIO_FLAGS];
     b.write(c);
@@ -84,7 +95,11 @@ describe('the compiled executable', () => {
     await waitFor(() => stateOf(b.root, id).status === 'stopped', 5000, 'the container to exit');
     ok(b.root, ['delete', id]);
     const fds = stdioFlags(r.stdout);
-    assert.deepEqual(fds.map((f) => `${f.fd} ${f.kind}`), ['0 pipe:', '1 pipe:', '2 pipe:'], r.stdout);
+    assert.deepEqual(
+      fds.map((f) => `${f.fd} ${f.kind}`),
+      ['0 pipe:', '1 pipe:', '2 pipe:'],
+      r.stdout,
+    );
     for (const f of fds) assert.equal(f.flags & O_NONBLOCK, 0, `fd ${f.fd} is O_NONBLOCK`);
     assert.deepEqual(leftovers(b.root, id, b.dir), []);
   });
@@ -133,7 +148,11 @@ describe('the compiled executable', () => {
   });
 
   test('a hook that cannot be started is named with its cause', () => {
-    expectRefused(b, configWith((c) => (c.hooks = { prestart: [{ path: '/nonexistent/hook', args: ['hook'] }] })), /prestart hook \/nonexistent\/hook: no such file or directory \(hooks\.prestart\[0\]\)$/);
+    expectRefused(
+      b,
+      configWith((c) => (c.hooks = { prestart: [{ path: '/nonexistent/hook', args: ['hook'] }] })),
+      /prestart hook \/nonexistent\/hook: no such file or directory \(hooks\.prestart\[0\]\)$/,
+    );
   });
 
   test('a foreground run on a terminal gives it back as it found it', () => {
@@ -144,7 +163,11 @@ describe('the compiled executable', () => {
     const id = uniqueId('tty');
     const before = join(b.dir, 'stty.before');
     const script = `stty -g > ${before}; "$0" --root "$1" run -b "$2" "$3"; echo "rc=$?"; stty -g | cmp -s - ${before} && echo same-mode; grep flags /proc/self/fdinfo/0`;
-    const r = spawnSync('python3', [join(REPO, 'test', 'helpers', 'pty-run.py'), '24', '80', 'exit 3\n', '/bin/sh', '-c', script, DROPLET, b.root, b.dir, id], { env: testEnv(), encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      'python3',
+      [join(REPO, 'test', 'helpers', 'pty-run.py'), '24', '80', 'exit 3\n', '/bin/sh', '-c', script, DROPLET, b.root, b.dir, id],
+      { env: testEnv(), encoding: 'utf8', timeout: 60_000 },
+    );
     assert.match(r.stdout, /rc=3\r?\nsame-mode\r?\nflags:\s+([0-7]+)\r?\n/);
     const flags = parseInt(/flags:\s+([0-7]+)/.exec(r.stdout)![1]!, 8); // matched just above
     assert.equal(flags & O_NONBLOCK, 0, 'the terminal was left O_NONBLOCK');

@@ -29,11 +29,15 @@ function createHolding(b: Bundle, id: string, file: string, wrap: string[] = [])
   const err = openSync(join(dir, 'err'), 'w');
   try {
     const script = 'exec 200<"$1" 300<"$1" 3<"$1"; flock -x 200; shift; exec "$@"';
-    const r = spawnSync('bash', ['-c', script, 'bash', file, ...wrap, DROPLET, '--root', b.root, 'create', '--preserve-fds', '1', '-b', b.dir, id], {
-      stdio: ['ignore', 'ignore', err],
-      env: { ...testEnv(), DROPLET_TEST_MARKER: 'the caller only' },
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      'bash',
+      ['-c', script, 'bash', file, ...wrap, DROPLET, '--root', b.root, 'create', '--preserve-fds', '1', '-b', b.dir, id],
+      {
+        stdio: ['ignore', 'ignore', err],
+        env: { ...testEnv(), DROPLET_TEST_MARKER: 'the caller only' },
+        timeout: 60_000,
+      },
+    );
     return { code: r.status, stderr: readFileSync(join(dir, 'err'), 'utf8') };
   } finally {
     closeSync(err);
@@ -59,7 +63,7 @@ describe('fd and environment hygiene of the waiting init', () => {
   });
   after(() => b.cleanup());
 
-  test('while it waits, the init holds stdio, the --preserve-fds fds and its FIFO only; the caller\'s lock is free once create returns', () => {
+  test("while it waits, the init holds stdio, the --preserve-fds fds and its FIFO only; the caller's lock is free once create returns", () => {
     const id = uniqueId('fds');
     const r = createHolding(b, id, lock);
     assert.equal(r.code, 0, r.stderr);
@@ -76,15 +80,21 @@ describe('fd and environment hygiene of the waiting init', () => {
     }
   });
 
-  test('the init\'s environment carries only what it needs, not the caller\'s', () => {
+  test("the init's environment carries only what it needs, not the caller's", () => {
     const id = uniqueId('env');
     const r = createHolding(b, id, lock);
     assert.equal(r.code, 0, r.stderr);
     try {
       const { pid } = stateOf(b.root, id);
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
-      assert.ok(!environ.some((e) => e.startsWith('DROPLET_TEST_MARKER=')), `the caller's environment reached the init: ${environ.join(' ')}`);
-      assert.deepEqual(environ.map((e) => e.slice(0, e.indexOf('='))), ['DROPLET_SYNC_FD']);
+      assert.ok(
+        !environ.some((e) => e.startsWith('DROPLET_TEST_MARKER=')),
+        `the caller's environment reached the init: ${environ.join(' ')}`,
+      );
+      assert.deepEqual(
+        environ.map((e) => e.slice(0, e.indexOf('='))),
+        ['DROPLET_SYNC_FD'],
+      );
     } finally {
       droplet(b.root, ['delete', '-f', id]);
       assert.deepEqual(leftovers(b.root, id, b.dir), []);
@@ -101,7 +111,11 @@ describe('fd and environment hygiene of the waiting init', () => {
       assert.ok(!waiting.has(200) && !waiting.has(300), `the caller's fds reached the init: ${[...waiting.keys()]}`);
       ok(b.root, ['start', id]);
       const running = fdsOf(pid);
-      assert.deepEqual([...running.keys()].sort((x, y) => x - y), [0, 1, 2, 3], `the container holds ${[...running.entries()].map(([f, t]) => `${f}->${t}`).join(', ')}`);
+      assert.deepEqual(
+        [...running.keys()].sort((x, y) => x - y),
+        [0, 1, 2, 3],
+        `the container holds ${[...running.entries()].map(([f, t]) => `${f}->${t}`).join(', ')}`,
+      );
       assert.equal(running.get(3), lock);
     } finally {
       droplet(b.root, ['delete', '-f', id]);

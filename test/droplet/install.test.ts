@@ -75,18 +75,39 @@ describe('an installed droplet, moved to another prefix', () => {
   test('podman runs containers with --runtime PREFIX/bin/droplet', () => {
     const storage = join(dir, 'podman');
     mkdirSync(storage);
-    writeFileSync(join(storage, 'containers.conf'), [
-      '[containers]', 'default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]', 'log_driver = "k8s-file"',
-      '[engine]', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', '',
-    ].join('\n'));
+    writeFileSync(
+      join(storage, 'containers.conf'),
+      [
+        '[containers]',
+        'default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]',
+        'log_driver = "k8s-file"',
+        '[engine]',
+        'cgroup_manager = "cgroupfs"',
+        'events_logger = "file"',
+        '',
+      ].join('\n'),
+    );
     const env = { ...testEnv(), CONTAINERS_CONF: join(storage, 'containers.conf') };
-    const podman = ['--root', join(storage, 'root'), '--runroot', join(storage, 'run'), '--storage-driver', 'vfs', '--runtime', join(prefix, 'bin', 'droplet')];
+    const podman = [
+      '--root',
+      join(storage, 'root'),
+      '--runroot',
+      join(storage, 'run'),
+      '--storage-driver',
+      'vfs',
+      '--runtime',
+      join(prefix, 'bin', 'droplet'),
+    ];
     const rootfs = join(storage, 'image-rootfs');
     makeRootfs(rootfs);
     mustRun('tar', ['-C', rootfs, '-cf', join(storage, 'busybox.tar'), '.']);
     try {
       mustRun('podman', [...podman, 'import', join(storage, 'busybox.tar'), 'localhost/busybox:install'], { env });
-      const r = withoutCheckout('podman', [...podman, 'run', '--rm', '--network', 'none', 'localhost/busybox:install', '/bin/sh', '-c', 'echo pid=$$; exit 6'], { env, cwd: dir });
+      const r = withoutCheckout(
+        'podman',
+        [...podman, 'run', '--rm', '--network', 'none', 'localhost/busybox:install', '/bin/sh', '-c', 'echo pid=$$; exit 6'],
+        { env, cwd: dir },
+      );
       assert.equal(r.code, 6, r.stderr);
       assert.equal(r.stdout, 'pid=1\n');
     } finally {

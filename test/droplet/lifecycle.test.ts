@@ -57,7 +57,11 @@ describe('the create + init model (the seed scenario)', () => {
     assert.equal(s.status, 'running');
     assert.equal(s.pid, pid);
     /* the entrypoint's children are its children */
-    await waitFor(() => readdirSync(`/proc/${pid}/task/${pid}`).length > 0 && readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '', 5000, 'sleep to start');
+    await waitFor(
+      () => readdirSync(`/proc/${pid}/task/${pid}`).length > 0 && readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '',
+      5000,
+      'sleep to start',
+    );
     const child = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0]);
     assert.equal(cmdline(child), 'sleep 30');
   });
@@ -114,7 +118,11 @@ describe('inside the container', () => {
   test('ps inside sees only the container', () => {
     const r = runIn(b, ['/bin/sh', '-c', 'ps -o pid,args; true']);
     assert.equal(r.code, 0, r.stderr);
-    const pids = r.stdout.trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0]));
+    const pids = r.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.trim().split(/\s+/)[0]));
     assert.deepEqual(pids.sort((x, y) => x - y).slice(0, 1), [1]);
     assert.ok(pids.length <= 2, r.stdout);
   });
@@ -123,7 +131,9 @@ describe('inside the container', () => {
     /* ls's own directory fd shows as a link to /proc/<pid>/fd: leave it out */
     const r = runIn(b, ['/bin/ls', '-l', '/proc/self/fd']);
     assert.equal(r.code, 0, r.stderr);
-    const fds = r.stdout.split('\n').filter((l) => l.includes('->') && !/-> \/proc\/\d+\/fd$/.test(l))
+    const fds = r.stdout
+      .split('\n')
+      .filter((l) => l.includes('->') && !/-> \/proc\/\d+\/fd$/.test(l))
       .map((l) => Number(/ (\d+) ->/.exec(l)![1]));
     assert.deepEqual(fds, [0, 1, 2]);
   });
@@ -173,7 +183,11 @@ describe('inside the container', () => {
   });
 
   test('the container has a read-only root and the default devices', () => {
-    const r = runIn(b, ['/bin/sh', '-c', 'touch /x 2>/dev/null && echo writable; ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | cut -c1; for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done; echo data > /dev/null && echo ok']);
+    const r = runIn(b, [
+      '/bin/sh',
+      '-c',
+      'touch /x 2>/dev/null && echo writable; ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | cut -c1; for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done; echo data > /dev/null && echo ok',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'c\nc\nc\nc\nc\nc\n/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\npts/ptmx\nok\n');
   });
@@ -182,11 +196,19 @@ describe('inside the container', () => {
     mkdirSync(join(b.rootfs, 'secret'), { recursive: true });
     writeFileSync(join(b.rootfs, 'secret', 'key'), 'hidden');
     writeFileSync(join(b.rootfs, 'etc', 'token'), 'hidden');
-    const r = runIn(b, ['/bin/sh', '-c', 'ls /secret | wc -l; wc -c < /etc/token; wc -c < /proc/keys; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo ro1; touch /etc/x 2>/dev/null || echo ro2; touch /tmp/x && echo rw'], (c) => {
-      c.root.readonly = false;
-      c.linux.maskedPaths.push('/secret', '/etc/token', '/does/not/exist');
-      c.linux.readonlyPaths.push('/etc');
-    });
+    const r = runIn(
+      b,
+      [
+        '/bin/sh',
+        '-c',
+        'ls /secret | wc -l; wc -c < /etc/token; wc -c < /proc/keys; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo ro1; touch /etc/x 2>/dev/null || echo ro2; touch /tmp/x && echo rw',
+      ],
+      (c) => {
+        c.root.readonly = false;
+        c.linux.maskedPaths.push('/secret', '/etc/token', '/does/not/exist');
+        c.linux.readonlyPaths.push('/etc');
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '0\n0\n0\nro1\nro2\nrw\n');
     assert.equal(readFileSync(join(b.rootfs, 'secret', 'key'), 'utf8'), 'hidden');
@@ -239,7 +261,11 @@ describe('signals, detach and force', () => {
 
   test('kill sends the named or numbered signal the container handles', async () => {
     const out = join(b.dir, 'rootfs', 'tmp', 'trapped');
-    const id = createWith(['/bin/sh', '-c', 'trap "echo got-usr1 > /tmp/trapped" USR1; trap "exit 7" TERM; while true; do sleep 0.05; done']);
+    const id = createWith([
+      '/bin/sh',
+      '-c',
+      'trap "echo got-usr1 > /tmp/trapped" USR1; trap "exit 7" TERM; while true; do sleep 0.05; done',
+    ]);
     ok(b.root, ['start', id]);
     await waitFor(() => cmdline(stateOf(b.root, id).pid).startsWith('/bin/sh'));
     await new Promise((r) => setTimeout(r, 200));

@@ -30,14 +30,18 @@ describe('mounts', () => {
   after(() => b.cleanup());
 
   test('mounts are made in order, with their types and options, creating mount points', () => {
-    const r = run(b, 'grep -E " /(data|data/inner|one-file|scratch) " /proc/self/mountinfo | cut -d" " -f5,6,9; cat /data/file /one-file; touch /data/x 2>/dev/null || echo ro', (c) => {
-      c.mounts.push(
-        { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'size=1m'] },
-        { destination: '/data', type: 'bind', source: hostDir, options: ['rbind', 'ro', 'nosuid'] },
-        { destination: '/data/inner', type: 'tmpfs', source: 'tmpfs', options: ['ro'] },
-        { destination: '/one-file', type: 'bind', source: join(hostDir, 'file'), options: ['bind'] },
-      );
-    });
+    const r = run(
+      b,
+      'grep -E " /(data|data/inner|one-file|scratch) " /proc/self/mountinfo | cut -d" " -f5,6,9; cat /data/file /one-file; touch /data/x 2>/dev/null || echo ro',
+      (c) => {
+        c.mounts.push(
+          { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'size=1m'] },
+          { destination: '/data', type: 'bind', source: hostDir, options: ['rbind', 'ro', 'nosuid'] },
+          { destination: '/data/inner', type: 'tmpfs', source: 'tmpfs', options: ['ro'] },
+          { destination: '/one-file', type: 'bind', source: join(hostDir, 'file'), options: ['bind'] },
+        );
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
     assert.match(lines[0] ?? '', /^\/scratch rw,nosuid,nodev,noexec,relatime tmpfs$/);
@@ -51,7 +55,10 @@ describe('mounts', () => {
   });
 
   test('the cgroup mount shows the container its own cgroup', () => {
-    const r = run(b, 'ls /sys/fs/cgroup | grep -c .; cat /proc/self/cgroup | grep -c ":/$"; cat /sys/fs/cgroup/pids/cgroup.procs | wc -l; touch /sys/fs/cgroup/x 2>/dev/null || echo ro');
+    const r = run(
+      b,
+      'ls /sys/fs/cgroup | grep -c .; cat /proc/self/cgroup | grep -c ":/$"; cat /sys/fs/cgroup/pids/cgroup.procs | wc -l; touch /sys/fs/cgroup/x 2>/dev/null || echo ro',
+    );
     assert.equal(r.code, 0, r.stderr);
     const [hierarchies, rooted, procs, ro] = r.stdout.trim().split('\n');
     assert.ok(Number(hierarchies) >= 1, r.stdout);
@@ -175,11 +182,17 @@ describe('linux.devices never destroy what the bundle holds', () => {
   test('a file in the way of a device the host does not have at that path: refused, the file kept', () => {
     const file = join(b.rootfs, 'dev', 'droplet-test-device');
     writeFileSync(file, 'bundle content\n');
-    b.write(configWith((c) => {
-      ownDev(c);
-      c.linux.devices = [{ path: '/dev/droplet-test-device', type: 'c', major: 1, minor: 3 }];
-    }));
-    expectRefused(b, undefined, /create device \/dev\/droplet-test-device: a regular file of the rootfs is in the way.* \(linux\.devices\[0\]\)$/);
+    b.write(
+      configWith((c) => {
+        ownDev(c);
+        c.linux.devices = [{ path: '/dev/droplet-test-device', type: 'c', major: 1, minor: 3 }];
+      }),
+    );
+    expectRefused(
+      b,
+      undefined,
+      /create device \/dev\/droplet-test-device: a regular file of the rootfs is in the way.* \(linux\.devices\[0\]\)$/,
+    );
     assert.equal(readFileSync(file, 'utf8'), 'bundle content\n');
   });
 });

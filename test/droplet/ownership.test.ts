@@ -17,10 +17,11 @@ let sandboxes = 0;
 const sandbox = () => `/droplet-sandbox-${process.pid}-${++sandboxes}`;
 
 const config = configWith;
-const sleeper = (mutate: (c: any) => void = () => {}) => config((c) => {
-  c.process.args = ['/bin/sleep', '30'];
-  mutate(c);
-});
+const sleeper = (mutate: (c: any) => void = () => {}) =>
+  config((c) => {
+    c.process.args = ['/bin/sleep', '30'];
+    mutate(c);
+  });
 
 /** A create that should have been refused but was not: removed without `droplet delete`, which
  * would signal whatever its cgroup holds. */
@@ -45,10 +46,14 @@ describe('linux.cgroupsPath naming a cgroup droplet does not own', () => {
     const victim = await foreignProcess(`${top}/victim`);
     try {
       /* a config that would also fail late, after droplet made or joined the cgroups */
-      expectRefused(b, sleeper((c) => {
-        c.linux.cgroupsPath = top;
-        c.linux.resources.cpu = { realtimeRuntime: 5000 };
-      }), new RegExp(`: cgroup /sys/fs/cgroup/[\\w,=]+${top} already holds 1 process \\(linux\\.cgroupsPath\\)$`));
+      expectRefused(
+        b,
+        sleeper((c) => {
+          c.linux.cgroupsPath = top;
+          c.linux.resources.cpu = { realtimeRuntime: 5000 };
+        }),
+        new RegExp(`: cgroup /sys/fs/cgroup/[\\w,=]+${top} already holds 1 process \\(linux\\.cgroupsPath\\)$`),
+      );
       assert.ok(victim.alive(), 'the foreign process lives');
       assert.equal(cgroupsAt(`${top}/victim`).length, hierarchies().length, 'the sandbox stays in every hierarchy');
     } finally {
@@ -60,7 +65,11 @@ describe('linux.cgroupsPath naming a cgroup droplet does not own', () => {
     const top = sandbox();
     const victim = await foreignProcess(top);
     try {
-      expectRefused(b, sleeper((c) => (c.linux.cgroupsPath = top)), /already holds 1 process \(linux\.cgroupsPath\)$/);
+      expectRefused(
+        b,
+        sleeper((c) => (c.linux.cgroupsPath = top)),
+        /already holds 1 process \(linux\.cgroupsPath\)$/,
+      );
       assert.ok(victim.alive(), 'the foreign process lives');
       assert.equal(cgroupsAt(top).length, hierarchies().length);
     } finally {
@@ -78,7 +87,10 @@ describe('linux.cgroupsPath naming a cgroup droplet does not own', () => {
       const r = droplet(b.root, ['create', '-b', b.dir, second]);
       if (r.code === 0) droplet(b.root, ['delete', '--force', second]);
       assert.notEqual(r.code, 0, 'the second create must fail');
-      assert.match(r.stderr, new RegExp(`^droplet: create ${second}: cgroup /sys/fs/cgroup/\\S+${path} already holds 1 process \\(linux\\.cgroupsPath\\)\\n$`));
+      assert.match(
+        r.stderr,
+        new RegExp(`^droplet: create ${second}: cgroup /sys/fs/cgroup/\\S+${path} already holds 1 process \\(linux\\.cgroupsPath\\)\\n$`),
+      );
       assert.deepEqual(leftovers(b.root, second, b.dir), []);
       assert.equal(stateOf(b.root, first).status, 'created');
       assert.ok(isLive(stateOf(b.root, first).pid));
@@ -101,7 +113,11 @@ describe('linux.cgroupsPath naming a cgroup droplet does not own', () => {
     try {
       ok(b.root, ['create', '-b', b.dir, id]);
       const { pid } = stateOf(b.root, id);
-      assert.ok(readFileSync(join('/sys/fs/cgroup/pids', top, 'cgroup.procs'), 'utf8').split('\n').includes(String(pid)));
+      assert.ok(
+        readFileSync(join('/sys/fs/cgroup/pids', top, 'cgroup.procs'), 'utf8')
+          .split('\n')
+          .includes(String(pid)),
+      );
       /* someone else's process enters the cgroup afterwards */
       victim = await foreignProcess(`${top}/victim`);
       ok(b.root, ['delete', '--force', id]);
@@ -119,15 +135,20 @@ describe('linux.cgroupsPath naming a cgroup droplet does not own', () => {
   test('the root of a hierarchy is refused at create (never deleted: it holds every process)', () => {
     for (const path of ['/', '//', '/.']) {
       /* no resources: should create wrongly succeed, it must not write to the root cgroups */
-      b.write(sleeper((c) => {
-        c.linux.cgroupsPath = path;
-        delete c.linux.resources;
-      }));
+      b.write(
+        sleeper((c) => {
+          c.linux.cgroupsPath = path;
+          delete c.linux.resources;
+        }),
+      );
       const id = uniqueId('root');
       const r = droplet(b.root, ['create', '-b', b.dir, id]);
       if (r.code === 0) removeByHand(b.root, id);
       assert.notEqual(r.code, 0, `create with cgroupsPath "${path}" must fail`);
-      assert.match(r.stderr, new RegExp(`^droplet: create ${id}: cgroup /sys/fs/cgroup/\\S+ is the root of its hierarchy \\(linux\\.cgroupsPath\\)\\n$`));
+      assert.match(
+        r.stderr,
+        new RegExp(`^droplet: create ${id}: cgroup /sys/fs/cgroup/\\S+ is the root of its hierarchy \\(linux\\.cgroupsPath\\)\\n$`),
+      );
       assert.equal(existsSync(join(b.root, id)), false);
     }
   });
@@ -135,27 +156,44 @@ describe('linux.cgroupsPath naming a cgroup droplet does not own', () => {
   test("an ancestor of droplet's own cgroup is refused at create", async () => {
     const top = sandbox();
     makeCgroupEverywhere(`${top}/droplet`);
-    b.write(sleeper((c) => {
-      c.linux.cgroupsPath = top;
-      delete c.linux.resources;
-    }));
+    b.write(
+      sleeper((c) => {
+        c.linux.cgroupsPath = top;
+        delete c.linux.resources;
+      }),
+    );
     const id = uniqueId('ancestor');
     /* droplet runs in <top>/droplet in every hierarchy */
     const script = `for h in ${hierarchies().join(' ')}; do echo $$ > $h${top}/droplet/cgroup.procs; done; exec "$@"`;
     const err = join(b.dir, 'ancestor.err');
     const fd = openSync(err, 'w');
     /* stderr to a file: a container wrongly created would hold a pipe open */
-    const child = spawn('/bin/sh', ['-c', script, 'sh', DROPLET, '--root', b.root, 'create', '-b', b.dir, id], { stdio: ['ignore', 'ignore', fd], env: testEnv() });
+    const child = spawn('/bin/sh', ['-c', script, 'sh', DROPLET, '--root', b.root, 'create', '-b', b.dir, id], {
+      stdio: ['ignore', 'ignore', fd],
+      env: testEnv(),
+    });
     closeSync(fd);
     const code = await new Promise((r) => child.on('exit', r));
     const stderr = readFileSync(err, 'utf8');
     try {
       if (code === 0) removeByHand(b.root, id);
       assert.notEqual(code, 0, 'create must fail');
-      assert.match(stderr, new RegExp(`^droplet: create ${id}: cgroup /sys/fs/cgroup/\\S+${top} contains droplet's own cgroup ${top}/droplet \\(linux\\.cgroupsPath\\)\\n$`));
+      assert.match(
+        stderr,
+        new RegExp(
+          `^droplet: create ${id}: cgroup /sys/fs/cgroup/\\S+${top} contains droplet's own cgroup ${top}/droplet \\(linux\\.cgroupsPath\\)\\n$`,
+        ),
+      );
       assert.deepEqual(leftovers(b.root, id, b.dir), []);
     } finally {
-      await waitFor(() => cgroupsAt(top).every((d) => readFileSync(join(d, 'droplet', 'cgroup.procs'), 'utf8') === '' && readFileSync(join(d, 'cgroup.procs'), 'utf8') === ''), 5000, 'the sandbox to empty');
+      await waitFor(
+        () =>
+          cgroupsAt(top).every(
+            (d) => readFileSync(join(d, 'droplet', 'cgroup.procs'), 'utf8') === '' && readFileSync(join(d, 'cgroup.procs'), 'utf8') === '',
+          ),
+        5000,
+        'the sandbox to empty',
+      );
       removeCgroupEverywhere(top);
     }
   });

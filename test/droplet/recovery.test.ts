@@ -104,7 +104,10 @@ describe('a state directory without a readable state.json', () => {
     assert.equal(s.pid, pid);
     assert.equal(listed(b.root, id)?.status, 'unknown');
     assert.match(droplet(b.root, ['start', id]).stderr, /cannot start a container that is unknown \(it must be created\)\n$/);
-    assert.match(droplet(b.root, ['delete', id]).stderr, /cannot delete a container that is unknown: its init may still run \(use --force\)\n$/);
+    assert.match(
+      droplet(b.root, ['delete', id]).stderr,
+      /cannot delete a container that is unknown: its init may still run \(use --force\)\n$/,
+    );
     forceDelete(b, id, [pid]);
   });
 
@@ -239,11 +242,13 @@ describe('droplet killed at any instant', () => {
   });
 
   test('kill -9 of delete: list shows what is left, delete --force finishes the job', async () => {
-    b.write((() => {
-      const c = baseConfig();
-      c.process.args = ['/bin/sleep', '30'];
-      return c;
-    })());
+    b.write(
+      (() => {
+        const c = baseConfig();
+        c.process.args = ['/bin/sleep', '30'];
+        return c;
+      })(),
+    );
     for (let i = 0; i <= 12; i++) {
       const id = uniqueId('kd');
       ok(b.root, ['run', '-d', '-b', b.dir, id]);
@@ -332,7 +337,18 @@ describe('a full state root', () => {
   after(() => b.cleanup());
 
   test('create fails with one line, and leaves nothing or what list shows and delete --force removes', () => {
-    for (const limit of ['size=4k', 'size=8k', 'size=12k', 'size=16k', 'nr_inodes=2', 'nr_inodes=3', 'nr_inodes=4', 'nr_inodes=5', 'nr_inodes=6', 'nr_inodes=7']) {
+    for (const limit of [
+      'size=4k',
+      'size=8k',
+      'size=12k',
+      'size=16k',
+      'nr_inodes=2',
+      'nr_inodes=3',
+      'nr_inodes=4',
+      'nr_inodes=5',
+      'nr_inodes=6',
+      'nr_inodes=7',
+    ]) {
       const root = mkdtempSync(join(tmpdir(), 'droplet-full-root-'));
       execFileSync('mount', ['-t', 'tmpfs', '-o', limit, 'tmpfs', root]);
       try {

@@ -36,18 +36,26 @@ describe('seccomp filters on real programs', () => {
   after(() => b.cleanup());
 
   test('the docker default profile: ordinary work runs, unshare and mount are refused', () => {
-    const r = run(b, 'grep -E "^Seccomp(_filters)?:" /proc/self/status | tr -s "\\t " " "; echo hi > /tmp/f && cat /tmp/f; unshare -m true 2>/dev/null || echo unshare-denied', dockerProfile(), (c) => {
-      c.process.capabilities.bounding.push('CAP_SYS_ADMIN');
-      c.process.capabilities.effective.push('CAP_SYS_ADMIN');
-      c.process.capabilities.permitted.push('CAP_SYS_ADMIN');
-    });
+    const r = run(
+      b,
+      'grep -E "^Seccomp(_filters)?:" /proc/self/status | tr -s "\\t " " "; echo hi > /tmp/f && cat /tmp/f; unshare -m true 2>/dev/null || echo unshare-denied',
+      dockerProfile(),
+      (c) => {
+        c.process.capabilities.bounding.push('CAP_SYS_ADMIN');
+        c.process.capabilities.effective.push('CAP_SYS_ADMIN');
+        c.process.capabilities.permitted.push('CAP_SYS_ADMIN');
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     /* with CAP_SYS_ADMIN, only the filter stands between the shell and unshare */
     assert.equal(r.stdout, 'Seccomp: 2\nSeccomp_filters: 1\nhi\nunshare-denied\n');
   });
 
   test('a deny list with an errno value', () => {
-    const r = run(b, 'mkdir /tmp/d 2>&1; echo still-running', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: onMkdir('SCMP_ACT_ERRNO', { errnoRet: 13 }) });
+    const r = run(b, 'mkdir /tmp/d 2>&1; echo still-running', {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: onMkdir('SCMP_ACT_ERRNO', { errnoRet: 13 }),
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Permission denied\nstill-running\n$/);
   });
@@ -67,7 +75,9 @@ describe('seccomp filters on real programs', () => {
   test('argument filters: personality(PER_LINUX32) refused, other personalities allowed', () => {
     const r = run(b, 'linux32 uname -m 2>/dev/null || echo linux32-refused; uname -m', {
       defaultAction: 'SCMP_ACT_ALLOW',
-      syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 0xff, valueTwo: 8, op: 'SCMP_CMP_MASKED_EQ' }] }],
+      syscalls: [
+        { names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 0xff, valueTwo: 8, op: 'SCMP_CMP_MASKED_EQ' }] },
+      ],
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'linux32-refused\nx86_64\n');
@@ -90,15 +100,23 @@ describe('seccomp filters on real programs', () => {
   });
 
   test('the filter is loaded before the entrypoint with or without no_new_privs', () => {
-    const r = run(b, 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status | tr -s "\\t " " "', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: onMkdir('SCMP_ACT_ERRNO') }, (c) => {
-      c.process.noNewPrivileges = false;
-    });
+    const r = run(
+      b,
+      'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status | tr -s "\\t " " "',
+      { defaultAction: 'SCMP_ACT_ALLOW', syscalls: onMkdir('SCMP_ACT_ERRNO') },
+      (c) => {
+        c.process.noNewPrivileges = false;
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'NoNewPrivs: 0\nSeccomp: 2\n');
   });
 
   test('syscall names unknown to an architecture are skipped; bad profiles are refused naming the field', () => {
-    const r = run(b, 'echo ran', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['no_such_syscall', 'mkdir'], action: 'SCMP_ACT_ERRNO' }] });
+    const r = run(b, 'echo ran', {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['no_such_syscall', 'mkdir'], action: 'SCMP_ACT_ERRNO' }],
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'ran\n');
     const bad = run(b, 'true', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOPE' }] });
@@ -113,7 +131,10 @@ describe('seccomp filters on real programs', () => {
     agent.stdout.on('data', (d) => (out += d));
     await waitFor(() => out.startsWith('listening'), 5000, 'the listener');
     const r = run(b, 'mkdir /tmp/notified 2>&1; true', {
-      defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'hello-agent', syscalls: onMkdir('SCMP_ACT_NOTIFY'),
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: sock,
+      listenerMetadata: 'hello-agent',
+      syscalls: onMkdir('SCMP_ACT_NOTIFY'),
     });
     /* a create that never reached the agent must not leave the test waiting on it */
     const exited = new Promise((resolve) => agent.on('exit', resolve));

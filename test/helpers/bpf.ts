@@ -37,7 +37,12 @@ export function decodeProgram(program: Buffer): Insn[] {
   if (program.length % 8 !== 0) throw new Error(`program length ${program.length} is not a multiple of 8`);
   const out: Insn[] = [];
   for (let off = 0; off < program.length; off += 8)
-    out.push({ code: program.readUInt16LE(off), jt: program.readUInt8(off + 2), jf: program.readUInt8(off + 3), k: program.readUInt32LE(off + 4) });
+    out.push({
+      code: program.readUInt16LE(off),
+      jt: program.readUInt8(off + 2),
+      jf: program.readUInt8(off + 3),
+      k: program.readUInt32LE(off + 4),
+    });
   return out;
 }
 
@@ -74,23 +79,54 @@ export function runSeccomp(program: Buffer, data: SeccompData): number {
     const { code, jt, jf, k } = insns[pc]!; // pc < insns.length
     const cond = (c: boolean) => (pc += c ? jt : jf);
     switch (code) {
-      case 0x20: a = d.readUInt32LE(k); break; // ld [k]
-      case 0x00: a = k; break; // ld #k
-      case 0x01: x = k; break; // ldx #k
-      case 0x60: a = word(k, pc); break; // ld M[k]
-      case 0x61: x = word(k, pc); break; // ldx M[k]
-      case 0x02: mem[k] = a; break; // st M[k]
-      case 0x03: mem[k] = x; break; // stx M[k]
-      case 0x54: a = (a & k) >>> 0; break; // and #k
-      case 0x44: a = (a | k) >>> 0; break; // or #k
-      case 0x05: pc += k; break; // ja
-      case 0x15: cond(a === k); break; // jeq #k
-      case 0x25: cond(a > k); break; // jgt #k
-      case 0x35: cond(a >= k); break; // jge #k
-      case 0x45: cond((a & k) !== 0); break; // jset #k
-      case 0x06: return k >>> 0; // ret #k
-      case 0x16: return a >>> 0; // ret a
-      default: throw new Error(`unsupported instruction 0x${code.toString(16)} at ${pc}`);
+      case 0x20:
+        a = d.readUInt32LE(k);
+        break; // ld [k]
+      case 0x00:
+        a = k;
+        break; // ld #k
+      case 0x01:
+        x = k;
+        break; // ldx #k
+      case 0x60:
+        a = word(k, pc);
+        break; // ld M[k]
+      case 0x61:
+        x = word(k, pc);
+        break; // ldx M[k]
+      case 0x02:
+        mem[k] = a;
+        break; // st M[k]
+      case 0x03:
+        mem[k] = x;
+        break; // stx M[k]
+      case 0x54:
+        a = (a & k) >>> 0;
+        break; // and #k
+      case 0x44:
+        a = (a | k) >>> 0;
+        break; // or #k
+      case 0x05:
+        pc += k;
+        break; // ja
+      case 0x15:
+        cond(a === k);
+        break; // jeq #k
+      case 0x25:
+        cond(a > k);
+        break; // jgt #k
+      case 0x35:
+        cond(a >= k);
+        break; // jge #k
+      case 0x45:
+        cond((a & k) !== 0);
+        break; // jset #k
+      case 0x06:
+        return k >>> 0; // ret #k
+      case 0x16:
+        return a >>> 0; // ret a
+      default:
+        throw new Error(`unsupported instruction 0x${code.toString(16)} at ${pc}`);
     }
   }
   throw new Error('fell off the end of the program');

@@ -28,7 +28,9 @@ export function keyValues(dir: string, file: string): Record<string, number> {
 
 /** Host cgroup directories at `path`, in any hierarchy: for tests with their own cgroupsPath. */
 export function cgroupsAt(path: string): string[] {
-  return readdirSync(CGROUP_ROOT).map((h) => join(CGROUP_ROOT, h, path)).filter((d) => existsSync(d));
+  return readdirSync(CGROUP_ROOT)
+    .map((h) => join(CGROUP_ROOT, h, path))
+    .filter((d) => existsSync(d));
 }
 
 /** Removes a cgroup (and the empty ones below it) in every hierarchy: a test's own parents. */
@@ -64,10 +66,30 @@ export function fakeCgroup(files: Record<string, string>): FakeCgroup {
 
 /** The files of a cgroup v2 directory whose parent enables every controller droplet writes. */
 export const V2_FILES = [
-  'cgroup.controllers', 'cgroup.procs', 'cgroup.freeze', 'cgroup.events', 'cgroup.max.descendants',
-  'memory.max', 'memory.swap.max', 'memory.low', 'memory.high', 'memory.current', 'memory.events',
-  'pids.max', 'cpu.weight', 'cpu.max', 'cpu.max.burst', 'cpu.idle', 'cpuset.cpus', 'cpuset.mems',
-  'io.weight', 'io.max', 'hugetlb.2MB.max', 'hugetlb.2MB.rsvd.max', 'hugetlb.1GB.max', 'rdma.max',
+  'cgroup.controllers',
+  'cgroup.procs',
+  'cgroup.freeze',
+  'cgroup.events',
+  'cgroup.max.descendants',
+  'memory.max',
+  'memory.swap.max',
+  'memory.low',
+  'memory.high',
+  'memory.current',
+  'memory.events',
+  'pids.max',
+  'cpu.weight',
+  'cpu.max',
+  'cpu.max.burst',
+  'cpu.idle',
+  'cpuset.cpus',
+  'cpuset.mems',
+  'io.weight',
+  'io.max',
+  'hugetlb.2MB.max',
+  'hugetlb.2MB.rsvd.max',
+  'hugetlb.1GB.max',
+  'rdma.max',
 ];
 
 export function fakeV2Cgroup(omit: string[] = [], controllers = 'cpuset cpu io memory hugetlb pids rdma'): FakeCgroup {
@@ -115,7 +137,9 @@ export function procState(pid: number): string {
 
 /** Every cgroup hierarchy mounted under /sys/fs/cgroup. */
 export function hierarchies(): string[] {
-  return readdirSync(CGROUP_ROOT).map((h) => join(CGROUP_ROOT, h)).filter((d) => existsSync(join(d, 'cgroup.procs')));
+  return readdirSync(CGROUP_ROOT)
+    .map((h) => join(CGROUP_ROOT, h))
+    .filter((d) => existsSync(join(d, 'cgroup.procs')));
 }
 
 /** Makes path in every hierarchy, as a test's own sandbox (a v1 cpuset gets its parent's cpus

@@ -87,18 +87,24 @@ export async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'
 /** A droplet command running in the background (e.g. to kill it at a chosen instant);
  * `detached` puts it in a process group of its own. Output goes to files, as in droplet():
  * a container keeps droplet's stdio open. */
-export function dropletInBackground(root: string, args: string[], opts: { detached?: boolean } = {}): { child: ChildProcess; done: Promise<Result> } {
+export function dropletInBackground(
+  root: string,
+  args: string[],
+  opts: { detached?: boolean } = {},
+): { child: ChildProcess; done: Promise<Result> } {
   const dir = mkdtempSync(join(tmpdir(), 'droplet-out-'));
   const o = openSync(join(dir, 'out'), 'w');
   const e = openSync(join(dir, 'err'), 'w');
   const child = spawn(DROPLET, ['--root', root, ...args], { stdio: ['ignore', o, e], env: testEnv(), detached: opts.detached });
   closeSync(o);
   closeSync(e);
-  const done = new Promise<Result>((resolve) => child.on('exit', (code, signal) => {
-    const r = { code, signal, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
-    rmSync(dir, { recursive: true, force: true });
-    resolve(r);
-  }));
+  const done = new Promise<Result>((resolve) =>
+    child.on('exit', (code, signal) => {
+      const r = { code, signal, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+      rmSync(dir, { recursive: true, force: true });
+      resolve(r);
+    }),
+  );
   return { child, done };
 }
 

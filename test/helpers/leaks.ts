@@ -80,7 +80,10 @@ export function containerProcessesUnder(dir: string): number[] {
         continue;
       }
       if (!where || readlinkOr(`/proc/${e}/ns/mnt`) === ownMountNs) continue;
-      const root = readFileSync(`/proc/${e}/mountinfo`, 'utf8').split('\n').map((l) => l.split(' ')).find((f) => f[4] === '/');
+      const root = readFileSync(`/proc/${e}/mountinfo`, 'utf8')
+        .split('\n')
+        .map((l) => l.split(' '))
+        .find((f) => f[4] === '/');
       if (root && root[2] === where.device && (root[3] === where.path || root[3]?.startsWith(`${where.path}/`))) out.push(Number(e));
     } catch {
       /* exited while we looked */

@@ -56,8 +56,16 @@ const managerFor = (mountinfo: string) => cgroupManager(dirsOf(parseHierarchies(
 describe('the cgroup manager factory', () => {
   test('mountinfo: each hierarchy once, with its controllers; no bind mounts of sub-cgroups', () => {
     assert.deepEqual(parseHierarchies(PURE_V2), [{ version: 2, mountpoint: '/sys/fs/cgroup', key: '' }]);
-    assert.deepEqual(parseHierarchies(PURE_V1).map((h) => h.key), ['name=systemd', 'cpu,cpuacct', 'memory', 'freezer', 'cpuset', 'pids', 'devices']);
-    assert.deepEqual(parseHierarchies(HYBRID).map((h) => `${h.version}:${h.mountpoint}`).slice(-2), ['1:/sys/fs/cgroup/systemd', '2:/sys/fs/cgroup/unified']);
+    assert.deepEqual(
+      parseHierarchies(PURE_V1).map((h) => h.key),
+      ['name=systemd', 'cpu,cpuacct', 'memory', 'freezer', 'cpuset', 'pids', 'devices'],
+    );
+    assert.deepEqual(
+      parseHierarchies(HYBRID)
+        .map((h) => `${h.version}:${h.mountpoint}`)
+        .slice(-2),
+      ['1:/sys/fs/cgroup/systemd', '2:/sys/fs/cgroup/unified'],
+    );
   });
 
   test('a pure v1 host gets the v1 driver', () => {
@@ -82,33 +90,51 @@ describe('the cgroup manager factory', () => {
     const m = cgroupManager([]);
     assert.ok(m instanceof V1CgroupManager);
     m.applyResources(readResources({}, 'linux.resources.'), []);
-    assert.throws(() => m.applyResources(readResources({ pids: { limit: 10 } }, 'linux.resources.'), []),
-      (err: Error) => err.message === 'linux.resources: this host has no cgroup hierarchy mounted');
-    assert.throws(() => m.freeze(), (err: Error) => err.message === 'this host has no cgroup freezer (no v1 freezer controller, no cgroup2 mount)');
+    assert.throws(
+      () => m.applyResources(readResources({ pids: { limit: 10 } }, 'linux.resources.'), []),
+      (err: Error) => err.message === 'linux.resources: this host has no cgroup hierarchy mounted',
+    );
+    assert.throws(
+      () => m.freeze(),
+      (err: Error) => err.message === 'this host has no cgroup freezer (no v1 freezer controller, no cgroup2 mount)',
+    );
     assert.equal(m.isPaused(), false);
     assert.deepEqual(m.pids(), []);
     assert.deepEqual(m.cgroupfsLayout(), { tmpfs: false, mounts: [] });
   });
 });
 
-describe('the container\'s cgroup mount follows the driver', () => {
+describe("the container's cgroup mount follows the driver", () => {
   test('pure v2: one cgroup2 mount on the mount point', () => {
     assert.deepEqual(managerFor(PURE_V2).cgroupfsLayout(), {
-      tmpfs: false, mounts: [{ name: '', fstype: 'cgroup2', data: '', dir: '/sys/fs/cgroup/droplet/c1' }],
+      tmpfs: false,
+      mounts: [{ name: '', fstype: 'cgroup2', data: '', dir: '/sys/fs/cgroup/droplet/c1' }],
     });
   });
 
   test('hybrid: a tmpfs with each v1 hierarchy and the cgroup2 mount below it', () => {
     const layout = managerFor(HYBRID).cgroupfsLayout();
     assert.equal(layout.tmpfs, true);
-    assert.deepEqual(layout.mounts.map((m) => [m.name, m.fstype, m.data]), [
-      ['cpu', 'cgroup', 'cpu'], ['cpuacct', 'cgroup', 'cpuacct'], ['memory', 'cgroup', 'memory'], ['freezer', 'cgroup', 'freezer'],
-      ['systemd', 'cgroup', 'name=systemd'], ['unified', 'cgroup2', ''],
-    ]);
+    assert.deepEqual(
+      layout.mounts.map((m) => [m.name, m.fstype, m.data]),
+      [
+        ['cpu', 'cgroup', 'cpu'],
+        ['cpuacct', 'cgroup', 'cpuacct'],
+        ['memory', 'cgroup', 'memory'],
+        ['freezer', 'cgroup', 'freezer'],
+        ['systemd', 'cgroup', 'name=systemd'],
+        ['unified', 'cgroup2', ''],
+      ],
+    );
   });
 
   test('pure v1 and named v1 beside cgroup2: a tmpfs too', () => {
     assert.equal(managerFor(PURE_V1).cgroupfsLayout().tmpfs, true);
-    assert.deepEqual(managerFor(NAMED_V1_BESIDE_V2).cgroupfsLayout().mounts.map((m) => m.fstype), ['cgroup', 'cgroup2']);
+    assert.deepEqual(
+      managerFor(NAMED_V1_BESIDE_V2)
+        .cgroupfsLayout()
+        .mounts.map((m) => m.fstype),
+      ['cgroup', 'cgroup2'],
+    );
   });
 });

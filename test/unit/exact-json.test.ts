@@ -3,8 +3,10 @@ import { describe, test } from 'node:test';
 import { parseExactJson } from '../../src/lib/exact-json.js';
 
 describe('parseExactJson', () => {
-  test('integers beyond 2^53 become exact bigints; the rest is JSON.parse\'s', () => {
-    const v = parseExactJson('{"inf": 18446744073709551615, "big": 9007199254740993, "neg": -9223372036854775808, "small": 1024, "f": 1.5e300}') as any;
+  test("integers beyond 2^53 become exact bigints; the rest is JSON.parse's", () => {
+    const v = parseExactJson(
+      '{"inf": 18446744073709551615, "big": 9007199254740993, "neg": -9223372036854775808, "small": 1024, "f": 1.5e300}',
+    ) as any;
     assert.equal(v.inf, 2n ** 64n - 1n);
     assert.equal(v.big, 2n ** 53n + 1n);
     assert.equal(v.neg, -(2n ** 63n));
@@ -26,7 +28,7 @@ describe('parseExactJson', () => {
     assert.deepEqual(parseExactJson('[9007199254740991]'), [9007199254740991]);
   });
 
-  test('invalid JSON fails with JSON.parse\'s message, about the text as given', () => {
+  test("invalid JSON fails with JSON.parse's message, about the text as given", () => {
     let expected = '';
     try {
       JSON.parse('{"x": 12345678901234567890,');

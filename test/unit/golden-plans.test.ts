@@ -50,7 +50,12 @@ const CASES: Case[] = [
   { name: 'default', config: defaultSpec, hierarchies: HYBRID },
   /* what `runc spec --rootless` writes for uid 1000: a user namespace, no network namespace,
    * /sys bound from the host; with its terminal on a console socket */
-  { name: 'rootless', config: fixture('rootless-config.json'), hierarchies: UNIFIED, input: { consoleSocket: '/run/user/1000/console.sock' } },
+  {
+    name: 'rootless',
+    config: fixture('rootless-config.json'),
+    hierarchies: UNIFIED,
+    input: { consoleSocket: '/run/user/1000/console.sock' },
+  },
   /* podman's config for a container, on a pure cgroup v2 host */
   { name: 'podman', config: fixture('podman-config.json'), hierarchies: UNIFIED },
 ];
@@ -58,9 +63,16 @@ const CASES: Case[] = [
 function plan(c: Case): PlanRecord[] {
   const spec = validateSpec(c.config(), BUNDLE);
   return buildPlan({
-    id: ID, spec, bundle: BUNDLE, fifo: `/run/droplet/${ID}/exec.fifo`,
+    id: ID,
+    spec,
+    bundle: BUNDLE,
+    fifo: `/run/droplet/${ID}/exec.fifo`,
     cgroups: cgroupDirs(c.hierarchies, spec.linux.cgroupsPath ?? `/droplet/${ID}`),
-    noPivot: false, monitor: false, preserveFds: 0, noNewKeyring: false, ...c.input,
+    noPivot: false,
+    monitor: false,
+    preserveFds: 0,
+    noNewKeyring: false,
+    ...c.input,
   });
 }
 
@@ -68,7 +80,11 @@ function plan(c: Case): PlanRecord[] {
 function execPlan(c: Case): PlanRecord[] {
   const spec = validateSpec(c.config(), BUNDLE);
   return buildExecPlan({
-    namespaces: execJoinOrder(spec), process: spec.process, initPid: 4242, monitor: true, preserveFds: 0,
+    namespaces: execJoinOrder(spec),
+    process: spec.process,
+    initPid: 4242,
+    monitor: true,
+    preserveFds: 0,
     consoleSocket: c.input?.consoleSocket,
   });
 }

@@ -30,7 +30,7 @@ function decode(buf: Buffer): Array<{ tag: number; fields: Buffer[] }> {
 }
 
 describe('the launch plan encoding', () => {
-  test('records, strings with their NUL, numbers as u64 (negative ones in two\'s complement)', () => {
+  test("records, strings with their NUL, numbers as u64 (negative ones in two's complement)", () => {
     const recs: PlanRecord[] = [
       { tag: Tag.Hostname, fields: ['héllo'], what: '' },
       { tag: Tag.Rlimit, fields: [7, 1024, -1], what: '' },
@@ -38,10 +38,19 @@ describe('the launch plan encoding', () => {
       { tag: Tag.Loopback, fields: [], what: '' },
     ];
     const d = decode(encodePlan(recs));
-    assert.deepEqual(d.map((r) => r.tag), [Tag.Hostname, Tag.Rlimit, Tag.Caps, Tag.Loopback]);
+    assert.deepEqual(
+      d.map((r) => r.tag),
+      [Tag.Hostname, Tag.Rlimit, Tag.Caps, Tag.Loopback],
+    );
     assert.equal(d[0]?.fields[0]?.toString('utf8'), 'héllo\0');
-    assert.deepEqual(d[1]?.fields.map((f) => f.readBigUInt64LE(0)), [7n, 1024n, (1n << 64n) - 1n]);
-    assert.deepEqual(d[2]?.fields.map((f) => f.readBigUInt64LE(0)), [1n << 40n, 0n, 0n, (1n << 64n) - 1n, 5n]);
+    assert.deepEqual(
+      d[1]?.fields.map((f) => f.readBigUInt64LE(0)),
+      [7n, 1024n, (1n << 64n) - 1n],
+    );
+    assert.deepEqual(
+      d[2]?.fields.map((f) => f.readBigUInt64LE(0)),
+      [1n << 40n, 0n, 0n, (1n << 64n) - 1n, 5n],
+    );
     assert.deepEqual(d[3]?.fields, []);
   });
 
@@ -83,13 +92,21 @@ describe('mount options', () => {
 
 describe('capabilities', () => {
   test('names map to their bits, case-insensitively', () => {
-    const [bounding, effective] = capabilityMasks({ bounding: ['CAP_KILL', 'cap_chown'], effective: ['CAP_CHECKPOINT_RESTORE'], inheritable: [], permitted: ['CAP_CHECKPOINT_RESTORE'], ambient: [] });
+    const [bounding, effective] = capabilityMasks({
+      bounding: ['CAP_KILL', 'cap_chown'],
+      effective: ['CAP_CHECKPOINT_RESTORE'],
+      inheritable: [],
+      permitted: ['CAP_CHECKPOINT_RESTORE'],
+      ambient: [],
+    });
     assert.equal(bounding, (1n << 5n) | 1n);
     assert.equal(effective, 1n << 40n);
   });
   test('unknown names are all named', () => {
-    assert.throws(() => capabilityMasks({ bounding: [], effective: ['CAP_X', 'CAP_KILL', 'CAP_Y'], inheritable: [], permitted: [], ambient: [] }),
-      /process\.capabilities\.effective: unknown capabilities: CAP_X, CAP_Y/);
+    assert.throws(
+      () => capabilityMasks({ bounding: [], effective: ['CAP_X', 'CAP_KILL', 'CAP_Y'], inheritable: [], permitted: [], ambient: [] }),
+      /process\.capabilities\.effective: unknown capabilities: CAP_X, CAP_Y/,
+    );
   });
 });
 
@@ -109,15 +126,27 @@ describe('signals', () => {
 describe('init errors', () => {
   const mount: PlanRecord = { tag: Tag.Mount, fields: [], what: 'mount "proc" on /proc', field: 'mounts[0]' };
   test('step, target, reason and field in one line', () => {
-    assert.equal(describeInitError(mount, 1, 'Operation not permitted', '/proc'), 'mount "proc" on /proc: operation not permitted (mounts[0])');
+    assert.equal(
+      describeInitError(mount, 1, 'Operation not permitted', '/proc'),
+      'mount "proc" on /proc: operation not permitted (mounts[0])',
+    );
   });
-  test('a missing executable reads like runc\'s', () => {
+  test("a missing executable reads like runc's", () => {
     const exec: PlanRecord = { tag: Tag.Exec, fields: [], what: 'exec "foo"', field: 'process.args[0]' };
-    assert.equal(describeInitError(exec, 2, 'No such file or directory', 'foo'), 'exec: "foo": executable file not found in $PATH (process.args[0])');
-    assert.equal(describeInitError(exec, 2, 'No such file or directory', '/bin/foo'), 'exec "foo": no such file or directory (process.args[0])');
+    assert.equal(
+      describeInitError(exec, 2, 'No such file or directory', 'foo'),
+      'exec: "foo": executable file not found in $PATH (process.args[0])',
+    );
+    assert.equal(
+      describeInitError(exec, 2, 'No such file or directory', '/bin/foo'),
+      'exec "foo": no such file or directory (process.args[0])',
+    );
   });
   test('a step that does several things names the one that failed', () => {
     const user: PlanRecord = { tag: Tag.User, fields: [], what: 'set user 1000:1000', field: 'process.user' };
-    assert.equal(describeInitError(user, 1, 'Operation not permitted', 'setgroups'), 'set user 1000:1000: setgroups: operation not permitted (process.user)');
+    assert.equal(
+      describeInitError(user, 1, 'Operation not permitted', 'setgroups'),
+      'set user 1000:1000: setgroups: operation not permitted (process.user)',
+    );
   });
 });

@@ -11,8 +11,14 @@ import { REPO } from '../helpers/droplet.js';
 /* Expected values written out here rather than imported, so a wrong constant in the compiler
  * cannot agree with itself. */
 const RET = {
-  KILL_PROCESS: 0x80000000, KILL_THREAD: 0, TRAP: 0x00030000, ERRNO: 0x00050000,
-  USER_NOTIF: 0x7fc00000, TRACE: 0x7ff00000, LOG: 0x7ffc0000, ALLOW: 0x7fff0000,
+  KILL_PROCESS: 0x80000000,
+  KILL_THREAD: 0,
+  TRAP: 0x00030000,
+  ERRNO: 0x00050000,
+  USER_NOTIF: 0x7fc00000,
+  TRACE: 0x7ff00000,
+  LOG: 0x7ffc0000,
+  ALLOW: 0x7fff0000,
 };
 const errno = (e: number) => RET.ERRNO | e;
 const EPERM = errno(1);
@@ -57,8 +63,7 @@ describe('seccomp: actions', () => {
     ];
     for (const [cfg, want] of cases) {
       const c = compile(cfg);
-      for (const name of ['read', 'getpid', 'mkdir', 'kexec_load'])
-        assert.equal(call(c, name), want, `${JSON.stringify(cfg)}: ${name}`);
+      for (const name of ['read', 'getpid', 'mkdir', 'kexec_load']) assert.equal(call(c, name), want, `${JSON.stringify(cfg)}: ${name}`);
       assert.equal(runSeccomp(c.program, { nr: 0x3fffffff, arch: ABI.x86_64.audit }), want, 'a number no syscall has');
     }
   });
@@ -78,7 +83,8 @@ describe('seccomp: actions', () => {
     ];
     for (const [rule, want] of actions) {
       const c = compile({
-        defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock',
+        defaultAction: 'SCMP_ACT_ALLOW',
+        listenerPath: '/run/agent.sock',
         syscalls: [{ names: ['getpid'], ...rule }],
       });
       assert.equal(call(c, 'getpid'), want, JSON.stringify(rule));
@@ -162,14 +168,17 @@ describe('seccomp: rules with arguments', () => {
   test('the conditions of one rule must all hold', () => {
     const c = compile({
       defaultAction: 'SCMP_ACT_ERRNO',
-      syscalls: [{
-        names: ['mmap'], action: 'SCMP_ACT_ALLOW',
-        args: [
-          { index: 2, value: 4, op: 'SCMP_CMP_MASKED_EQ', valueTwo: 0 }, // not PROT_EXEC
-          { index: 5, value: 4096, op: 'SCMP_CMP_LT' },
-          { index: 0, value: 0, op: 'SCMP_CMP_EQ' },
-        ],
-      }],
+      syscalls: [
+        {
+          names: ['mmap'],
+          action: 'SCMP_ACT_ALLOW',
+          args: [
+            { index: 2, value: 4, op: 'SCMP_CMP_MASKED_EQ', valueTwo: 0 }, // not PROT_EXEC
+            { index: 5, value: 4096, op: 'SCMP_CMP_LT' },
+            { index: 0, value: 0, op: 'SCMP_CMP_EQ' },
+          ],
+        },
+      ],
     });
     assert.equal(call(c, 'mmap', [0, 4096, 3, 0x22, -1, 0]), RET.ALLOW);
     assert.equal(call(c, 'mmap', [0, 4096, 7, 0x22, -1, 0]), EPERM, 'arg 2');
@@ -180,10 +189,16 @@ describe('seccomp: rules with arguments', () => {
   test('two conditions on the same argument make one rule each (an OR), as runc does', () => {
     const c = compile({
       defaultAction: 'SCMP_ACT_ERRNO',
-      syscalls: [{
-        names: ['socket'], action: 'SCMP_ACT_ALLOW',
-        args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 2, op: 'SCMP_CMP_EQ' }],
-      }],
+      syscalls: [
+        {
+          names: ['socket'],
+          action: 'SCMP_ACT_ALLOW',
+          args: [
+            { index: 0, value: 1, op: 'SCMP_CMP_EQ' },
+            { index: 0, value: 2, op: 'SCMP_CMP_EQ' },
+          ],
+        },
+      ],
     });
     assert.equal(call(c, 'socket', [1]), RET.ALLOW);
     assert.equal(call(c, 'socket', [2]), RET.ALLOW);
@@ -191,8 +206,19 @@ describe('seccomp: rules with arguments', () => {
   });
 
   /** The values around which each operator changes its mind, high words included. */
-  const VALUES = [0n, 1n, 0x7fn, 0xffffffffn, 0x1_00000000n, 0x1_00000001n, 0xdead_beef_0000_0000n,
-    0x8000_0000_0000_0000n, 0xffff_ffff_0000_0000n, 0xffff_ffff_ffff_fffen, 0xffff_ffff_ffff_ffffn];
+  const VALUES = [
+    0n,
+    1n,
+    0x7fn,
+    0xffffffffn,
+    0x1_00000000n,
+    0x1_00000001n,
+    0xdead_beef_0000_0000n,
+    0x8000_0000_0000_0000n,
+    0xffff_ffff_0000_0000n,
+    0xffff_ffff_ffff_fffen,
+    0xffff_ffff_ffff_ffffn,
+  ];
   const OPS: Record<string, (a: bigint, v: bigint, v2: bigint) => boolean> = {
     SCMP_CMP_EQ: (a, v) => a === v,
     SCMP_CMP_NE: (a, v) => a !== v,
@@ -233,7 +259,9 @@ describe('seccomp: rules with arguments', () => {
   test('MASKED_EQ ignores expected bits outside the mask, as libseccomp does', () => {
     const c = compile({
       defaultAction: 'SCMP_ACT_ERRNO',
-      syscalls: [{ names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0xff, valueTwo: 0x1ff, op: 'SCMP_CMP_MASKED_EQ' }] }],
+      syscalls: [
+        { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0xff, valueTwo: 0x1ff, op: 'SCMP_CMP_MASKED_EQ' }] },
+      ],
     });
     assert.equal(call(c, 'clone', [0xff]), RET.ALLOW);
     assert.equal(call(c, 'clone', [0x12ff]), RET.ALLOW);
@@ -241,9 +269,11 @@ describe('seccomp: rules with arguments', () => {
   });
 
   test('JSON numbers: 18446744073709551615 (parsed as 2^64) means ~0; other values are taken as parsed', () => {
-    const c = compile(JSON.parse(`{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+    const c = compile(
+      JSON.parse(`{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
       {"names": ["getpid"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 18446744073709551615, "op": "SCMP_CMP_EQ"}]},
-      {"names": ["getppid"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 9007199254740993, "op": "SCMP_CMP_EQ"}]}]}`));
+      {"names": ["getppid"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 9007199254740993, "op": "SCMP_CMP_EQ"}]}]}`),
+    );
     assert.equal(call(c, 'getpid', [0xffff_ffff_ffff_ffffn]), RET.ALLOW);
     assert.equal(call(c, 'getpid', [0xffff_ffff_ffff_fffen]), EPERM);
     assert.equal(call(c, 'getppid', [2n ** 53n]), RET.ALLOW, '2^53 + 1 arrives as 2^53: the documented limit');
@@ -251,10 +281,12 @@ describe('seccomp: rules with arguments', () => {
 });
 
 describe('seccomp: architectures', () => {
-  const getpidOnly = (architectures?: string[]) => compile({
-    defaultAction: 'SCMP_ACT_ERRNO', architectures,
-    syscalls: [{ names: ['getpid', 'chown32'], action: 'SCMP_ACT_ALLOW' }],
-  });
+  const getpidOnly = (architectures?: string[]) =>
+    compile({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures,
+      syscalls: [{ names: ['getpid', 'chown32'], action: 'SCMP_ACT_ALLOW' }],
+    });
 
   test('the filter dispatches on seccomp_data.arch first', () => {
     const [first, second] = decodeProgram(getpidOnly().program);
@@ -284,10 +316,14 @@ describe('seccomp: architectures', () => {
     assert.equal(runSeccomp(withX86.program, { nr: 20, arch: ABI.x86.audit }), RET.ALLOW, 'i386 getpid is 20');
     assert.equal(runSeccomp(withX86.program, { nr: 20, arch: ABI.x86_64.audit }), EPERM, 'x86_64 20 is writev');
 
-    const onArm64 = compile({
-      defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'],
-      syscalls: [{ names: ['getpid', 'mkdirat'], action: 'SCMP_ACT_ALLOW' }],
-    }, 'arm64');
+    const onArm64 = compile(
+      {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        architectures: ['SCMP_ARCH_X86_64'],
+        syscalls: [{ names: ['getpid', 'mkdirat'], action: 'SCMP_ACT_ALLOW' }],
+      },
+      'arm64',
+    );
     assert.equal(call(onArm64, 'getpid', [], 'aarch64'), RET.ALLOW);
     assert.equal(call(onArm64, 'mkdirat', [], 'aarch64'), RET.ALLOW);
     assert.equal(call(onArm64, 'getppid', [], 'aarch64'), EPERM);
@@ -310,7 +346,8 @@ describe('seccomp: architectures', () => {
 
   test('with SCMP_ARCH_X32 listed, x32 numbers follow the x32 table and the default', () => {
     const c = compile({
-      defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'],
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'],
       syscalls: [
         { names: ['getpid', 'rt_sigaction'], action: 'SCMP_ACT_ALLOW' },
         { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 30 },
@@ -329,7 +366,8 @@ describe('seccomp: architectures', () => {
 
   test('names an architecture has no number for are skipped and reported', () => {
     const c = compile({
-      defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86'],
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86'],
       syscalls: [
         { names: ['getpid', 'chown32', 'no_such_call', 'newfstatat'], action: 'SCMP_ACT_ALLOW' },
         { names: ['no_such_call', 'constructor'], action: 'SCMP_ACT_LOG' },
@@ -352,8 +390,15 @@ describe('seccomp: architectures', () => {
 describe('seccomp: flags and the notify listener', () => {
   test('flags are OR-ed; notify and the listener are reported only when a notify action is used', () => {
     const c = compile({
-      defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', listenerMetadata: 'x',
-      flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: '/run/agent.sock',
+      listenerMetadata: 'x',
+      flags: [
+        'SECCOMP_FILTER_FLAG_TSYNC',
+        'SECCOMP_FILTER_FLAG_LOG',
+        'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
+        'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
+      ],
     });
     assert.equal(c.flags, 1 | 2 | 4 | 32);
     assert.equal(c.notify, false);
@@ -361,7 +406,9 @@ describe('seccomp: flags and the notify listener', () => {
     assert.equal(c.listenerMetadata, undefined);
 
     const n = compile({
-      defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', listenerMetadata: 'MKNOD=/dev/null',
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: '/run/agent.sock',
+      listenerMetadata: 'MKNOD=/dev/null',
       syscalls: [{ names: ['mknod'], action: 'SCMP_ACT_NOTIFY' }],
     });
     assert.equal(n.flags, 0);
@@ -381,17 +428,35 @@ describe('seccomp: validation', () => {
     [{}, /linux\.seccomp\.defaultAction: is required/],
     [{ defaultAction: 'SCMP_ACT_FOO' }, /linux\.seccomp\.defaultAction: unknown action "SCMP_ACT_FOO"/],
     [{ defaultAction: 'allow' }, /linux\.seccomp\.defaultAction: unknown action "allow"/],
-    [{ defaultAction: 'SCMP_ACT_KILL', defaultErrnoRet: 1 }, /linux\.seccomp\.defaultErrnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take a return value, not SCMP_ACT_KILL/],
+    [
+      { defaultAction: 'SCMP_ACT_KILL', defaultErrnoRet: 1 },
+      /linux\.seccomp\.defaultErrnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take a return value, not SCMP_ACT_KILL/,
+    ],
     [{ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 65536 }, /linux\.seccomp\.defaultErrnoRet: 65536 is out of range \[0, 65535\]/],
     [{ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: -1 }, /linux\.seccomp\.defaultErrnoRet: -1 is out of range/],
     [{ ...base, architectures: ['SCMP_ARCH_FOO'] }, /linux\.seccomp\.architectures\[0\]: unknown architecture "SCMP_ARCH_FOO"/],
-    [{ ...base, architectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_PPC64LE'] }, /linux\.seccomp\.architectures\[1\]: SCMP_ARCH_PPC64LE is not supported by this version of droplet/],
+    [
+      { ...base, architectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_PPC64LE'] },
+      /linux\.seccomp\.architectures\[1\]: SCMP_ARCH_PPC64LE is not supported by this version of droplet/,
+    ],
     [{ ...base, architectures: ['SCMP_ARCH_ARM'] }, /linux\.seccomp\.architectures\[0\]: SCMP_ARCH_ARM is not supported/],
     [{ ...base, architectures: 'SCMP_ARCH_X86' }, /linux\.seccomp\.architectures: expected array/],
-    [{ ...base, flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_NEW_LISTENER'] }, /linux\.seccomp\.flags\[1\]: unknown flag "SECCOMP_FILTER_FLAG_NEW_LISTENER"/],
+    [
+      { ...base, flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_NEW_LISTENER'] },
+      /linux\.seccomp\.flags\[1\]: unknown flag "SECCOMP_FILTER_FLAG_NEW_LISTENER"/,
+    ],
     [{ defaultAction: 'SCMP_ACT_NOTIFY' }, /linux\.seccomp\.defaultAction: SCMP_ACT_NOTIFY needs linux\.seccomp\.listenerPath/],
-    [{ ...base, syscalls: [{ names: ['a'], action: 'SCMP_ACT_ALLOW' }, { names: ['b'], action: 'SCMP_ACT_LOG' }, { names: ['c'], action: 'SCMP_ACT_NOTIFY' }] },
-      /linux\.seccomp\.syscalls\[2\]\.action: SCMP_ACT_NOTIFY needs linux\.seccomp\.listenerPath/],
+    [
+      {
+        ...base,
+        syscalls: [
+          { names: ['a'], action: 'SCMP_ACT_ALLOW' },
+          { names: ['b'], action: 'SCMP_ACT_LOG' },
+          { names: ['c'], action: 'SCMP_ACT_NOTIFY' },
+        ],
+      },
+      /linux\.seccomp\.syscalls\[2\]\.action: SCMP_ACT_NOTIFY needs linux\.seccomp\.listenerPath/,
+    ],
     [{ ...base, listenerMetadata: 'x' }, /linux\.seccomp\.listenerMetadata: needs linux\.seccomp\.listenerPath/],
     [{ ...base, listenerPath: 'agent.sock' }, /linux\.seccomp\.listenerPath: "agent\.sock" is not an absolute path/],
     [{ ...base, listenerPath: `/${'x'.repeat(107)}` }, /linux\.seccomp\.listenerPath: longer than the 107 bytes/],
@@ -403,13 +468,27 @@ describe('seccomp: validation', () => {
     [sys({ names: ['read', ''], action: 'SCMP_ACT_ALLOW' }), /linux\.seccomp\.syscalls\[1\]\.names\[1\]: is empty/],
     [sys({ names: ['read', 3], action: 'SCMP_ACT_ALLOW' }), /linux\.seccomp\.syscalls\[1\]\.names\[1\]: expected string, got number/],
     [sys({ names: ['read'] }), /linux\.seccomp\.syscalls\[1\]\.action: is required/],
-    [{ ...base, syscalls: [...Array(3).fill({ names: ['x'], action: 'SCMP_ACT_ALLOW' }), { names: ['x'], action: 'SCMP_ACT_FOO' }] },
-      /linux\.seccomp\.syscalls\[3\]\.action: unknown action "SCMP_ACT_FOO"/],
-    [sys({ names: ['read'], action: 'SCMP_ACT_ALLOW', errnoRet: 1 }), /linux\.seccomp\.syscalls\[1\]\.errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take a return value, not SCMP_ACT_ALLOW/],
-    [sys({ names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: 'EPERM' }), /linux\.seccomp\.syscalls\[1\]\.errnoRet: expected integer, got string/],
+    [
+      { ...base, syscalls: [...Array(3).fill({ names: ['x'], action: 'SCMP_ACT_ALLOW' }), { names: ['x'], action: 'SCMP_ACT_FOO' }] },
+      /linux\.seccomp\.syscalls\[3\]\.action: unknown action "SCMP_ACT_FOO"/,
+    ],
+    [
+      sys({ names: ['read'], action: 'SCMP_ACT_ALLOW', errnoRet: 1 }),
+      /linux\.seccomp\.syscalls\[1\]\.errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take a return value, not SCMP_ACT_ALLOW/,
+    ],
+    [
+      sys({ names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: 'EPERM' }),
+      /linux\.seccomp\.syscalls\[1\]\.errnoRet: expected integer, got string/,
+    ],
     [sys({ names: ['read'], action: 'SCMP_ACT_ALLOW', args: {} }), /linux\.seccomp\.syscalls\[1\]\.args: expected array, got object/],
-    [sys({ names: ['read'], action: 'SCMP_ACT_ALLOW', args: Array.from({ length: 7 }, (_, i) => ({ index: i % 6, value: 0, op: 'SCMP_CMP_EQ' })) }),
-      /linux\.seccomp\.syscalls\[1\]\.args: a syscall has 6 arguments, got 7 conditions/],
+    [
+      sys({
+        names: ['read'],
+        action: 'SCMP_ACT_ALLOW',
+        args: Array.from({ length: 7 }, (_, i) => ({ index: i % 6, value: 0, op: 'SCMP_CMP_EQ' })),
+      }),
+      /linux\.seccomp\.syscalls\[1\]\.args: a syscall has 6 arguments, got 7 conditions/,
+    ],
     [arg({ index: 6, value: 1, op: 'SCMP_CMP_EQ' }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.index: 6 is out of range \[0, 5\]/],
     [arg({ index: -1, value: 1, op: 'SCMP_CMP_EQ' }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.index: -1 is out of range \[0, 5\]/],
     [arg({ value: 1, op: 'SCMP_CMP_EQ' }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.index: is required/],
@@ -418,23 +497,38 @@ describe('seccomp: validation', () => {
     [arg({ index: 1, value: 1, op: 'EQ' }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.op: unknown operator "EQ"/],
     [arg({ index: 1, value: 1 }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.op: is required/],
     [arg({ index: 1, op: 'SCMP_CMP_EQ' }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.value: is required/],
-    [arg({ index: 1, value: -1, op: 'SCMP_CMP_EQ' }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.value: -1 is out of range \[0, 18446744073709551615\]/],
+    [
+      arg({ index: 1, value: -1, op: 'SCMP_CMP_EQ' }),
+      /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.value: -1 is out of range \[0, 18446744073709551615\]/,
+    ],
     [arg({ index: 1, value: 1.5, op: 'SCMP_CMP_EQ' }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.value: 1\.5 is not an integer/],
     [arg({ index: 1, value: '0x10', op: 'SCMP_CMP_EQ' }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.value: expected integer, got string/],
-    [arg({ index: 1, value: 2 ** 65, op: 'SCMP_CMP_EQ' }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.value: 36893488147419103232 is out of range/],
-    [arg({ index: 1, value: 1n << 64n, op: 'SCMP_CMP_EQ' }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.value: 18446744073709551616 is out of range/],
-    [arg({ index: 1, value: 1, valueTwo: -2, op: 'SCMP_CMP_MASKED_EQ' }), /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.valueTwo: -2 is out of range/],
+    [
+      arg({ index: 1, value: 2 ** 65, op: 'SCMP_CMP_EQ' }),
+      /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.value: 36893488147419103232 is out of range/,
+    ],
+    [
+      arg({ index: 1, value: 1n << 64n, op: 'SCMP_CMP_EQ' }),
+      /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.value: 18446744073709551616 is out of range/,
+    ],
+    [
+      arg({ index: 1, value: 1, valueTwo: -2, op: 'SCMP_CMP_MASKED_EQ' }),
+      /linux\.seccomp\.syscalls\[1\]\.args\[1\]\.valueTwo: -2 is out of range/,
+    ],
     [arg('x'), /linux\.seccomp\.syscalls\[1\]\.args\[1\]: expected object, got string/],
   ];
 
   for (const [cfg, want] of cases) {
     test(`refuses ${want.source.replace(/\\/g, '').slice(0, 90)}`, () => {
-      assert.throws(() => compile(cfg as object), (err: unknown) => {
-        assert.ok(err instanceof UserError, `not a UserError: ${err}`);
-        assert.match(err.message, /^config\.json: linux\.seccomp/);
-        assert.match(err.message, want);
-        return true;
-      });
+      assert.throws(
+        () => compile(cfg as object),
+        (err: unknown) => {
+          assert.ok(err instanceof UserError, `not a UserError: ${err}`);
+          assert.match(err.message, /^config\.json: linux\.seccomp/);
+          assert.match(err.message, want);
+          return true;
+        },
+      );
     });
   }
 
@@ -446,8 +540,10 @@ describe('seccomp: validation', () => {
   test('a filter longer than BPF_MAXINSNS is refused', () => {
     const names = Object.keys(X86_64).slice(0, 200);
     const args = [0, 1, 2, 3, 4, 5].map((index) => ({ index, value: 0x1_0000_0000 + index, op: 'SCMP_CMP_EQ' }));
-    assert.throws(() => compile({ ...base, syscalls: [{ names, action: 'SCMP_ACT_ALLOW', args }] }),
-      /config\.json: linux\.seccomp: the filter needs \d+ BPF instructions, more than the kernel's limit of 4096$/);
+    assert.throws(
+      () => compile({ ...base, syscalls: [{ names, action: 'SCMP_ACT_ALLOW', args }] }),
+      /config\.json: linux\.seccomp: the filter needs \d+ BPF instructions, more than the kernel's limit of 4096$/,
+    );
   });
 });
 
@@ -457,15 +553,21 @@ describe('seccomp: long programs', () => {
      * branches and the arch dispatch must jump over thousands of instructions. */
     const names = Object.keys(X86_64).filter((_, i) => i % 2 === 0);
     const c = compile({
-      defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
       syscalls: names.map((name) => ({
-        names: [name], action: 'SCMP_ACT_ERRNO', errnoRet: nr(X86_64, name) & 0xfff,
+        names: [name],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: nr(X86_64, name) & 0xfff,
         args: [{ index: 1, value: nr(X86_64, name) + 0x1_0000_0000, op: 'SCMP_CMP_EQ' }],
       })),
     });
     const insns = decodeProgram(c.program);
     assert.ok(insns.length > 1500, `${insns.length} instructions`);
-    assert.ok(insns.some((i) => i.code === 0x05), 'some branch goes through a ja');
+    assert.ok(
+      insns.some((i) => i.code === 0x05),
+      'some branch goes through a ja',
+    );
     for (const name of names) {
       const n = nr(X86_64, name);
       assert.equal(call(c, name, [0, n + 0x1_0000_0000]), errno(n & 0xfff), name);
@@ -482,7 +584,7 @@ describe('seccomp: long programs', () => {
   });
 });
 
-describe('seccomp: Docker\'s default profile', () => {
+describe("seccomp: Docker's default profile", () => {
   const profile = JSON.parse(readFileSync(join(REPO, 'test/fixtures/seccomp/docker-default-amd64.json'), 'utf8'));
   const c = compile(profile);
 
@@ -522,7 +624,8 @@ describe('seccomp: Docker\'s default profile', () => {
     for (const abi of ['x86_64', 'x86', 'x32'] as const) {
       assert.equal(call(c, 'socket', [2, 1, 0], abi), RET.ALLOW, `${abi} AF_INET`);
       assert.equal(call(c, 'socket', [40, 1, 0], abi), EPERM, `${abi} AF_VSOCK`);
-      for (const p of [0, 8, 0x20000, 0x20008, 0xffffffff]) assert.equal(call(c, 'personality', [p], abi), RET.ALLOW, `${abi} personality ${p}`);
+      for (const p of [0, 8, 0x20000, 0x20008, 0xffffffff])
+        assert.equal(call(c, 'personality', [p], abi), RET.ALLOW, `${abi} personality ${p}`);
       assert.equal(call(c, 'personality', [0x0040000], abi), EPERM, `${abi} ADDR_NO_RANDOMIZE`);
       assert.equal(call(c, 'clone', [0x01200011], abi), RET.ALLOW, `${abi} fork-like clone`); // CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD
       assert.equal(call(c, 'clone', [0x00020011], abi), EPERM, `${abi} CLONE_NEWNS`);

@@ -14,7 +14,14 @@ export const CREATE_OPTIONS = {
 
 /** The options create and run share, as CreateOptions. */
 export function createOptions(
-  values: { bundle?: string; 'pid-file'?: string; 'console-socket'?: string; 'preserve-fds'?: string; 'no-pivot'?: boolean; 'no-new-keyring'?: boolean },
+  values: {
+    bundle?: string;
+    'pid-file'?: string;
+    'console-socket'?: string;
+    'preserve-fds'?: string;
+    'no-pivot'?: boolean;
+    'no-new-keyring'?: boolean;
+  },
   id: string,
   monitor: boolean,
 ): CreateOptions {

@@ -31,7 +31,7 @@ export async function events(ctx: Context, argv: string[]): Promise<number> {
   };
   if (!running()) throw new UserError(`container ${id} is not running`);
   const cgroups = cgroupManager(state.cgroups);
-  const emit = (event: object) => writeSync(1, statsJson(event) + '\n');
+  const emit = (event: object) => writeSync(1, `${statsJson(event)}\n`);
   const stats = () => emit({ type: 'stats', id, data: cgroups.stats() });
   if (values.stats) {
     stats();
@@ -40,17 +40,20 @@ export async function events(ctx: Context, argv: string[]): Promise<number> {
   let ooms = cgroups.oomKillCount() ?? 0;
   await new Promise<void>((done) => {
     const statsTimer = setInterval(stats, intervalMs);
-    const oomTimer = setInterval(() => {
-      const now = cgroups.oomKillCount();
-      if (now !== undefined && now > ooms) {
-        for (; ooms < now; ooms++) emit({ type: 'oom', id });
-      }
-      if (!running()) {
-        clearInterval(statsTimer);
-        clearInterval(oomTimer);
-        done();
-      }
-    }, Math.min(OOM_POLL_MS, intervalMs));
+    const oomTimer = setInterval(
+      () => {
+        const now = cgroups.oomKillCount();
+        if (now !== undefined && now > ooms) {
+          for (; ooms < now; ooms++) emit({ type: 'oom', id });
+        }
+        if (!running()) {
+          clearInterval(statsTimer);
+          clearInterval(oomTimer);
+          done();
+        }
+      },
+      Math.min(OOM_POLL_MS, intervalMs),
+    );
   });
   return 0;
 }

@@ -32,7 +32,9 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 /** As runc: options come before the container id; everything after the id is the command. */
 function splitAtId(argv: string[]): { options: string[]; id?: string; command: string[] } {
-  const withValue = new Set(Object.entries(OPTIONS).flatMap(([name, o]) => (o.type === 'string' ? [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])] : [])));
+  const withValue = new Set(
+    Object.entries(OPTIONS).flatMap(([name, o]) => (o.type === 'string' ? [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])] : [])),
+  );
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!; // i < argv.length
     if (a === '--') return { options: argv.slice(0, i), id: argv[i + 1], command: argv.slice(i + 2) };
@@ -102,13 +104,16 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
   if (values['additional-gids']) proc.user.additionalGids = values['additional-gids'].map((g) => int(g, '--additional-gids'));
   if (values.cap?.length) {
     const caps = proc.capabilities ?? { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] };
-    for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const) caps[set] = [...new Set([...caps[set], ...values.cap])];
+    for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const)
+      caps[set] = [...new Set([...caps[set], ...values.cap])];
     proc.capabilities = caps;
   }
   if (values['no-new-privs']) proc.noNewPrivileges = true;
   /* the same checks as the config's fields: refused where the LSM is absent */
   if (values.apparmor || values['process-label']) {
-    const lsm = readProcess({ process: { args: ['x'], cwd: '/', apparmorProfile: values.apparmor, selinuxLabel: values['process-label'] } });
+    const lsm = readProcess({
+      process: { args: ['x'], cwd: '/', apparmorProfile: values.apparmor, selinuxLabel: values['process-label'] },
+    });
     checkLsmLabels(lsm);
     proc.apparmorProfile = lsm.apparmorProfile ?? proc.apparmorProfile;
     proc.selinuxLabel = lsm.selinuxLabel ?? proc.selinuxLabel;
@@ -116,7 +121,11 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
 
   const detach = values.detach ?? false;
   const child = execProcess(ctx, id, state, config, proc, {
-    detach, pidFile: values['pid-file'], consoleSocket: values['console-socket'], preserveFds, ignorePaused: values['ignore-paused'] ?? false,
+    detach,
+    pidFile: values['pid-file'],
+    consoleSocket: values['console-socket'],
+    preserveFds,
+    ignorePaused: values['ignore-paused'] ?? false,
   });
   if (detach) return 0;
   const forward = (sig: NodeJS.Signals) => child.kill(sig);

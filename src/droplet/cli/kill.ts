@@ -3,7 +3,6 @@ import { UsageError } from '../../lib/errors.js';
 import { killContainer, type Context } from '../container/lifecycle.js';
 import { parseCommand } from './args.js';
 
-
 export function kill(ctx: Context, argv: string[]): number {
   const { values, positionals } = parseCommand('kill', argv, { all: { type: 'boolean', short: 'a' } });
   const [id, signal = 'TERM'] = positionals;

@@ -33,8 +33,11 @@ export function list(ctx: Context, argv: string[]): number {
   let out: string;
   if (values.quiet) out = states.map((s) => `${s.id}\n`).join('');
   else if (format === 'json') out = `${JSON.stringify(states)}\n`;
-  else out = table([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
-    ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner || 'root'])]);
+  else
+    out = table([
+      ['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+      ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner || 'root']),
+    ]);
   writeSync(1, out);
   return 0;
 }

@@ -10,7 +10,8 @@ export function pause(ctx: Context, argv: string[]): number {
   const { positionals } = parseCommand('pause', argv, {});
   const id = onlyId('pause', positionals);
   withLockedContainer(ctx, id, (state, status) => {
-    if (status !== 'running' && status !== 'created') throw new UserError(`cannot pause a container that is ${status}`, { kind: 'conflict' });
+    if (status !== 'running' && status !== 'created')
+      throw new UserError(`cannot pause a container that is ${status}`, { kind: 'conflict' });
     cgroupManager(state.cgroups).freeze();
   });
   return 0;

@@ -17,9 +17,11 @@ export function ps(ctx: Context, argv: string[]): number {
   const id = validateId(argv[idAt]);
   const psArgs = argv.slice(idAt + 1);
   if (format === 'json' && psArgs.length) throw new UsageError('ps: ps options cannot be combined with --format json');
-  const pids = cgroupManager(ctx.store.read(id).cgroups).pids().sort((a, b) => a - b);
+  const pids = cgroupManager(ctx.store.read(id).cgroups)
+    .pids()
+    .sort((a, b) => a - b);
   if (format === 'json') {
-    writeSync(1, JSON.stringify(pids) + '\n');
+    writeSync(1, `${JSON.stringify(pids)}\n`);
     return 0;
   }
   writeSync(1, filterPsOutput(runPs(psArgs.length ? psArgs : ['-ef']), new Set(pids)));
@@ -52,5 +54,5 @@ export function filterPsOutput(output: string, pids: Set<number>): string {
   const col = header.trim().split(/\s+/).indexOf('PID');
   if (col < 0) throw new UsageError('ps: the ps output has no PID column (add "-o pid,...")');
   const kept = lines.filter((l) => pids.has(Number(l.trim().split(/\s+/)[col])));
-  return [header, ...kept].join('\n') + '\n';
+  return `${[header, ...kept].join('\n')}\n`;
 }

@@ -55,7 +55,8 @@ export function update(ctx: Context, argv: string[]): number {
   resources.devices = [];
   for (const w of ignoredResources(resources, '')) ctx.log.warn(w);
   withLockedContainer(ctx, id, (state, status) => {
-    if (status === 'stopped' || status === 'creating') throw new UserError(`cannot update a container that is ${status}`, { kind: 'conflict' });
+    if (status === 'stopped' || status === 'creating')
+      throw new UserError(`cannot update a container that is ${status}`, { kind: 'conflict' });
     cgroupManager(state.cgroups).update(resources);
   });
   return 0;
@@ -106,4 +107,3 @@ function parseInteger(text: string, flag: string): number {
   if (!/^-?\d+$/.test(text)) throw new UsageError(`update: --${flag}: "${text}" is not an integer`);
   return Number(text);
 }
-

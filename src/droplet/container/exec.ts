@@ -37,14 +37,29 @@ export function containerForExec(ctx: Context, id: string, ignorePaused: boolean
 /** exec: a new process in the running container, with its namespaces, cgroup, seccomp filter
  * and the identity the process spec gives. Returns once the process is running; the caller
  * waits for it (foreground) or not (detach). */
-export function execProcess(ctx: Context, id: string, state: StoredState, config: ExecConfig, proc: Process, opts: ExecOptions): InitProcess {
+export function execProcess(
+  ctx: Context,
+  id: string,
+  state: StoredState,
+  config: ExecConfig,
+  proc: Process,
+  opts: ExecOptions,
+): InitProcess {
   checkPreservedFds(opts.preserveFds);
   if (opts.consoleSocket && !proc.terminal) throw new UserError('--console-socket is for a process with a terminal (--tty)');
   if (proc.terminal && !opts.consoleSocket && opts.detach) throw new UserError('--tty with --detach needs --console-socket');
   const ownConsole = proc.terminal && !opts.consoleSocket;
-  const consoleSocket = ownConsole ? join(ctx.store.dir(id), `exec-${process.pid}.sock`) : opts.consoleSocket && resolve(opts.consoleSocket);
+  const consoleSocket = ownConsole
+    ? join(ctx.store.dir(id), `exec-${process.pid}.sock`)
+    : opts.consoleSocket && resolve(opts.consoleSocket);
   const records = buildExecPlan({
-    namespaces: config.namespaces, process: proc, initPid: state.pid, monitor: !opts.detach, consoleSocket, preserveFds: opts.preserveFds, seccomp: config.seccomp,
+    namespaces: config.namespaces,
+    process: proc,
+    initPid: state.pid,
+    monitor: !opts.detach,
+    consoleSocket,
+    preserveFds: opts.preserveFds,
+    seccomp: config.seccomp,
   });
 
   let listener = -1;

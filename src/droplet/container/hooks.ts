@@ -14,7 +14,12 @@ import type { StoredState } from './store.js';
 /** The state document a hook reads on stdin (runtime-spec state). */
 export function hookState(state: StoredState, status: Status): string {
   return JSON.stringify({
-    ociVersion: state.ociVersion, id: state.id, status, pid: state.pid, bundle: state.bundle, annotations: state.annotations,
+    ociVersion: state.ociVersion,
+    id: state.id,
+    status,
+    pid: state.pid,
+    bundle: state.bundle,
+    annotations: state.annotations,
   });
 }
 
@@ -22,7 +27,10 @@ export function hookState(state: StoredState, status: Status): string {
  * ContainerProcessState). */
 export function seccompListenerPayload(state: StoredState, metadata: string | undefined): string {
   return JSON.stringify({
-    ociVersion: state.ociVersion, fds: ['seccompFd'], pid: state.pid, metadata: metadata ?? '',
+    ociVersion: state.ociVersion,
+    fds: ['seccompFd'],
+    pid: state.pid,
+    metadata: metadata ?? '',
     state: JSON.parse(hookState(state, 'creating')),
   });
 }

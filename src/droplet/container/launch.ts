@@ -163,9 +163,11 @@ export class InitProcess {
  * 128+n for signal n. The caller, which knows the config and the cgroup, may say more. */
 export class InitDied extends UserError {
   constructor(readonly status: number) {
-    super(status > 128 && status < 128 + 65
-      ? `init was killed by ${signalName(status - 128)} before the container was ready`
-      : `init exited with status ${status} before the container was ready`);
+    super(
+      status > 128 && status < 128 + 65
+        ? `init was killed by ${signalName(status - 128)} before the container was ready`
+        : `init exited with status ${status} before the container was ready`,
+    );
   }
 
   get signal(): number | undefined {
@@ -189,8 +191,12 @@ export function describeInitError(rec: PlanRecord | undefined, errno: number, te
   if (rec.tag === Tag.Exec && errno === ENOENT && !detail.includes('/'))
     return `exec: "${detail}": executable file not found in $PATH${where}`;
   /* the one rlimit failure the host decides: without CAP_SYS_RESOURCE no hard limit rises */
-  if (rec.tag === Tag.Rlimit && errno === EPERM) return `${rec.what}: ${why}: above the host's hard limit, which only CAP_SYS_RESOURCE may raise${where}`;
+  if (rec.tag === Tag.Rlimit && errno === EPERM)
+    return `${rec.what}: ${why}: above the host's hard limit, which only CAP_SYS_RESOURCE may raise${where}`;
   /* A step that does several things says which one failed. */
-  const showDetail = detail && !rec.what.includes(detail) && (rec.tag === Tag.User || rec.tag === Tag.Pivot || rec.tag === Tag.Caps || rec.tag === Tag.Clone || rec.tag === Tag.Mount);
+  const showDetail =
+    detail &&
+    !rec.what.includes(detail) &&
+    (rec.tag === Tag.User || rec.tag === Tag.Pivot || rec.tag === Tag.Caps || rec.tag === Tag.Clone || rec.tag === Tag.Mount);
   return `${rec.what}${showDetail ? `: ${detail}` : ''}: ${why}${where}`;
 }

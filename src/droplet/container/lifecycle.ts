@@ -54,8 +54,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   const cgroups = newCgroupManager(containerCgroupsPath(spec.linux.cgroupsPath, id));
   const { store } = ctx;
   const fifo = store.fifo(id);
-  if (opts.consoleSocket && !spec.process.terminal)
-    throw new UserError('--console-socket is for a container with process.terminal set');
+  if (opts.consoleSocket && !spec.process.terminal) throw new UserError('--console-socket is for a container with process.terminal set');
   const preserveFds = opts.preserveFds + listenFds();
   checkPreservedFds(preserveFds);
   /* as runc: socket-activated fds are announced to the container's process */
@@ -66,16 +65,34 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   const ownConsole = spec.process.terminal && !opts.consoleSocket && opts.monitor;
   const consoleSocket = ownConsole ? join(store.dir(id), 'console.sock') : opts.consoleSocket && resolve(opts.consoleSocket);
   const records = buildPlan({
-    id, spec, bundle, fifo, cgroups: cgroups.dirs, noPivot: opts.noPivot, monitor: opts.monitor,
-    consoleSocket, preserveFds, noNewKeyring: opts.noNewKeyring, seccomp,
+    id,
+    spec,
+    bundle,
+    fifo,
+    cgroups: cgroups.dirs,
+    noPivot: opts.noPivot,
+    monitor: opts.monitor,
+    consoleSocket,
+    preserveFds,
+    noNewKeyring: opts.noNewKeyring,
+    seccomp,
   });
 
   ctx.log.phase(`create ${id}: config validated, plan built`);
   store.claim(id);
   return withLock(store.dir(id), `container ${id}`, () => {
     const state: StoredState = {
-      ociVersion: STATE_OCI_VERSION, id, phase: 'creating', pid: 0, initStartTime: '', bundle,
-      rootfs: spec.root.path, created: new Date().toISOString(), owner: '', annotations: spec.annotations, cgroups: cgroups.dirs,
+      ociVersion: STATE_OCI_VERSION,
+      id,
+      phase: 'creating',
+      pid: 0,
+      initStartTime: '',
+      bundle,
+      rootfs: spec.root.path,
+      created: new Date().toISOString(),
+      owner: '',
+      annotations: spec.annotations,
+      cgroups: cgroups.dirs,
       hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop },
     };
     let init: InitProcess | undefined;
@@ -161,7 +178,10 @@ function writeIdMaps(pid: number, spec: Spec): void {
   const user = spec.linux.namespaces.find((n) => n.type === 'user');
   if (!user || user.path) return;
   const text = (maps: IdMapping[]) => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-  for (const [file, maps, field] of [['uid_map', spec.linux.uidMappings, 'linux.uidMappings'], ['gid_map', spec.linux.gidMappings, 'linux.gidMappings']] as const) {
+  for (const [file, maps, field] of [
+    ['uid_map', spec.linux.uidMappings, 'linux.uidMappings'],
+    ['gid_map', spec.linux.gidMappings, 'linux.gidMappings'],
+  ] as const) {
     try {
       writeFileSync(`/proc/${pid}/${file}`, text(maps));
     } catch (err) {
@@ -256,10 +276,13 @@ export function deleteContainer(ctx: Context, id: string, force: boolean): void 
       }
       if (!force && (status === 'running' || status === 'paused'))
         throw new UserError(`cannot delete a ${status} container (stop it first, or use --force)`, { kind: 'conflict' });
-      if (!force && status === 'unknown') throw new UserError('cannot delete a container that is unknown: its init may still run (use --force)');
+      if (!force && status === 'unknown')
+        throw new UserError('cannot delete a container that is unknown: its init may still run (use --force)');
       teardown(state, store, ctx.log);
-      if (recovered) for (const d of state.cgroups) if (!d.owned && existsSync(d.dir))
-        ctx.log.warn(`kept cgroup ${d.dir}: it holds processes, and without its state file nothing says they are the container's`);
+      if (recovered)
+        for (const d of state.cgroups)
+          if (!d.owned && existsSync(d.dir))
+            ctx.log.warn(`kept cgroup ${d.dir}: it holds processes, and without its state file nothing says they are the container's`);
     });
   } catch (err) {
     /* As runc: deleting what does not exist is not an error with --force. */

@@ -22,8 +22,18 @@ export function recoverState(store: Store, id: string): StoredState {
     d.owned = !!pids && (pids.length === 0 || (!!init && pids.includes(init.pid)));
   }
   return {
-    ociVersion: STATE_OCI_VERSION, id, phase: 'created', pid: init?.pid ?? 0, initStartTime: init?.startTime ?? '',
-    bundle: '', rootfs: '', created: '', owner: '', annotations: {}, cgroups, hooks: { poststart: [], poststop: [] },
+    ociVersion: STATE_OCI_VERSION,
+    id,
+    phase: 'created',
+    pid: init?.pid ?? 0,
+    initStartTime: init?.startTime ?? '',
+    bundle: '',
+    rootfs: '',
+    created: '',
+    owner: '',
+    annotations: {},
+    cgroups,
+    hooks: { poststart: [], poststop: [] },
   };
 }
 

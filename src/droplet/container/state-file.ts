@@ -42,7 +42,8 @@ export function parseStoredState(text: string, id: string): StoredState {
   for (const [k, v] of Object.entries(object(s.annotations, 'annotations'))) string(v, `annotations.${k}`);
   list(s.cgroups, 'cgroups').forEach((c, i) => cgroupDir(c, `cgroups[${i}]`));
   const hooks = object(s.hooks, 'hooks');
-  for (const kind of ['poststart', 'poststop'] as const) list(hooks[kind], `hooks.${kind}`).forEach((h, i) => hook(h, `hooks.${kind}[${i}]`));
+  for (const kind of ['poststart', 'poststop'] as const)
+    list(hooks[kind], `hooks.${kind}`).forEach((h, i) => hook(h, `hooks.${kind}[${i}]`));
   return raw as StoredState;
 }
 
@@ -69,8 +70,10 @@ function cgroupDir(v: unknown, at: string): void {
   const mountpoint = string(h.mountpoint, `${at}.hierarchy.mountpoint`);
   string(h.key, `${at}.hierarchy.key`);
   const path = string(c.path, `${at}.path`);
-  if (!path.startsWith('/') || posix.normalize(path) !== path || path === '/') throw new Error(`"${at}.path" is ${JSON.stringify(path)}, not a cgroup below its hierarchy's root`);
-  if (c.dir !== posix.join(mountpoint, path)) throw new Error(`"${at}.dir" is ${JSON.stringify(c.dir)}, not ${posix.join(mountpoint, path)}`);
+  if (!path.startsWith('/') || posix.normalize(path) !== path || path === '/')
+    throw new Error(`"${at}.path" is ${JSON.stringify(path)}, not a cgroup below its hierarchy's root`);
+  if (c.dir !== posix.join(mountpoint, path))
+    throw new Error(`"${at}.dir" is ${JSON.stringify(c.dir)}, not ${posix.join(mountpoint, path)}`);
   if (typeof c.owned !== 'boolean') throw new Error(`"${at}.owned" is ${describe(c.owned)}, not true or false`);
 }
 
@@ -78,7 +81,8 @@ function hook(v: unknown, at: string): void {
   const h = object(v, at);
   if (!string(h.path, `${at}.path`).startsWith('/')) throw new Error(`"${at}.path" is not an absolute path`);
   for (const key of ['args', 'env'] as const) list(h[key], `${at}.${key}`).forEach((a, i) => string(a, `${at}.${key}[${i}]`));
-  if (h.timeout !== undefined && !(Number.isInteger(h.timeout) && (h.timeout as number) > 0)) throw new Error(`"${at}.timeout" is ${describe(h.timeout)}`);
+  if (h.timeout !== undefined && !(Number.isInteger(h.timeout) && (h.timeout as number) > 0))
+    throw new Error(`"${at}.timeout" is ${describe(h.timeout)}`);
 }
 
 function quoted(what: string): string {

@@ -30,7 +30,9 @@ function killAll(state: StoredState, cgroups: CgroupManager): void {
     const left = livingProcesses(state, cgroups);
     if (left.length === 0) return;
     if (Date.now() > deadline)
-      throw new UserError(`${left.length} process${left.length === 1 ? '' : 'es'} of the container did not die within ${KILL_WAIT_MS / 1000} s (pid ${left.slice(0, 5).join(', ')}${left.length > 5 ? ', ...' : ''})`);
+      throw new UserError(
+        `${left.length} process${left.length === 1 ? '' : 'es'} of the container did not die within ${KILL_WAIT_MS / 1000} s (pid ${left.slice(0, 5).join(', ')}${left.length > 5 ? ', ...' : ''})`,
+      );
     /* a frozen task dies only once thawed */
     cgroups.thawForKill();
     cgroups.kill();

@@ -12,8 +12,14 @@ import { HookPhase, MountKind, Tag } from './tags.js';
 
 /** clone(2) / setns(2) flags per namespace type. */
 export const CLONE_FLAGS: Record<NamespaceType, number> = {
-  mount: 0x00020000, uts: 0x04000000, ipc: 0x08000000, user: 0x10000000,
-  pid: 0x20000000, network: 0x40000000, cgroup: 0x02000000, time: 0x00000080,
+  mount: 0x00020000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  user: 0x10000000,
+  pid: 0x20000000,
+  network: 0x40000000,
+  cgroup: 0x02000000,
+  time: 0x00000080,
 };
 
 /** The devices every container gets (runtime-spec "Default Devices"). */
@@ -56,11 +62,22 @@ export interface PlanInput {
 const PERSONALITY = { LINUX: 0x0000, LINUX32: 0x0008 } as const;
 const IOPRIO_CLASS = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 } as const;
 const SCHED_POLICY: Record<string, number> = {
-  SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
+  SCHED_OTHER: 0,
+  SCHED_FIFO: 1,
+  SCHED_RR: 2,
+  SCHED_BATCH: 3,
+  SCHED_ISO: 4,
+  SCHED_IDLE: 5,
+  SCHED_DEADLINE: 6,
 };
 const SCHED_FLAG: Record<string, number> = {
-  SCHED_FLAG_RESET_ON_FORK: 0x01, SCHED_FLAG_RECLAIM: 0x02, SCHED_FLAG_DL_OVERRUN: 0x04, SCHED_FLAG_KEEP_POLICY: 0x08,
-  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+  SCHED_FLAG_RESET_ON_FORK: 0x01,
+  SCHED_FLAG_RECLAIM: 0x02,
+  SCHED_FLAG_DL_OVERRUN: 0x04,
+  SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10,
+  SCHED_FLAG_UTIL_CLAMP_MIN: 0x20,
+  SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
 };
 
 /** The number of a name in one of the tables above. The config's validation lets only known
@@ -75,8 +92,7 @@ function numberOf(table: Record<string, number>, name: string): number {
 export function buildPlan(input: PlanInput): PlanRecord[] {
   const { spec } = input;
   const out: PlanRecord[] = [];
-  const add = (tag: Tag, fields: PlanRecord['fields'], what: string, field?: string) =>
-    out.push({ tag, fields, what, field });
+  const add = (tag: Tag, fields: PlanRecord['fields'], what: string, field?: string) => out.push({ tag, fields, what, field });
 
   if (input.monitor) add(Tag.Monitor, [], 'monitor the container');
 
@@ -99,7 +115,9 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
     if (n.type !== 'cgroup' && n.type !== 'time') cloneFlags |= CLONE_FLAGS[n.type];
   }
   if (fresh.has('time')) {
-    const offsets = Object.entries(spec.linux.timeOffsets).map(([clock, o]) => `${clock} ${o.secs} ${o.nanosecs}\n`).join('');
+    const offsets = Object.entries(spec.linux.timeOffsets)
+      .map(([clock, o]) => `${clock} ${o.secs} ${o.nanosecs}\n`)
+      .join('');
     add(Tag.TimeOffsets, [offsets], 'create time namespace', 'linux.timeOffsets');
   }
   if (input.preserveFds) add(Tag.PreserveFds, [input.preserveFds], `preserve ${input.preserveFds} fds`, '--preserve-fds');
@@ -108,7 +126,8 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
 
   /* The host has written the id maps by now (or the namespace was joined): become its root,
    * or files the init creates would belong to an unmapped id. */
-  if (spec.linux.namespaces.some((n) => n.type === 'user')) add(Tag.UserNsRoot, [], 'become root in the user namespace', 'linux.namespaces');
+  if (spec.linux.namespaces.some((n) => n.type === 'user'))
+    add(Tag.UserNsRoot, [], 'become root in the user namespace', 'linux.namespaces');
   /* The host has placed the init in its cgroup by now: the namespace is rooted there. */
   if (fresh.has('cgroup')) add(Tag.UnshareCgroup, [], 'create cgroup namespace', 'linux.namespaces');
   if (spec.hostname) add(Tag.Hostname, [spec.hostname], `set hostname "${spec.hostname}"`, 'hostname');
@@ -145,7 +164,12 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
         if (s.kind === 'symlink') add(Tag.Symlink, [s.source, s.dest], `symlink ${s.dest}`, field);
         else {
           const kind = s.kind === 'fs' ? MountKind.Fs : s.kind === 'bind' ? MountKind.Bind : MountKind.Remount;
-          add(Tag.Mount, [kind, s.source, s.dest, s.fstype, s.flags, s.data, 0, 0, 0, 0], `mount "${s.source || 'cgroup'}" on ${s.dest}`, field);
+          add(
+            Tag.Mount,
+            [kind, s.source, s.dest, s.fstype, s.flags, s.data, 0, 0, 0, 0],
+            `mount "${s.source || 'cgroup'}" on ${s.dest}`,
+            field,
+          );
         }
       }
       return;
@@ -155,17 +179,26 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
     if (bind) {
       if (!m.source) throw invalid(`${field}.source`, 'is required for a bind mount');
       const source = isAbsolute(m.source) ? m.source : join(input.bundle, m.source);
-      add(Tag.Mount, [MountKind.Bind, source, m.destination, '', opts.flags | MS.BIND, opts.data, opts.propagation, ...extra], `mount ${label} on ${m.destination}`, field);
+      add(
+        Tag.Mount,
+        [MountKind.Bind, source, m.destination, '', opts.flags | MS.BIND, opts.data, opts.propagation, ...extra],
+        `mount ${label} on ${m.destination}`,
+        field,
+      );
     } else {
       if (!m.type) throw invalid(`${field}.type`, 'is required');
-      add(Tag.Mount, [MountKind.Fs, m.source ?? m.type, m.destination, m.type, opts.flags, opts.data, opts.propagation, ...extra], `mount ${label} on ${m.destination}`, field);
+      add(
+        Tag.Mount,
+        [MountKind.Fs, m.source ?? m.type, m.destination, m.type, opts.flags, opts.data, opts.propagation, ...extra],
+        `mount ${label} on ${m.destination}`,
+        field,
+      );
     }
   });
 
   if (!devBound && !hostMounts) {
     const configured = new Set(spec.linux.devices.map((d) => d.path));
-    for (const d of DEFAULT_DEVICES)
-      if (!configured.has(d.path)) add(Tag.Device, deviceFields(d), `create device ${d.path}`);
+    for (const d of DEFAULT_DEVICES) if (!configured.has(d.path)) add(Tag.Device, deviceFields(d), `create device ${d.path}`);
     for (const [target, link] of DEV_SYMLINKS) add(Tag.Symlink, [target, link], `symlink ${link}`);
   }
   spec.linux.devices.forEach((d, i) => add(Tag.Device, deviceFields(d), `create device ${d.path}`, `linux.devices[${i}]`));
@@ -174,16 +207,27 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
     if (!input.consoleSocket) throw invalid('process.terminal', 'needs --console-socket (or run in the foreground)');
     const size = spec.process.consoleSize;
     /* /dev/console is bound in the container's own mount namespace only */
-    add(Tag.Console, [input.consoleSocket, size?.height ?? 0, size?.width ?? 0, hostMounts ? 0 : 1], `set up the console through ${input.consoleSocket}`, 'process.terminal');
+    add(
+      Tag.Console,
+      [input.consoleSocket, size?.height ?? 0, size?.width ?? 0, hostMounts ? 0 : 1],
+      `set up the console through ${input.consoleSocket}`,
+      'process.terminal',
+    );
   }
   if (!hostMounts) add(Tag.Mkdir, [spec.process.cwd], `create ${spec.process.cwd}`, 'process.cwd');
   /* prestart and createRuntime hooks run now, in droplet's namespaces: the container's
    * filesystems are mounted, pivot_root is still to come (runtime.md). */
   if (spec.hooks.prestart.length || spec.hooks.createRuntime.length) add(Tag.SyncHooks, [], 'wait for the runtime hooks');
   spec.hooks.createContainer.forEach((h, i) =>
-    add(Tag.Hook, hookFields(HookPhase.CreateContainer, h), `run createContainer hook ${h.path}`, `hooks.createContainer[${i}]`));
+    add(Tag.Hook, hookFields(HookPhase.CreateContainer, h), `run createContainer hook ${h.path}`, `hooks.createContainer[${i}]`),
+  );
   if (input.seccomp?.notify && input.seccomp.listenerPath)
-    add(Tag.SeccompListener, [input.seccomp.listenerPath], `connect to the seccomp listener ${input.seccomp.listenerPath}`, 'linux.seccomp.listenerPath');
+    add(
+      Tag.SeccompListener,
+      [input.seccomp.listenerPath],
+      `connect to the seccomp listener ${input.seccomp.listenerPath}`,
+      'linux.seccomp.listenerPath',
+    );
   spec.linux.maskedPaths.forEach((p, i) => add(Tag.Mask, [p], `mask ${p}`, `linux.maskedPaths[${i}]`));
   spec.linux.readonlyPaths.forEach((p, i) => add(Tag.Readonly, [p], `make ${p} read-only`, `linux.readonlyPaths[${i}]`));
   if (hostMounts) add(Tag.Chroot, [rootfs], `chroot to ${rootfs}`, 'root.path');
@@ -191,11 +235,18 @@ export function buildPlan(input: PlanInput): PlanRecord[] {
   if (spec.root.readonly) add(Tag.RootReadonly, [], 'make the rootfs read-only', 'root.readonly');
 
   if (spec.linux.personality)
-    add(Tag.Personality, [PERSONALITY[spec.linux.personality.domain]], `set personality ${spec.linux.personality.domain}`, 'linux.personality');
+    add(
+      Tag.Personality,
+      [PERSONALITY[spec.linux.personality.domain]],
+      `set personality ${spec.linux.personality.domain}`,
+      'linux.personality',
+    );
   if (!input.noNewKeyring) add(Tag.Keyring, [input.id], `join a new session keyring "${input.id}"`, '--no-new-keyring');
   addProcess(add, spec.process, input.seccomp, () =>
     spec.hooks.startContainer.forEach((h, i) =>
-      add(Tag.Hook, hookFields(HookPhase.StartContainer, h), `run startContainer hook ${h.path}`, `hooks.startContainer[${i}]`)));
+      add(Tag.Hook, hookFields(HookPhase.StartContainer, h), `run startContainer hook ${h.path}`, `hooks.startContainer[${i}]`),
+    ),
+  );
   return out;
 }
 
@@ -205,32 +256,70 @@ type Add = (tag: Tag, fields: PlanRecord['fields'], what: string, field?: string
  * identity, cwd, and the executable. beforeExec adds what must come just before it. */
 export function addProcess(add: Add, p: Process, seccomp: CompiledSeccomp | undefined, beforeExec?: () => void): void {
   if (p.ioPriority)
-    add(Tag.IoPriority, [(IOPRIO_CLASS[p.ioPriority.class] << 13) | p.ioPriority.priority], `set I/O priority ${p.ioPriority.class}`, 'process.ioPriority');
+    add(
+      Tag.IoPriority,
+      [(IOPRIO_CLASS[p.ioPriority.class] << 13) | p.ioPriority.priority],
+      `set I/O priority ${p.ioPriority.class}`,
+      'process.ioPriority',
+    );
   if (p.scheduler) {
     const sc = p.scheduler;
     const flags = sc.flags.reduce((f, name) => f | numberOf(SCHED_FLAG, name), 0);
-    add(Tag.Scheduler, [numberOf(SCHED_POLICY, sc.policy), flags, sc.nice, sc.priority, sc.runtime, sc.deadline, sc.period], `set scheduler ${sc.policy}`, 'process.scheduler');
+    add(
+      Tag.Scheduler,
+      [numberOf(SCHED_POLICY, sc.policy), flags, sc.nice, sc.priority, sc.runtime, sc.deadline, sc.period],
+      `set scheduler ${sc.policy}`,
+      'process.scheduler',
+    );
   }
   const seenRlimits = new Set<string>();
   p.rlimits.forEach((r, i) => {
     const field = `process.rlimits[${i}]`;
     if (seenRlimits.has(r.type)) throw invalid(`${field}.type`, `duplicate rlimit "${r.type}"`);
     seenRlimits.add(r.type);
-    add(Tag.Rlimit, [rlimitNumber(r.type, `${field}.type`), r.soft, r.hard], `set ${r.type} to ${rlimitText(r.soft)}:${rlimitText(r.hard)}`, field);
+    add(
+      Tag.Rlimit,
+      [rlimitNumber(r.type, `${field}.type`), r.soft, r.hard],
+      `set ${r.type} to ${rlimitText(r.soft)}:${rlimitText(r.hard)}`,
+      field,
+    );
   });
   if (seccomp) {
     /* with no_new_privs the init loads it as its last step before ready; without, now, while
      * it still has CAP_SYS_ADMIN */
-    add(Tag.Seccomp, [seccomp.flags, seccomp.program, seccomp.listenerPath ?? '', seccomp.listenerMetadata ?? '', seccomp.notify ? 1 : 0, p.noNewPrivileges ? 1 : 0],
-      'load the seccomp filter', 'linux.seccomp');
+    add(
+      Tag.Seccomp,
+      [
+        seccomp.flags,
+        seccomp.program,
+        seccomp.listenerPath ?? '',
+        seccomp.listenerMetadata ?? '',
+        seccomp.notify ? 1 : 0,
+        p.noNewPrivileges ? 1 : 0,
+      ],
+      'load the seccomp filter',
+      'linux.seccomp',
+    );
   }
   if (p.capabilities) add(Tag.Caps, capabilityMasks(p.capabilities), 'set capabilities', 'process.capabilities');
   const u = p.user;
-  add(Tag.User, [u.uid, u.gid, u.additionalGids.length, ...u.additionalGids, u.umask ?? 0o022], `set user ${u.uid}:${u.gid}`, 'process.user');
+  add(
+    Tag.User,
+    [u.uid, u.gid, u.additionalGids.length, ...u.additionalGids, u.umask ?? 0o022],
+    `set user ${u.uid}:${u.gid}`,
+    'process.user',
+  );
   add(Tag.Cwd, [p.cwd], `chdir to ${p.cwd}`, 'process.cwd');
   if (p.noNewPrivileges) add(Tag.NoNewPrivs, [], 'set no_new_privs', 'process.noNewPrivileges');
-  if (p.apparmorProfile) add(Tag.LsmExec, ['/proc/self/attr/apparmor/exec', `exec ${p.apparmorProfile}`], `set AppArmor profile ${p.apparmorProfile}`, 'process.apparmorProfile');
-  if (p.selinuxLabel) add(Tag.LsmExec, ['/proc/self/attr/exec', p.selinuxLabel], `set SELinux label ${p.selinuxLabel}`, 'process.selinuxLabel');
+  if (p.apparmorProfile)
+    add(
+      Tag.LsmExec,
+      ['/proc/self/attr/apparmor/exec', `exec ${p.apparmorProfile}`],
+      `set AppArmor profile ${p.apparmorProfile}`,
+      'process.apparmorProfile',
+    );
+  if (p.selinuxLabel)
+    add(Tag.LsmExec, ['/proc/self/attr/exec', p.selinuxLabel], `set SELinux label ${p.selinuxLabel}`, 'process.selinuxLabel');
   beforeExec?.();
   add(Tag.Exec, [p.args.length, ...p.args, p.env.length, ...p.env], `exec "${p.args[0]}"`, 'process.args[0]');
 }

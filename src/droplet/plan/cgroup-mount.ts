@@ -27,9 +27,7 @@ export function expandCgroupMount(dest: string, flags: number, dirs: CgroupDir[]
 
   const layout = cgroupManager(dirs).cgroupfsLayout();
   if (!layout.tmpfs) return layout.mounts.map((m) => mountOne(m, dest));
-  const out: CgroupSubMount[] = [
-    { kind: 'fs', source: 'tmpfs', dest, fstype: 'tmpfs', flags: sub, data: 'mode=755' },
-  ];
+  const out: CgroupSubMount[] = [{ kind: 'fs', source: 'tmpfs', dest, fstype: 'tmpfs', flags: sub, data: 'mode=755' }];
   for (const m of layout.mounts) {
     out.push(mountOne(m, posix.join(dest, m.name)));
     /* "cpu,cpuacct" is also reachable as cpu and cpuacct */

@@ -60,7 +60,8 @@ export function encodePlan(records: PlanRecord[]): Buffer {
 /** droplet-init's limit on a plan (read_plan in native/init/main.c). */
 const PLAN_MAX = 64 << 20;
 
-const fieldSize = (f: PlanRecord['fields'][number]) => 4 + (typeof f === 'string' ? Buffer.byteLength(f) + 1 : Buffer.isBuffer(f) ? f.length : 8);
+const fieldSize = (f: PlanRecord['fields'][number]) =>
+  4 + (typeof f === 'string' ? Buffer.byteLength(f) + 1 : Buffer.isBuffer(f) ? f.length : 8);
 
 /** A plan over the limit: the field of its largest record is what made it so. */
 function tooLarge(records: PlanRecord[]): Error {

@@ -6,7 +6,14 @@ import { Tag } from './tags.js';
 
 /** /proc/<pid>/ns/<name> for each namespace type. */
 const NS_FILE: Record<NamespaceType, string> = {
-  pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
 };
 
 /** The order exec joins the container's namespaces in, decided at create. The user namespace
@@ -19,7 +26,10 @@ export function execJoinOrder(spec: Spec): NamespaceType[] {
   const ns = spec.linux.namespaces;
   const newUser = ns.some((n) => n.type === 'user' && !n.path);
   const rank = (t: NamespaceType, path?: string) => (newUser && path && t !== 'user' ? 0 : t === 'user' ? 1 : t === 'mount' ? 3 : 2);
-  return ns.map((n, i) => ({ t: n.type, r: rank(n.type, n.path), i })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.t);
+  return ns
+    .map((n, i) => ({ t: n.type, r: rank(n.type, n.path), i }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.t);
 }
 
 export interface ExecPlanInput {
@@ -51,11 +61,16 @@ export function buildExecPlan(input: ExecPlanInput): PlanRecord[] {
   if (input.preserveFds) add(Tag.PreserveFds, [input.preserveFds], `preserve ${input.preserveFds} fds`, '--preserve-fds');
   add(Tag.Clone, [0], 'start the process in the container');
   /* a container in the host's mount namespace has only its root: the init's */
-  if (!types.includes('mount')) add(Tag.Chroot, [`/proc/${input.initPid}/root`], 'chroot to the container\'s root');
+  if (!types.includes('mount')) add(Tag.Chroot, [`/proc/${input.initPid}/root`], "chroot to the container's root");
   if (types.includes('user')) add(Tag.UserNsRoot, [], 'become root in the user namespace');
   if (input.process.terminal) {
     const size = input.process.consoleSize;
-    add(Tag.Console, [input.consoleSocket ?? '', size?.height ?? 0, size?.width ?? 0, 0], `set up the console through ${input.consoleSocket}`, '--tty');
+    add(
+      Tag.Console,
+      [input.consoleSocket ?? '', size?.height ?? 0, size?.width ?? 0, 0],
+      `set up the console through ${input.consoleSocket}`,
+      '--tty',
+    );
   }
   addProcess(add, input.process, input.seccomp);
   return out;

@@ -36,10 +36,24 @@ export const ARCHES: Readonly<Record<string, Arch>> = {
 /** Names the runtime-spec (libseccomp) knows but droplet has no table for: the error then says
  * "unsupported" rather than "unknown". 32-bit ARM's numbering is not in the generic headers. */
 const KNOWN_UNSUPPORTED = new Set([
-  'SCMP_ARCH_ARM', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL',
-  'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE',
-  'SCMP_ARCH_S390', 'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC', 'SCMP_ARCH_PARISC64', 'SCMP_ARCH_LOONGARCH64',
-  'SCMP_ARCH_M68K', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB',
+  'SCMP_ARCH_ARM',
+  'SCMP_ARCH_MIPS',
+  'SCMP_ARCH_MIPS64',
+  'SCMP_ARCH_MIPS64N32',
+  'SCMP_ARCH_MIPSEL',
+  'SCMP_ARCH_MIPSEL64',
+  'SCMP_ARCH_MIPSEL64N32',
+  'SCMP_ARCH_PPC',
+  'SCMP_ARCH_PPC64',
+  'SCMP_ARCH_PPC64LE',
+  'SCMP_ARCH_S390',
+  'SCMP_ARCH_S390X',
+  'SCMP_ARCH_PARISC',
+  'SCMP_ARCH_PARISC64',
+  'SCMP_ARCH_LOONGARCH64',
+  'SCMP_ARCH_M68K',
+  'SCMP_ARCH_SH',
+  'SCMP_ARCH_SHEB',
 ]);
 
 export type ArchLookup = { arch: Arch } | { error: string };
@@ -54,8 +68,12 @@ export function lookupArch(name: string): ArchLookup {
 /** process.arch -> the native SCMP_ARCH_*. libseccomp always filters the native ABI, whatever
  * the architectures list says. */
 const NATIVE: Readonly<Record<string, string>> = {
-  x64: 'SCMP_ARCH_X86_64', ia32: 'SCMP_ARCH_X86', arm64: 'SCMP_ARCH_AARCH64', riscv64: 'SCMP_ARCH_RISCV64',
-  arm: 'SCMP_ARCH_ARM', s390x: 'SCMP_ARCH_S390X',
+  x64: 'SCMP_ARCH_X86_64',
+  ia32: 'SCMP_ARCH_X86',
+  arm64: 'SCMP_ARCH_AARCH64',
+  riscv64: 'SCMP_ARCH_RISCV64',
+  arm: 'SCMP_ARCH_ARM',
+  s390x: 'SCMP_ARCH_S390X',
 };
 
 export function nativeArchName(hostArch: string): string | undefined {

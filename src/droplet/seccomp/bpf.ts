@@ -81,14 +81,35 @@ export class Assembler {
         if (d < 0) throw new Error('seccomp BPF: backward jump');
         return d;
       };
-      let op: number, jt = 0, jf = 0, k: number;
+      let op: number,
+        jt = 0,
+        jf = 0,
+        k: number;
       switch (n.kind) {
-        case 'ld': op = OP.LD_W_ABS; k = n.k; break;
-        case 'and': op = OP.AND_K; k = n.k; break;
-        case 'ret': op = OP.RET_K; k = n.k; break;
-        case 'ja': op = OP.JA; k = dist(n.to); break;
-        case 'jmp': op = n.op; jt = dist(n.jt); jf = dist(n.jf); k = n.k; break;
-        default: throw new Error('unreachable');
+        case 'ld':
+          op = OP.LD_W_ABS;
+          k = n.k;
+          break;
+        case 'and':
+          op = OP.AND_K;
+          k = n.k;
+          break;
+        case 'ret':
+          op = OP.RET_K;
+          k = n.k;
+          break;
+        case 'ja':
+          op = OP.JA;
+          k = dist(n.to);
+          break;
+        case 'jmp':
+          op = n.op;
+          jt = dist(n.jt);
+          jf = dist(n.jf);
+          k = n.k;
+          break;
+        default:
+          throw new Error('unreachable');
       }
       buf.writeUInt16LE(op, off);
       buf.writeUInt8(jt, off + 2);

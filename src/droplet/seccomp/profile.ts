@@ -1,7 +1,5 @@
 import { isAbsolute } from 'node:path';
-import {
-  asInteger, asObject, invalid, optArray, optInteger, optString, optStrings, type Obj,
-} from '../../lib/json-reader.js';
+import { asInteger, asObject, invalid, optArray, optInteger, optString, optStrings, type Obj } from '../../lib/json-reader.js';
 import { FILTER_FLAGS, NOTIFY, actionValue, isAction, takesErrnoRet } from './actions.js';
 import { lookupArch, type Arch } from './architectures.js';
 
@@ -81,8 +79,7 @@ export function readProfile(raw: unknown): Profile {
       notify = true;
       notifyPath = `${path}.action`;
     }
-    for (const conditions of readConditions(s, path))
-      for (const name of names) rules.push({ name, action, conditions });
+    for (const conditions of readConditions(s, path)) for (const name of names) rules.push({ name, action, conditions });
   });
 
   const listenerPath = optString(o, 'listenerPath', `${P}.`);

@@ -20,9 +20,7 @@ export interface Skipped {
 }
 
 /** What the filter does for one syscall number: return an action, or check argument rules. */
-type Handler =
-  | { ret: number }
-  | { rules: Array<{ action: number; conditions: Condition[] }>; fallback: number; argBits: 32 | 64 };
+type Handler = { ret: number } | { rules: Array<{ action: number; conditions: Condition[] }>; fallback: number; argBits: 32 | 64 };
 
 /** A run of syscall numbers [lo, hi] that share a handler. */
 interface Segment {
@@ -68,9 +66,9 @@ function segments(abis: Arch[], profile: Profile, skipped: Skipped[]): Segment[]
   const regions: Segment[] = listed('all')
     ? [{ lo: 0, hi: 0xffffffff, handler: def }]
     : [
-      { lo: 0, hi: X32_SYSCALL_BIT - 1, handler: listed('below-x32-bit') ? def : bad },
-      { lo: X32_SYSCALL_BIT, hi: 0xffffffff, handler: listed('x32-bit') ? def : bad },
-    ];
+        { lo: 0, hi: X32_SYSCALL_BIT - 1, handler: listed('below-x32-bit') ? def : bad },
+        { lo: X32_SYSCALL_BIT, hi: 0xffffffff, handler: listed('x32-bit') ? def : bad },
+      ];
 
   const handlers = new Map<number, Handler>();
   for (const abi of abis) for (const [nr, h] of syscallHandlers(abi, profile, skipped)) handlers.set(nr, h);
@@ -173,13 +171,19 @@ function emitCondition(asm: Assembler, c: Condition, bits: 32 | 64, fail: Label)
     const hi = word(c.value, true);
     asm.load(argHigh(c.index));
     switch (c.op) {
-      case 'EQ': asm.jump('jeq', hi, undefined, fail); break;
-      case 'NE': asm.jump('jeq', hi, undefined, pass); break;
-      case 'GT': case 'GE':
+      case 'EQ':
+        asm.jump('jeq', hi, undefined, fail);
+        break;
+      case 'NE':
+        asm.jump('jeq', hi, undefined, pass);
+        break;
+      case 'GT':
+      case 'GE':
         asm.jump('jgt', hi, pass, undefined);
         asm.jump('jeq', hi, undefined, fail);
         break;
-      case 'LT': case 'LE':
+      case 'LT':
+      case 'LE':
         asm.jump('jgt', hi, fail, undefined);
         asm.jump('jeq', hi, undefined, pass);
         break;
@@ -188,12 +192,24 @@ function emitCondition(asm: Assembler, c: Condition, bits: 32 | 64, fail: Label)
   /* High words equal (or not compared): the low words decide. */
   asm.load(argLow(c.index));
   switch (c.op) {
-    case 'EQ': asm.jump('jeq', lo, pass, fail); break;
-    case 'NE': asm.jump('jeq', lo, fail, pass); break;
-    case 'GT': asm.jump('jgt', lo, pass, fail); break;
-    case 'GE': asm.jump('jge', lo, pass, fail); break;
-    case 'LT': asm.jump('jge', lo, fail, pass); break;
-    case 'LE': asm.jump('jgt', lo, fail, pass); break;
+    case 'EQ':
+      asm.jump('jeq', lo, pass, fail);
+      break;
+    case 'NE':
+      asm.jump('jeq', lo, fail, pass);
+      break;
+    case 'GT':
+      asm.jump('jgt', lo, pass, fail);
+      break;
+    case 'GE':
+      asm.jump('jge', lo, pass, fail);
+      break;
+    case 'LT':
+      asm.jump('jge', lo, fail, pass);
+      break;
+    case 'LE':
+      asm.jump('jgt', lo, fail, pass);
+      break;
   }
   asm.place(pass);
 }

@@ -44,7 +44,10 @@ export function readKeyValues(dir: string, file: string): Record<string, number>
 
 /** A write the kernel refused, kept apart so callers can retry in another order. */
 export class CgroupWriteError extends UserError {
-  constructor(message: string, readonly code: string | undefined) {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
     super(message);
   }
 }
@@ -59,7 +62,8 @@ export function writeCgroupFile(dir: string, file: string, value: string | strin
     fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
   } catch (err) {
     const code = errnoCode(err);
-    if (code === 'ENOENT') throw new CgroupWriteError(`${field}: ${path} does not exist: this host's kernel or cgroup setup lacks it`, code);
+    if (code === 'ENOENT')
+      throw new CgroupWriteError(`${field}: ${path} does not exist: this host's kernel or cgroup setup lacks it`, code);
     throw new CgroupWriteError(`${field}: open ${path}: ${reason(err)}`, code);
   }
   try {

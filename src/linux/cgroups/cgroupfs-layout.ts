@@ -22,7 +22,10 @@ export interface CgroupfsMount {
 }
 
 export function perHierarchyLayout(dirs: CgroupDir[]): CgroupfsLayout {
-  return { tmpfs: true, mounts: dirs.map((d) => ({ name: posix.basename(d.hierarchy.mountpoint), dir: d.dir, ...hierarchyFs(d.hierarchy) })) };
+  return {
+    tmpfs: true,
+    mounts: dirs.map((d) => ({ name: posix.basename(d.hierarchy.mountpoint), dir: d.dir, ...hierarchyFs(d.hierarchy) })),
+  };
 }
 
 export function singleHierarchyLayout(d: CgroupDir): CgroupfsLayout {

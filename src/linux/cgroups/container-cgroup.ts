@@ -22,10 +22,13 @@ export interface CgroupDir {
  * does. A hierarchy's root, or a cgroup that contains droplet's own, holds processes of the
  * host: refused, never joined. */
 export function containerCgroupDirs(cgroupsPath: string): CgroupDir[] {
-  if (cgroupsPath.includes(':') && !cgroupsPath.startsWith('/')) throw invalid('linux.cgroupsPath', `"${cgroupsPath}" is a systemd slice path; droplet manages cgroupfs paths only`);
+  if (cgroupsPath.includes(':') && !cgroupsPath.startsWith('/'))
+    throw invalid('linux.cgroupsPath', `"${cgroupsPath}" is a systemd slice path; droplet manages cgroupfs paths only`);
   if (cgroupsPath.split('/').includes('..')) throw invalid('linux.cgroupsPath', `"${cgroupsPath}" must not contain ".."`);
   return hostHierarchies().map((h) => {
-    const path = posix.normalize(cgroupsPath.startsWith('/') ? cgroupsPath : posix.join(ownCgroup(h), cgroupsPath)).replace(/(.)\/+$/, '$1');
+    const path = posix
+      .normalize(cgroupsPath.startsWith('/') ? cgroupsPath : posix.join(ownCgroup(h), cgroupsPath))
+      .replace(/(.)\/+$/, '$1');
     const d = { hierarchy: h, path, dir: path === '/' ? h.mountpoint : posix.join(h.mountpoint, path), owned: false };
     const why = hostCgroup(d);
     if (why) throw new UserError(`cgroup ${d.dir} ${why} (linux.cgroupsPath)`);
@@ -120,7 +123,9 @@ export function pidsUnder(dir: string): number[] {
   let children: string[];
   try {
     pids = parsePids(readFileSync(posix.join(dir, 'cgroup.procs'), 'utf8'));
-    children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    children = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch {
     return [];
   }
@@ -130,7 +135,10 @@ export function pidsUnder(dir: string): number[] {
 /** The pids of a cgroup.procs file: a line that is not a positive number is no pid (kill(2)
  * would read 0 as droplet's own process group). */
 function parsePids(text: string): number[] {
-  return text.split('\n').filter((l) => /^[1-9]\d*$/.test(l)).map(Number);
+  return text
+    .split('\n')
+    .filter((l) => /^[1-9]\d*$/.test(l))
+    .map(Number);
 }
 
 /** Removes the container's own cgroup directories (those droplet made), with the cgroups the
@@ -159,7 +167,9 @@ export function ownedCgroupTrees(dirs: CgroupDir[]): string[] {
 function removeCgroupTree(dir: string): void {
   let children: string[] = [];
   try {
-    children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    children = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch {
     /* gone, or about to fail below with a better error */
   }

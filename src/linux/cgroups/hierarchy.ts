@@ -41,7 +41,20 @@ export function parseHierarchies(mountinfo: string): Hierarchy[] {
     if (fstype === 'cgroup2') {
       h = { version: 2, mountpoint, key: '' };
     } else if (fstype === 'cgroup') {
-      const key = superOptions.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr' && o !== 'nsdelegate' && o !== 'cpuset_v2_mode').join(',');
+      const key = superOptions
+        .split(',')
+        .filter(
+          (o) =>
+            o !== 'rw' &&
+            o !== 'ro' &&
+            !o.startsWith('release_agent') &&
+            o !== 'clone_children' &&
+            o !== 'noprefix' &&
+            o !== 'xattr' &&
+            o !== 'nsdelegate' &&
+            o !== 'cpuset_v2_mode',
+        )
+        .join(',');
       h = { version: 1, mountpoint, key };
     }
     if (h && !seen.has(`${h.version}:${h.key}`)) {

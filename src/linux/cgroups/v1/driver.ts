@@ -4,7 +4,15 @@ import type { DeviceRule } from '../../../oci/spec.js';
 import { readKeyValues } from '../cgroup-file.js';
 import { perHierarchyLayout, type CgroupfsLayout } from '../cgroupfs-layout.js';
 import {
-  claimNewCgroups, isOwn, makeCgroupDirs, ownedCgroupPids, ownedCgroupTrees, pidsUnder, placeInCgroups, refuseBusyCgroups, removeCgroups,
+  claimNewCgroups,
+  isOwn,
+  makeCgroupDirs,
+  ownedCgroupPids,
+  ownedCgroupTrees,
+  pidsUnder,
+  placeInCgroups,
+  refuseBusyCgroups,
+  removeCgroups,
   type CgroupDir,
 } from '../container-cgroup.js';
 import { freeze as freezeTasks, freezerState, thaw as thawTasks, thawAll, type Freezer } from '../freezer.js';
@@ -146,6 +154,15 @@ export class V1CgroupManager implements CgroupManager {
 }
 
 function isEmpty(r: Resources): boolean {
-  return !r.devices.length && !r.memory && !r.cpu && !r.pids && !r.blockIO && !r.hugepageLimits.length &&
-    !r.network && !Object.keys(r.rdma).length && !Object.keys(r.unified).length;
+  return (
+    !r.devices.length &&
+    !r.memory &&
+    !r.cpu &&
+    !r.pids &&
+    !r.blockIO &&
+    !r.hugepageLimits.length &&
+    !r.network &&
+    !Object.keys(r.rdma).length &&
+    !Object.keys(r.unified).length
+  );
 }

@@ -51,7 +51,8 @@ function applyMemory(dirOf: DirOf, r: Resources): void {
   setLimitAndSwap(dir, m.limit, m.swap);
   if (m.kernelTCP) writeCgroupFile(dir, 'memory.kmem.tcp.limit_in_bytes', cgroupValue(m.kernelTCP), `${F}memory.kernelTCP`);
   if (m.reservation) writeCgroupFile(dir, 'memory.soft_limit_in_bytes', cgroupValue(m.reservation), `${F}memory.reservation`);
-  if (m.disableOOMKiller !== undefined) writeCgroupFile(dir, 'memory.oom_control', m.disableOOMKiller ? '1' : '0', `${F}memory.disableOOMKiller`);
+  if (m.disableOOMKiller !== undefined)
+    writeCgroupFile(dir, 'memory.oom_control', m.disableOOMKiller ? '1' : '0', `${F}memory.disableOOMKiller`);
   if (m.swappiness !== undefined) writeCgroupFile(dir, 'memory.swappiness', String(m.swappiness), `${F}memory.swappiness`);
   if (m.useHierarchy !== undefined) writeCgroupFile(dir, 'memory.use_hierarchy', m.useHierarchy ? '1' : '0', `${F}memory.useHierarchy`);
 }
@@ -72,7 +73,8 @@ function setLimitAndSwap(dir: string, limit: Int64 | undefined, swap: Int64 | un
     }
   };
   const writeSwap = () => {
-    if (!hasCgroupFile(dir, memsw)) throw new UserError(`${F}memory.swap: this kernel does not account swap (no ${memsw}; boot with swapaccount=1)`);
+    if (!hasCgroupFile(dir, memsw))
+      throw new UserError(`${F}memory.swap: this kernel does not account swap (no ${memsw}; boot with swapaccount=1)`);
     writeCgroupFile(dir, memsw, cgroupValue(swap!), `${F}memory.swap`);
   };
   if (limit && swap) {
@@ -91,8 +93,10 @@ function setLimitAndSwap(dir: string, limit: Int64 | undefined, swap: Int64 | un
 function checkUsage(dir: string, limit: Int64 | undefined, swap: Int64 | undefined): void {
   const usage = readCgroupNumber(dir, 'memory.usage_in_bytes');
   if (usage === undefined) return;
-  if (swap !== undefined && swap > 0 && swap <= usage) throw new UserError(`${F}memory.swap: ${swap} is not above the current usage ${usage}`);
-  if (limit !== undefined && limit > 0 && limit <= usage) throw new UserError(`${F}memory.limit: ${limit} is not above the current usage ${usage}`);
+  if (swap !== undefined && swap > 0 && swap <= usage)
+    throw new UserError(`${F}memory.swap: ${swap} is not above the current usage ${usage}`);
+  if (limit !== undefined && limit > 0 && limit <= usage)
+    throw new UserError(`${F}memory.limit: ${limit} is not above the current usage ${usage}`);
 }
 
 function applyCpu(dirOf: DirOf, r: Resources): void {
@@ -156,7 +160,12 @@ function pickFile(dir: string, names: string[]): string {
 function applyBlkio(dirOf: DirOf, r: Resources): void {
   const b = r.blockIO;
   if (!b) return;
-  const used = [b.weight ? 'weight' : '', b.leafWeight ? 'leafWeight' : '', b.weightDevice.length ? 'weightDevice' : '', ...THROTTLE_KEYS.filter((k) => b[k].length)].filter(Boolean);
+  const used = [
+    b.weight ? 'weight' : '',
+    b.leafWeight ? 'leafWeight' : '',
+    b.weightDevice.length ? 'weightDevice' : '',
+    ...THROTTLE_KEYS.filter((k) => b[k].length),
+  ].filter(Boolean);
   if (used.length === 0) return;
   const dir = need(dirOf, 'blkio', `${F}blockIO.${used[0]}`);
   if (b.weight) writeCgroupFile(dir, pickFile(dir, ['blkio.weight', 'blkio.bfq.weight']), String(b.weight), `${F}blockIO.weight`);
@@ -164,7 +173,8 @@ function applyBlkio(dirOf: DirOf, r: Resources): void {
   /* one write(2) per entry, all through one open file */
   const weights = b.weightDevice.filter((d) => d.weight).map((d) => `${d.major}:${d.minor} ${d.weight}`);
   const leafWeights = b.weightDevice.filter((d) => d.leafWeight).map((d) => `${d.major}:${d.minor} ${d.leafWeight}`);
-  if (weights.length) writeCgroupFile(dir, pickFile(dir, ['blkio.weight_device', 'blkio.bfq.weight_device']), weights, `${F}blockIO.weightDevice`);
+  if (weights.length)
+    writeCgroupFile(dir, pickFile(dir, ['blkio.weight_device', 'blkio.bfq.weight_device']), weights, `${F}blockIO.weightDevice`);
   if (leafWeights.length) writeCgroupFile(dir, 'blkio.leaf_weight_device', leafWeights, `${F}blockIO.weightDevice`);
   const files = {
     throttleReadBpsDevice: 'blkio.throttle.read_bps_device',
@@ -173,7 +183,13 @@ function applyBlkio(dirOf: DirOf, r: Resources): void {
     throttleWriteIOPSDevice: 'blkio.throttle.write_iops_device',
   };
   for (const key of THROTTLE_KEYS)
-    if (b[key].length) writeCgroupFile(dir, files[key], b[key].map((d) => `${d.major}:${d.minor} ${cgroupValue(d.rate)}`), `${F}blockIO.${key}`);
+    if (b[key].length)
+      writeCgroupFile(
+        dir,
+        files[key],
+        b[key].map((d) => `${d.major}:${d.minor} ${cgroupValue(d.rate)}`),
+        `${F}blockIO.${key}`,
+      );
 }
 
 function applyHugetlb(dirOf: DirOf, r: Resources): void {
@@ -193,9 +209,15 @@ function applyHugetlb(dirOf: DirOf, r: Resources): void {
 function applyNetwork(dirOf: DirOf, r: Resources): void {
   const n = r.network;
   if (!n) return;
-  if (n.classID !== undefined) writeCgroupFile(need(dirOf, 'net_cls', `${F}network.classID`), 'net_cls.classid', String(n.classID), `${F}network.classID`);
+  if (n.classID !== undefined)
+    writeCgroupFile(need(dirOf, 'net_cls', `${F}network.classID`), 'net_cls.classid', String(n.classID), `${F}network.classID`);
   if (n.priorities.length)
-    writeCgroupFile(need(dirOf, 'net_prio', `${F}network.priorities`), 'net_prio.ifpriomap', n.priorities.map((p) => `${p.name} ${p.priority}`), `${F}network.priorities`);
+    writeCgroupFile(
+      need(dirOf, 'net_prio', `${F}network.priorities`),
+      'net_prio.ifpriomap',
+      n.priorities.map((p) => `${p.name} ${p.priority}`),
+      `${F}network.priorities`,
+    );
 }
 
 function applyRdma(dirOf: DirOf, r: Resources): void {

@@ -55,7 +55,10 @@ export function statsV1(dirOf: DirOf, pageSizes = hugePageSizes()) {
   const huge: Record<string, object> = {};
   if (hugetlb)
     for (const size of pageSizes)
-      huge[size] = { ...compact({ usage: big(hugetlb, `hugetlb.${size}.usage_in_bytes`), max: big(hugetlb, `hugetlb.${size}.max_usage_in_bytes`) }), failcnt: big(hugetlb, `hugetlb.${size}.failcnt`) };
+      huge[size] = {
+        ...compact({ usage: big(hugetlb, `hugetlb.${size}.usage_in_bytes`), max: big(hugetlb, `hugetlb.${size}.max_usage_in_bytes`) }),
+        failcnt: big(hugetlb, `hugetlb.${size}.failcnt`),
+      };
 
   return {
     cpu: {
@@ -69,7 +72,11 @@ export function statsV1(dirOf: DirOf, pageSizes = hugePageSizes()) {
         kernel: ((ticks.system ?? 0n) * 1_000_000_000n) / CLOCK_TICKS,
         user: ((ticks.user ?? 0n) * 1_000_000_000n) / CLOCK_TICKS,
       },
-      throttling: compact({ periods: throttle.nr_periods ?? 0n, throttledPeriods: throttle.nr_throttled ?? 0n, throttledTime: throttle.throttled_time ?? 0n }),
+      throttling: compact({
+        periods: throttle.nr_periods ?? 0n,
+        throttledPeriods: throttle.nr_throttled ?? 0n,
+        throttledTime: throttle.throttled_time ?? 0n,
+      }),
     },
     cpuset: cpusetStats(cpuset),
     memory: {
@@ -82,8 +89,16 @@ export function statsV1(dirOf: DirOf, pageSizes = hugePageSizes()) {
     },
     pids: compact({ current: big(pids, 'pids.current'), limit: pidsLimit(pids, 'pids.max') }),
     blkio: compact({
-      ioServiceBytesRecursive: blkioEntries(['blkio.io_service_bytes_recursive', 'blkio.bfq.io_service_bytes_recursive', 'blkio.throttle.io_service_bytes_recursive']).map(compact),
-      ioServicedRecursive: blkioEntries(['blkio.io_serviced_recursive', 'blkio.bfq.io_serviced_recursive', 'blkio.throttle.io_serviced_recursive']).map(compact),
+      ioServiceBytesRecursive: blkioEntries([
+        'blkio.io_service_bytes_recursive',
+        'blkio.bfq.io_service_bytes_recursive',
+        'blkio.throttle.io_service_bytes_recursive',
+      ]).map(compact),
+      ioServicedRecursive: blkioEntries([
+        'blkio.io_serviced_recursive',
+        'blkio.bfq.io_serviced_recursive',
+        'blkio.throttle.io_serviced_recursive',
+      ]).map(compact),
     }),
     hugetlb: huge,
     intel_rdt: {},
@@ -92,7 +107,18 @@ export function statsV1(dirOf: DirOf, pageSizes = hugePageSizes()) {
 }
 
 function cpusetStats(dir: string | undefined) {
-  if (!dir) return { cpu_exclusive: 0n, mem_hardwall: 0n, mem_exclusive: 0n, memory_migrate: 0n, memory_spread_page: 0n, memory_spread_slab: 0n, memory_pressure: 0n, sched_load_balance: 0n, sched_relax_domain_level: 0n };
+  if (!dir)
+    return {
+      cpu_exclusive: 0n,
+      mem_hardwall: 0n,
+      mem_exclusive: 0n,
+      memory_migrate: 0n,
+      memory_spread_page: 0n,
+      memory_spread_slab: 0n,
+      memory_pressure: 0n,
+      sched_load_balance: 0n,
+      sched_relax_domain_level: 0n,
+    };
   return {
     ...compact({ cpus: expandList(readCgroupFile(dir, 'cpuset.cpus')) }),
     cpu_exclusive: big(dir, 'cpuset.cpu_exclusive'),

@@ -30,7 +30,8 @@ export function memorySwapToV2(swap: Int64 | undefined, limit: Int64 | undefined
   if (limit === -1 && (swap === undefined || swap === 0)) return -1;
   if (swap === undefined || swap === 0 || swap === -1) return swap === 0 ? undefined : swap;
   if (limit === -1) return swap;
-  if (limit === undefined || limit === 0) throw new UserError(`${field}: cannot set a swap limit without a memory limit (swap counts memory+swap)`);
+  if (limit === undefined || limit === 0)
+    throw new UserError(`${field}: cannot set a swap limit without a memory limit (swap counts memory+swap)`);
   if (swap < limit) throw new UserError(`${field}: ${swap} is below the memory limit ${limit} (swap counts memory+swap)`);
   const rest = BigInt(swap) - BigInt(limit);
   return Number.isSafeInteger(Number(rest)) ? Number(rest) : rest;

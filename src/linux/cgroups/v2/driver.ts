@@ -3,7 +3,15 @@ import type { DeviceRule } from '../../../oci/spec.js';
 import { readKeyValues } from '../cgroup-file.js';
 import { perHierarchyLayout, singleHierarchyLayout, type CgroupfsLayout } from '../cgroupfs-layout.js';
 import {
-  claimNewCgroups, isOwn, makeCgroupDirs, ownedCgroupPids, ownedCgroupTrees, pidsUnder, placeInCgroups, refuseBusyCgroups, removeCgroups,
+  claimNewCgroups,
+  isOwn,
+  makeCgroupDirs,
+  ownedCgroupPids,
+  ownedCgroupTrees,
+  pidsUnder,
+  placeInCgroups,
+  refuseBusyCgroups,
+  removeCgroups,
   type CgroupDir,
 } from '../container-cgroup.js';
 import { freeze as freezeTasks, freezerState, thaw as thawTasks, thawAll, type Freezer } from '../freezer.js';

@@ -40,7 +40,8 @@ function refuseV1Only(r: Resources): void {
   r.blockIO?.weightDevice.forEach((d, i) => {
     if (d.leafWeight) no(`blockIO.weightDevice[${i}].leafWeight`, 'there are no leaf weights');
   });
-  if (r.network && (r.network.classID !== undefined || r.network.priorities.length)) no('network', 'net_cls and net_prio are v1 controllers');
+  if (r.network && (r.network.classID !== undefined || r.network.priorities.length))
+    no('network', 'net_cls and net_prio are v1 controllers');
 }
 
 /** A write whose failure, when the file is missing, says which controller is not enabled. */
@@ -74,7 +75,8 @@ function applyMemory(dir: string, r: Resources): void {
   /* swap first, then the limit, as runc: the swap value does not depend on the old limit */
   const swap = memorySwapToV2(m.swap, m.limit, `${F}memory.swap`);
   if (swap !== undefined) {
-    if (hasCgroupFile(dir, 'memory.swap.max') || !hasCgroupFile(dir, 'memory.max')) write(dir, 'memory.swap.max', v2Limit(swap), `${F}memory.swap`);
+    if (hasCgroupFile(dir, 'memory.swap.max') || !hasCgroupFile(dir, 'memory.max'))
+      write(dir, 'memory.swap.max', v2Limit(swap), `${F}memory.swap`);
     else if (swap !== -1 && swap !== 0) throw new UserError(`${F}memory.swap: this kernel does not account swap (no memory.swap.max)`);
   }
   if (m.limit) write(dir, 'memory.max', v2Limit(m.limit), `${F}memory.limit`);
@@ -92,7 +94,12 @@ function applyIo(dir: string, r: Resources): void {
   /* per-device weights exist only with BFQ (io.bfq.weight takes "MAJ:MIN WEIGHT" lines) */
   const weights = b.weightDevice.filter((d) => d.weight).map((d) => `${d.major}:${d.minor} ${d.weight}`);
   if (weights.length) write(dir, 'io.bfq.weight', weights, `${F}blockIO.weightDevice`);
-  const keys = { throttleReadBpsDevice: 'rbps', throttleWriteBpsDevice: 'wbps', throttleReadIOPSDevice: 'riops', throttleWriteIOPSDevice: 'wiops' };
+  const keys = {
+    throttleReadBpsDevice: 'rbps',
+    throttleWriteBpsDevice: 'wbps',
+    throttleReadIOPSDevice: 'riops',
+    throttleWriteIOPSDevice: 'wiops',
+  };
   const limits = THROTTLE_KEYS.flatMap((key) => b[key].map((d) => `${d.major}:${d.minor} ${keys[key]}=${cgroupValue(d.rate)}`));
   if (limits.length) write(dir, 'io.max', limits, `${F}blockIO.${THROTTLE_KEYS.find((k) => b[k].length)}`);
 }

@@ -6,7 +6,11 @@ import { big, compact, expandList, hugePageSizes, keyValues, pidsLimit, U64_MAX,
 export function statsV2(dir: string, pageSizes = hugePageSizes()) {
   const cpu = keyValues(dir, 'cpu.stat');
   const raw = keyValues(dir, 'memory.stat');
-  const usage = { limit: big(dir, 'memory.max'), ...compact({ usage: big(dir, 'memory.current'), max: big(dir, 'memory.peak') }), failcnt: keyValues(dir, 'memory.events').max ?? 0n };
+  const usage = {
+    limit: big(dir, 'memory.max'),
+    ...compact({ usage: big(dir, 'memory.current'), max: big(dir, 'memory.peak') }),
+    failcnt: keyValues(dir, 'memory.events').max ?? 0n,
+  };
   /* v1 reports swap as memory+swap: so does runc for v2 */
   const swapLimit = big(dir, 'memory.swap.max');
   const swap = {
@@ -31,7 +35,10 @@ export function statsV2(dir: string, pageSizes = hugePageSizes()) {
   const huge: Record<string, object> = {};
   for (const size of pageSizes)
     if (hasCgroupFile(dir, `hugetlb.${size}.current`))
-      huge[size] = { ...compact({ usage: big(dir, `hugetlb.${size}.current`) }), failcnt: keyValues(dir, `hugetlb.${size}.events`).max ?? 0n };
+      huge[size] = {
+        ...compact({ usage: big(dir, `hugetlb.${size}.current`) }),
+        failcnt: keyValues(dir, `hugetlb.${size}.events`).max ?? 0n,
+      };
   return {
     cpu: {
       usage: {
@@ -39,13 +46,24 @@ export function statsV2(dir: string, pageSizes = hugePageSizes()) {
         kernel: (cpu.system_usec ?? 0n) * 1000n,
         user: (cpu.user_usec ?? 0n) * 1000n,
       },
-      throttling: compact({ periods: cpu.nr_periods ?? 0n, throttledPeriods: cpu.nr_throttled ?? 0n, throttledTime: (cpu.throttled_usec ?? 0n) * 1000n }),
+      throttling: compact({
+        periods: cpu.nr_periods ?? 0n,
+        throttledPeriods: cpu.nr_throttled ?? 0n,
+        throttledTime: (cpu.throttled_usec ?? 0n) * 1000n,
+      }),
     },
     cpuset: {
       ...compact({ cpus: expandList(readCgroupFile(dir, 'cpuset.cpus.effective')) }),
       ...compact({ mems: expandList(readCgroupFile(dir, 'cpuset.mems.effective')) }),
     },
-    memory: { ...compact({ cache: raw.file ?? 0n }), usage, swap, kernel: { limit: 0n, failcnt: 0n }, kernelTCP: { limit: 0n, failcnt: 0n }, raw },
+    memory: {
+      ...compact({ cache: raw.file ?? 0n }),
+      usage,
+      swap,
+      kernel: { limit: 0n, failcnt: 0n },
+      kernelTCP: { limit: 0n, failcnt: 0n },
+      raw,
+    },
     pids: compact({ current: big(dir, 'pids.current'), limit: pidsLimit(dir, 'pids.max') }),
     blkio: compact({ ioServiceBytesRecursive: io.bytes.map(compact), ioServicedRecursive: io.ios.map(compact) }),
     hugetlb: huge,
