@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
-import { DROPLET, droplet, ok, REPO, stateOf, testEnv, uniqueId } from '../helpers/droplet.js';
+import { cmdline, DROPLET, droplet, ok, REPO, stateOf, testEnv, uniqueId, waitFor } from '../helpers/droplet.js';
 import { leftovers } from '../helpers/leaks.js';
 
 /** The fds a process holds: fd number -> what it points to. */
@@ -101,7 +101,7 @@ describe('fd and environment hygiene of the waiting init', () => {
     }
   });
 
-  test('on a kernel without close_range, nothing leaks either: the init and the container hold only what they should', () => {
+  test('on a kernel without close_range, nothing leaks either: the init and the container hold only what they should', async () => {
     const id = uniqueId('ncr');
     const r = createHolding(b, id, lock, ['python3', join(REPO, 'test', 'helpers', 'no-close-range.py')]);
     assert.equal(r.code, 0, r.stderr);
@@ -110,6 +110,8 @@ describe('fd and environment hygiene of the waiting init', () => {
       const waiting = fdsOf(pid);
       assert.ok(!waiting.has(200) && !waiting.has(300), `the caller's fds reached the init: ${[...waiting.keys()]}`);
       ok(b.root, ['start', id]);
+      /* start returns once the byte is written: the init execs a moment later */
+      await waitFor(() => !cmdline(pid).startsWith('droplet init'), 5000, 'the init to exec the entrypoint');
       const running = fdsOf(pid);
       assert.deepEqual(
         [...running.keys()].sort((x, y) => x - y),
