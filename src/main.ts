@@ -9,6 +9,7 @@ type Program = (argv: string[]) => Promise<number>;
  * Bun.unsafe.setJITPolicy(1) first. */
 const PROGRAMS: Record<string, () => Program> = {
   droplet: () => (require('./droplet/main.js') as typeof import('./droplet/main.js')).main,
+  raind: () => (require('./raind/main.js') as typeof import('./raind/main.js')).main,
 };
 
 /** A name the table does not know is the runtime's: callers install it under names of
