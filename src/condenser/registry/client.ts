@@ -168,7 +168,7 @@ async function registryError(res: Response): Promise<string> {
   try {
     const body = (await res.json()) as { errors?: { code?: string; message?: string }[] };
     const e = body.errors?.[0];
-    return e ? [e.code, e.message].filter(Boolean).join(': ').toLowerCase() : '';
+    return e?.message ?? e?.code?.toLowerCase() ?? '';
   } catch {
     return '';
   }
