@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TestRegistry } from '../helpers/registry.js';
 import { raind, raindOk } from '../helpers/raind.js';
-import { type PushedImage, pushBusybox } from '../helpers/test-image.js';
+import { type PushedImage, pushBusybox, pushIndex } from '../helpers/test-image.js';
 
 let dir: string;
 let registry: TestRegistry;
@@ -160,6 +160,33 @@ describe('raind pull from a local registry', () => {
     assert.equal(gone.stderr, `raind: image "${ref}" not found\n`);
   });
 
+  test('an index: the host platform by default, another with --platform, a clear error for a missing one', async () => {
+    const index = await pushIndex(registry, 'test/multi', 'v1');
+    const name = `${registry.host}/test/multi:v1`;
+    const root = newRoot();
+    assert.equal(raindOk(root, ['pull', '-q', name]).stdout.trim(), index.amd64.configDigest);
+    const [info] = JSON.parse(raindOk(root, ['inspect', name]).stdout);
+    assert.equal(info.Architecture, 'amd64');
+    assert.deepEqual(
+      info.RepoDigests,
+      [`${registry.host}/test/multi@${index.digest}`],
+      'the digest of the index that was pulled, as docker',
+    );
+
+    const arm = newRoot();
+    assert.equal(raindOk(arm, ['pull', '-q', '--platform', 'linux/arm64', name]).stdout.trim(), index.arm64.configDigest);
+    assert.equal(readFileSync(join(arm, 'layers', hex(index.arm64.diffId), 'etc/marker'), 'utf8'), 'arm64');
+
+    const none = newRoot();
+    const r = raind(none, ['pull', '--platform', 'linux/s390x', name]);
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /^raind: pull .*: index sha256:[0-9a-f]{64}: no image for platform linux\/s390x \(the index offers linux\/arm64\/v8, linux\/amd64\)\n$/,
+    );
+    assert.deepEqual(contents(none), { blobs: [], layers: [], tmp: [], images: null });
+  });
+
   test('bad input: one line naming what and why, nothing stored', () => {
     const root = newRoot();
     const cases: [string[], RegExp][] = [
@@ -168,6 +195,10 @@ describe('raind pull from a local registry', () => {
       [['pull'], /^raind: pull: expected one image reference\n$/],
       [['image', 'frob'], /^raind: unknown command "image frob"\n$/],
       [['inspect', 'nothing:here'], /^raind: image "nothing:here" not found\n$/],
+      [
+        ['pull', '-q', '127.0.0.1:9/x/y:1'],
+        /^raind: pull 127\.0\.0\.1:9\/x\/y:1: manifest 127\.0\.0\.1:9\/x\/y:1: cannot reach http:\/\/127\.0\.0\.1:9\/v2\/x\/y\/manifests\/1: \S+/,
+      ],
     ];
     for (const [args, error] of cases) {
       const r = raind(root, args);

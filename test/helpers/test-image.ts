@@ -11,6 +11,7 @@ export interface PushedImage {
   configDigest: string;
   layerDigest: string;
   diffId: string;
+  manifestSize: number;
 }
 
 /** A busybox-static image: one gzip layer holding /bin/busybox and a few of its links,
@@ -19,7 +20,7 @@ export async function pushBusybox(
   registry: TestRegistry,
   repo: string,
   tag: string,
-  extra: { created?: string; marker?: string } = {},
+  extra: { created?: string; marker?: string; architecture?: string } = {},
 ): Promise<PushedImage> {
   const tar = await makeTar([
     { name: 'bin/', type: 'directory' },
@@ -38,7 +39,7 @@ export async function pushBusybox(
   const config = Buffer.from(
     JSON.stringify({
       created: extra.created ?? '2024-01-02T03:04:05Z',
-      architecture: 'amd64',
+      architecture: extra.architecture ?? 'amd64',
       os: 'linux',
       config: { Env: ['PATH=/bin'], Cmd: ['/bin/sh'], WorkingDir: '/' },
       rootfs: { type: 'layers', diff_ids: [diffId] },
@@ -57,5 +58,33 @@ export async function pushBusybox(
   );
   const manifestDigest = await registry.pushManifest(repo, tag, 'application/vnd.oci.image.manifest.v1+json', manifest);
   if (manifestDigest !== sha(manifest)) throw new Error(`registry digest ${manifestDigest} != ${sha(manifest)}`);
-  return { manifestDigest, configDigest, layerDigest, diffId };
+  return { manifestDigest, configDigest, layerDigest, diffId, manifestSize: manifest.length };
+}
+
+/** An OCI index of two busybox images, linux/amd64 and linux/arm64/v8, at `repo:tag`. */
+export async function pushIndex(
+  registry: TestRegistry,
+  repo: string,
+  tag: string,
+): Promise<{ digest: string; amd64: PushedImage; arm64: PushedImage }> {
+  const amd64 = await pushBusybox(registry, repo, 'amd64', { marker: 'amd64' });
+  const arm64 = await pushBusybox(registry, repo, 'arm64', { marker: 'arm64', architecture: 'arm64' });
+  const entry = (i: PushedImage, platform: object) => ({
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest: i.manifestDigest,
+    size: i.manifestSize,
+    platform,
+  });
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        entry(arm64, { os: 'linux', architecture: 'arm64', variant: 'v8' }),
+        entry(amd64, { os: 'linux', architecture: 'amd64' }),
+      ],
+    }),
+  );
+  const digest = await registry.pushManifest(repo, tag, 'application/vnd.oci.image.index.v1+json', index);
+  return { digest, amd64, arm64 };
 }

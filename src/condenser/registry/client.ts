@@ -104,8 +104,9 @@ export class RegistryClient {
     try {
       return await fetch(url, { headers, redirect: 'follow' });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new UserError(`${what}: cannot reach ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+      /* Node puts the system error in cause; Bun names it in code */
+      const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+      throw new UserError(`${what}: cannot reach ${url}: ${e.cause?.code ?? e.cause?.message ?? e.code ?? e.message}`, { cause: err });
     }
   }
 
