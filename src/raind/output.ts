@@ -13,16 +13,14 @@ export function err(text: string): void {
 export function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  return (
-    all
-      .map((r) =>
-        r
-          .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c])))
-          .join('   ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
+  return `${all
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c])))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 /** Sizes in docker's SI units: 4.26MB. */

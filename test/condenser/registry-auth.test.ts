@@ -63,7 +63,7 @@ function bearerRegistry(tokenFor: (auth: string | undefined) => string | undefin
       deny(res, `Bearer realm="http://${host}/token",service="test-registry",scope="repository:ns/app:pull"`);
       return;
     }
-    if (url.pathname === '/v2/ns/app/blobs/sha256:' + 'b'.repeat(64)) {
+    if (url.pathname === `/v2/ns/app/blobs/sha256:${'b'.repeat(64)}`) {
       res.writeHead(200);
       res.end('blob bytes');
       return;
