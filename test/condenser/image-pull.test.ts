@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TestRegistry } from '../helpers/registry.js';
-import { raind, raindOk } from '../helpers/raind.js';
+import { RAIND, raind, raindOk } from '../helpers/raind.js';
 import { type PushedImage, pushBusybox, pushIndex } from '../helpers/test-image.js';
 
 let dir: string;
@@ -185,6 +186,17 @@ describe('raind pull from a local registry', () => {
       /^raind: pull .*: index sha256:[0-9a-f]{64}: no image for platform linux\/s390x \(the index offers linux\/arm64\/v8, linux\/amd64\)\n$/,
     );
     assert.deepEqual(contents(none), { blobs: [], layers: [], tmp: [], images: null });
+  });
+
+  test('pulls running at once on one store serialise on its lock', async () => {
+    const root = newRoot();
+    const run = () => promisify(execFile)(RAIND, ['--root', root, 'pull', '-q', ref], { encoding: 'utf8' });
+    const results = await Promise.all([run(), run(), run()]);
+    for (const r of results) assert.equal(r.stdout.trim(), image.configDigest);
+    const images = JSON.parse(raindOk(root, ['images', '--format', 'json']).stdout);
+    assert.equal(images.length, 1);
+    assert.deepEqual(list(join(root, 'layers')), [hex(image.diffId)]);
+    assert.deepEqual(list(join(root, 'tmp')), []);
   });
 
   test('bad input: one line naming what and why, nothing stored', () => {
