@@ -188,6 +188,15 @@ describe('raind pull from a local registry', () => {
     assert.deepEqual(contents(none), { blobs: [], layers: [], tmp: [], images: null });
   });
 
+  test('a zstd layer: the executable (Bun) has zstd in node:zlib', async () => {
+    const z = await pushBusybox(registry, 'test/zstd', '1', { marker: 'zstd' });
+    const root = newRoot();
+    assert.equal(raindOk(root, ['pull', '-q', `${registry.host}/test/zstd:1`]).stdout.trim(), z.configDigest);
+    const layer = join(root, 'layers', hex(z.diffId));
+    assert.equal(readFileSync(join(layer, 'etc/marker'), 'utf8'), 'zstd');
+    accessSync(join(layer, 'bin/busybox'), constants.X_OK);
+  });
+
   test('pulls running at once on one store serialise on its lock', async () => {
     const root = newRoot();
     const run = () => promisify(execFile)(RAIND, ['--root', root, 'pull', '-q', ref], { encoding: 'utf8' });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -20,7 +21,7 @@ export async function pushBusybox(
   registry: TestRegistry,
   repo: string,
   tag: string,
-  extra: { created?: string; marker?: string; architecture?: string } = {},
+  extra: { created?: string; marker?: string; architecture?: string; zstd?: boolean } = {},
 ): Promise<PushedImage> {
   const tar = await makeTar([
     { name: 'bin/', type: 'directory' },
@@ -34,7 +35,8 @@ export async function pushBusybox(
     /* a layer of its own: the registry keeps one copy of equal blobs */
     ...(extra.marker === undefined ? [] : [{ name: 'etc/marker', content: extra.marker }]),
   ]);
-  const layer = gzipSync(tar);
+  /* zstd from the zstd command: Node 20's zlib has none */
+  const layer = extra.zstd ? execFileSync('zstd', ['-q', '-c'], { input: tar, maxBuffer: 64 << 20 }) : gzipSync(tar);
   const diffId = sha(tar);
   const config = Buffer.from(
     JSON.stringify({
@@ -53,7 +55,9 @@ export async function pushBusybox(
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length }],
+      layers: [
+        { mediaType: `application/vnd.oci.image.layer.v1.tar+${extra.zstd ? 'zstd' : 'gzip'}`, digest: layerDigest, size: layer.length },
+      ],
     }),
   );
   const manifestDigest = await registry.pushManifest(repo, tag, 'application/vnd.oci.image.manifest.v1+json', manifest);

@@ -105,13 +105,14 @@ class LayerWriter {
   }
 
   /** The directory that holds `parts`' last component, each component above it checked with
-   * lstat (never followed) and made when missing. */
-  private parent(name: string, parts: string[]): string {
+   * lstat (never followed) and made when missing (unless `create` is false: a link target). */
+  private parent(name: string, parts: string[], create = true): string {
     let cur = this.root;
     for (const p of parts.slice(0, -1)) {
       const next = join(cur, p);
       const st = lstatOrNull(next);
-      if (st === null) mkdirSync(next, 0o755);
+      if (st === null && create) mkdirSync(next, 0o755);
+      else if (st === null) throw this.refuse(name, `"${parts.join('/')}" is not in the layer`);
       else if (st.isSymbolicLink()) throw this.refuse(name, `path passes through the symlink "${p}"`);
       else if (!st.isDirectory()) throw this.refuse(name, `"${p}" on its path is not a directory`);
       cur = next;
@@ -195,7 +196,7 @@ class LayerWriter {
   private hardlink(name: string, linkname: string, target: string): void {
     const parts = this.parts(linkname);
     if (parts.length === 0) throw this.refuse(name, 'hard link to the layer root');
-    const from = join(this.parent(name, parts), parts[parts.length - 1]);
+    const from = join(this.parent(name, parts, false), parts[parts.length - 1]);
     const st = lstatOrNull(from);
     if (st === null) throw this.refuse(name, `hard link to "${linkname}", which is not in the layer`);
     if (st.isDirectory()) throw this.refuse(name, `hard link to the directory "${linkname}"`);
