@@ -98,6 +98,46 @@ describe('layer unpacking', () => {
     assert.ok(lstatSync(join(layer, 'run/fifo')).isFIFO());
   });
 
+  test('xattrs from PAX records; overlay attributes from the archive are dropped; binary values refused', async () => {
+    const { layer } = dirs();
+    await unpack(
+      [
+        { name: 'etc/', type: 'directory', pax: { 'SCHILY.xattr.trusted.overlay.opaque': 'y', 'SCHILY.xattr.user.dir': 'd' } },
+        {
+          name: 'etc/conf',
+          content: 'x',
+          uid: 5,
+          mode: 0o755,
+          pax: { 'SCHILY.xattr.user.note': 'hello', 'SCHILY.xattr.security.test': 'v' },
+        },
+      ],
+      layer,
+    );
+    const get = (path: string, name: string) =>
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          'import os,sys\ntry: sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).decode())\nexcept OSError: sys.stdout.write("-")',
+          path,
+          name,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
+    assert.equal(get(join(layer, 'etc/conf'), 'user.note'), 'hello');
+    assert.equal(get(join(layer, 'etc'), 'user.dir'), 'd');
+    assert.equal(get(join(layer, 'etc'), 'trusted.overlay.opaque'), '-');
+    assert.equal(statSync(join(layer, 'etc/conf')).uid, 5);
+
+    const other = dirs().layer;
+    await assert.rejects(
+      unpack([{ name: 'bin', content: 'x', pax: { 'SCHILY.xattr.security.capability': '\u0001\uFFFD' } }], other),
+      /layer L: entry "bin": xattr security\.capability: a binary value cannot be read intact/,
+    );
+  });
+
   const escapes: [string, (outside: string) => TarEntry[], RegExp][] = [
     ['an absolute name', (o) => [{ name: `${o}/pwned`, content: 'x' }], /absolute path/],
     ['a name with ..', () => [{ name: '../outside/pwned', content: 'x' }], /leaves the layer/],
@@ -136,6 +176,7 @@ describe('layer unpacking', () => {
     ],
     ['a hard link to an absolute target', (o) => [{ name: 'h', type: 'link', linkname: `${o}/victim` }], /absolute path/],
     ['a hard link to ../', () => [{ name: 'h', type: 'link', linkname: '../outside/victim' }], /leaves the layer/],
+    ['a hard link to a name not in the layer', () => [{ name: 'h', type: 'link', linkname: 'no/such' }], /"no\/such" is not in the layer/],
     [
       'a hard link through a symlink',
       (o) => [

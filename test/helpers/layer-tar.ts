@@ -12,6 +12,7 @@ export interface TarEntry {
   mtime?: Date;
   devmajor?: number;
   devminor?: number;
+  pax?: Record<string, string>;
 }
 
 /** An uncompressed tar archive in memory, made with tar-stream's pack. */
@@ -37,6 +38,7 @@ export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
         linkname: e.linkname,
         devmajor: e.devmajor,
         devminor: e.devminor,
+        ...(e.pax ? { pax: e.pax } : {}),
         ...(body ? { size: body.length } : {}),
       };
       p.entry(header, body ?? '', (err) => (err ? reject(err) : resolve()));

@@ -29,6 +29,10 @@ import { native } from '../../lib/native.js';
 import type { Compression } from '../../oci/image/types.js';
 
 const WHITEOUT = '.wh.';
+const PAX_XATTR = 'SCHILY.xattr.';
+/** overlayfs's own attributes: a layer says what it hides with whiteout names, and an
+ * attribute taken from an archive could steer the mount (redirects, metacopy) */
+const OVERLAY_XATTR = 'trusted.overlay.';
 const OPAQUE = '.wh..wh..opq';
 
 /** Unpacks a layer archive into `dir` (an empty directory) and returns its diff ID, the
@@ -154,11 +158,13 @@ class LayerWriter {
         if (!existing) mkdirSync(target, 0o700);
         lchownSync(target, h.uid ?? 0, h.gid ?? 0);
         chmodSync(target, mode);
+        this.xattrs(h, target);
         this.dirTimes.push([target, mtime]);
         return;
       case 'symlink':
         symlinkSync(h.linkname ?? '', target);
         lchownSync(target, h.uid ?? 0, h.gid ?? 0);
+        this.xattrs(h, target);
         lutimesSync(target, mtime, mtime);
         return;
       case 'link':
@@ -171,6 +177,7 @@ class LayerWriter {
         native().mknod(target, type | mode, h.devmajor ?? 0, h.devminor ?? 0);
         lchownSync(target, h.uid ?? 0, h.gid ?? 0);
         chmodSync(target, mode);
+        this.xattrs(h, target);
         utimesSync(target, mtime, mtime);
         return;
       }
@@ -187,9 +194,24 @@ class LayerWriter {
       /* owner first: chown clears setuid and setgid */
       fchownSync(fd, h.uid ?? 0, h.gid ?? 0);
       fchmodSync(fd, mode);
+      /* after the owner: chown drops security.capability */
+      this.xattrs(h, target);
       futimesSync(fd, mtime, mtime);
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /** Extended attributes from the entry's PAX records (SCHILY.xattr.NAME). tar-stream hands
+   * PAX values over as UTF-8 text, so a value that was not valid UTF-8 arrives altered: it is
+   * refused rather than written wrong. */
+  private xattrs(h: Headers, target: string): void {
+    for (const [key, value] of Object.entries(h.pax ?? {})) {
+      if (!key.startsWith(PAX_XATTR)) continue;
+      const name = key.slice(PAX_XATTR.length);
+      if (name.startsWith(OVERLAY_XATTR)) continue;
+      if (value.includes('\uFFFD')) throw this.refuse(h.name, `xattr ${name}: a binary value cannot be read intact from the archive`);
+      native().lsetxattr(target, name, Buffer.from(value, 'utf8'));
     }
   }
 
