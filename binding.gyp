@@ -33,6 +33,7 @@
         "native/addon/cgroup_bpf.c",
         "native/addon/console.c",
         "native/addon/flock.c",
+        "native/addon/fs_nodes.c",
         "native/addon/hook_spawn.c"
       ],
       "cflags": [

@@ -15,7 +15,7 @@ const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'))
 
 /** The programs of the multi-call executable (src/main.ts): the first is the file, the
  * others are links to it. */
-const PROGRAMS = ['droplet'];
+const PROGRAMS = ['droplet', 'raind'];
 
 /** Bun from its npm package for this machine (the binary is in the package, nothing is
  * downloaded); it also serves as the base of the executable it compiles. */

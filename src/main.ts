@@ -9,6 +9,7 @@ type Program = (argv: string[]) => Promise<number>;
  * Bun.unsafe.setJITPolicy(1) first. */
 const PROGRAMS = {
   droplet: () => (require('./droplet/main.js') as typeof import('./droplet/main.js')).main,
+  raind: () => (require('./raind/main.js') as typeof import('./raind/main.js')).main,
 } satisfies Record<string, () => Program>;
 type Name = keyof typeof PROGRAMS;
 

@@ -124,12 +124,14 @@ static napi_value wait_pid(napi_env env, napi_callback_info info) {
 void register_cgroup_bpf(napi_env env, napi_value exports); /* cgroup_bpf.c */
 void register_console(napi_env env, napi_value exports);    /* console.c */
 void register_flock(napi_env env, napi_value exports);      /* flock.c */
+void register_fs_nodes(napi_env env, napi_value exports);   /* fs_nodes.c */
 void register_hook_spawn(napi_env env, napi_value exports); /* hook_spawn.c */
 
 NAPI_MODULE_INIT() {
   register_cgroup_bpf(env, exports);
   register_console(env, exports);
   register_flock(env, exports);
+  register_fs_nodes(env, exports);
   register_hook_spawn(env, exports);
   napi_property_descriptor props[] = {
       {"spawnInit", NULL, spawn_init, NULL, NULL, NULL, napi_default, NULL},

@@ -80,3 +80,14 @@ export function isLocked(dir: string): boolean {
     closeSync(fd);
   }
 }
+
+/** withLock for work that awaits: the lock is held until the promise settles. Taking it
+ * waits synchronously, as withLock does (the wait is short and rare). */
+export async function withLockAsync<T>(dir: string, what: string, fn: () => Promise<T>): Promise<T> {
+  const fd = acquire(dir, what);
+  try {
+    return await fn();
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -16,6 +16,10 @@ export interface Native {
   setWinsize(fd: number, rows: number, cols: number): void;
   /** flock(LOCK_EX or LOCK_SH, never waiting): false when another open file holds it */
   tryFlock(fd: number, exclusive: boolean): boolean;
+  /** mknod(2); mode holds the file type (S_IFCHR, S_IFBLK, S_IFIFO) */
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  /** lsetxattr(2): never follows a symlink */
+  lsetxattr(path: string, name: string, value: Buffer): void;
   /** a hook droplet runs, killed if droplet dies, leading a process group of its own; it reads
    * stdin from a memfd and writes stderr to another: [pid, that stderr fd] */
   spawnHook(path: string, argv: string[], env: string[], stdin: string): [number, number];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -52,7 +52,8 @@ describe('an installed droplet, moved to another prefix', () => {
   });
 
   test('install.sh puts the executable in bin/ and its helpers in libexec/raind/', () => {
-    assert.deepEqual(readdirSync(join(prefix, 'bin')), ['droplet']);
+    assert.deepEqual(readdirSync(join(prefix, 'bin')).sort(), ['droplet', 'raind']);
+    assert.equal(readlinkSync(join(prefix, 'bin', 'raind')), 'droplet', 'raind is the same executable');
     assert.deepEqual(readdirSync(join(prefix, 'libexec', 'raind')).sort(), ['droplet-init', 'droplet_native.node']);
     for (const f of [join(prefix, 'bin', 'droplet'), join(prefix, 'libexec', 'raind', 'droplet-init')])
       assert.equal(statSync(f).mode & 0o111, 0o111, `${f} is executable`);

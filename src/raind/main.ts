@@ -1,0 +1,78 @@
+import { UsageError, UserError, describeBug, isBug, reason } from '../lib/errors.js';
+import { Engine } from '../condenser/engine.js';
+import { imageInspect, imageList, imagePull, imageRemove, imageTag } from './image.js';
+import { err, out } from './output.js';
+
+const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
+
+Runs containers from images (the engine, in-process).
+
+image commands:
+  image pull [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS] [--insecure-registry HOST] [-q] REF
+  image ls [--format table|json] [-q]        (also: images)
+  image inspect REF...
+  image rm [-f] REF...                        (also: rmi)
+  image tag SOURCE TARGET                     (also: tag)
+  pull REF                                    same as image pull
+
+global options:
+  --root DIR          the engine's store (default /var/lib/raind)
+  -h, --help          print this help
+`;
+
+type Command = (engine: Engine, argv: string[]) => number | Promise<number>;
+
+const IMAGE: Record<string, Command> = {
+  pull: imagePull,
+  ls: imageList,
+  list: imageList,
+  inspect: imageInspect,
+  rm: imageRemove,
+  tag: imageTag,
+};
+
+const TOP: Record<string, Command> = {
+  pull: imagePull,
+  images: imageList,
+  rmi: imageRemove,
+  tag: imageTag,
+  inspect: imageInspect,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    let root = '/var/lib/raind';
+    let i = 0;
+    for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
+      const a = argv[i]!; /* i < argv.length */
+      if (a === '--root') {
+        root = argv[++i] ?? '';
+        if (!root) throw new UsageError('option --root needs a value');
+      } else if (a.startsWith('--root=')) root = a.slice(7);
+      else if (a === '-h' || a === '--help') {
+        out(USAGE);
+        return 0;
+      } else throw new UsageError(`unknown global option "${a}"`);
+    }
+    let name = argv[i];
+    let rest = argv.slice(i + 1);
+    let table = TOP;
+    if (name === 'image') {
+      table = IMAGE;
+      name = rest[0];
+      rest = rest.slice(1);
+    }
+    if (name === undefined) throw new UsageError(`no command (raind --help lists them)`);
+    if (!Object.hasOwn(table, name)) throw new UsageError(`unknown command "${table === IMAGE ? `image ${name}` : name}"`);
+    const command = table[name];
+    if (command === undefined) throw new UsageError(`unknown command "${table === IMAGE ? `image ${name}` : name}"`);
+    return await command(new Engine({ root }), rest);
+  } catch (e) {
+    if (isBug(e)) {
+      err(`raind: ${describeBug(e)}\n`);
+      return 1;
+    }
+    err(`raind: ${reason(e)}\n`);
+    return e instanceof UserError ? e.exitCode : 1;
+  }
+}

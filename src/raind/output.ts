@@ -1,0 +1,56 @@
+import { writeSync } from 'node:fs';
+
+/** Output is written synchronously: the program exits as soon as its command is done. */
+export function out(text: string): void {
+  writeSync(1, text);
+}
+
+export function err(text: string): void {
+  writeSync(2, text);
+}
+
+/** Columns padded to their widest cell, separated by three spaces, as docker's tables. */
+export function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
+  return `${all
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
+
+/** Sizes in docker's SI units: 4.26MB. */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1000 && u < units.length - 1) {
+    n /= 1000;
+    u++;
+  }
+  return `${u === 0 ? n : n.toPrecision(3)}${units[u]}`;
+}
+
+/** "3 hours ago", as docker's CREATED column. */
+export function timeAgo(iso: string | undefined, now = Date.now()): string {
+  const t = iso === undefined ? Number.NaN : Date.parse(iso);
+  if (Number.isNaN(t)) return 'N/A';
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  const steps: [number, string][] = [
+    [365 * 86400, 'year'],
+    [30 * 86400, 'month'],
+    [7 * 86400, 'week'],
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+  ];
+  for (const [size, name] of steps) {
+    const n = Math.floor(s / size);
+    if (n >= 1) return `${n} ${name}${n > 1 ? 's' : ''} ago`;
+  }
+  return s < 2 ? 'Less than a second ago' : `${s} seconds ago`;
+}
