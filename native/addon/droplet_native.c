@@ -19,17 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *get_string(napi_env env, napi_value v) {
-  size_t len = 0;
-  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
-  char *s = malloc(len + 1);
-  if (s && napi_get_value_string_utf8(env, v, s, len + 1, &len) != napi_ok) {
-    free(s);
-    return NULL;
-  }
-  return s;
-}
-
 static napi_value spawn_init(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value args[3];
@@ -51,13 +40,8 @@ static napi_value spawn_init(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
-  char *path = get_string(env, args[0]);
-  char **argv = calloc(n + 1, sizeof *argv);
-  for (uint32_t i = 0; argv && i < n; i++) {
-    napi_value el;
-    napi_get_element(env, args[1], i, &el);
-    argv[i] = get_string(env, el);
-  }
+  char *path = string_of(env, args[0], NULL);
+  char **argv = strings_of(env, args[1]);
 
   napi_value result = NULL;
   int sv[2] = {-1, -1};
@@ -104,8 +88,7 @@ static napi_value spawn_init(napi_env env, napi_callback_info info) {
   napi_set_element(env, result, 0, jpid);
   napi_set_element(env, result, 1, jfd);
 out:
-  for (uint32_t i = 0; argv && i < n; i++) free(argv[i]);
-  free(argv);
+  free_strings(argv);
   free(path);
   return result;
 }

@@ -25,39 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static char *string_of(napi_env env, napi_value v, size_t *len_out) {
-  size_t len = 0;
-  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
-  char *s = malloc(len + 1);
-  if (s && napi_get_value_string_utf8(env, v, s, len + 1, &len) != napi_ok) {
-    free(s);
-    return NULL;
-  }
-  if (len_out) *len_out = len;
-  return s;
-}
-
-static void free_strings(char **a) {
-  for (size_t i = 0; a && a[i]; i++) free(a[i]);
-  free(a);
-}
-
-/* A NULL-terminated copy of a JS array of strings. */
-static char **strings_of(napi_env env, napi_value arr) {
-  uint32_t n = 0;
-  if (napi_get_array_length(env, arr, &n) != napi_ok) return NULL;
-  char **out = calloc(n + 1, sizeof *out);
-  for (uint32_t i = 0; out && i < n; i++) {
-    napi_value el;
-    napi_get_element(env, arr, i, &el);
-    if (!(out[i] = string_of(env, el, NULL))) {
-      free_strings(out);
-      return NULL;
-    }
-  }
-  return out;
-}
-
 static int memfd_holding(const char *name, const char *text, size_t len) {
   int fd = memfd_create(name, MFD_CLOEXEC);
   if (fd < 0) return -1;

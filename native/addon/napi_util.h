@@ -3,6 +3,7 @@
 #define DROPLET_NAPI_UTIL_H
 #include <node_api.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Throws "what: strerror(err)" and returns NULL, for `return throw_errno(...)`. */
@@ -23,6 +24,40 @@ static inline int one_int_arg(napi_env env, napi_callback_info info, int32_t *ou
     return 0;
   }
   return 1;
+}
+
+/* A malloc'd copy of a JS string (its length in *len_out, if given); NULL on failure. */
+static inline char *string_of(napi_env env, napi_value v, size_t *len_out) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  if (s && napi_get_value_string_utf8(env, v, s, len + 1, &len) != napi_ok) {
+    free(s);
+    return NULL;
+  }
+  if (len_out) *len_out = len;
+  return s;
+}
+
+static inline void free_strings(char **a) {
+  for (size_t i = 0; a && a[i]; i++) free(a[i]);
+  free(a);
+}
+
+/* A NULL-terminated copy of a JS array of strings. */
+static inline char **strings_of(napi_env env, napi_value arr) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) return NULL;
+  char **out = calloc(n + 1, sizeof *out);
+  for (uint32_t i = 0; out && i < n; i++) {
+    napi_value el;
+    napi_get_element(env, arr, i, &el);
+    if (!(out[i] = string_of(env, el, NULL))) {
+      free_strings(out);
+      return NULL;
+    }
+  }
+  return out;
 }
 
 #endif
