@@ -181,6 +181,17 @@ describe('raind pull over TLS', () => {
     assert.ok(/"GET \/v2\/tls\/busybox\/manifests\/1 HTTP\/(1\.1|2\.0)"/.test(readFileSync(registry.logFile, 'utf8')));
   });
 
+  test('login checks the certificate too', () => {
+    const env = { REGISTRY_AUTH_FILE: join(dir, 'tls-auth.json') };
+    const bad = run(['--certs-dir', join(dir, 'empty-certs'), 'login', '-u', 'bob', '-p', 'pw', registry.host], env);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, new RegExp(`^raind: login to ${registry.host}: the certificate of ${registry.host} is not trusted`));
+    assert.ok(!existsSync(env.REGISTRY_AUTH_FILE));
+    const ok = run(['--certs-dir', certs, 'login', '-u', 'bob', '-p', 'pw', registry.host], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(env.REGISTRY_AUTH_FILE, 'utf8')).auths), [registry.host]);
+  });
+
   test('--tls-verify=false pulls without the CA', () => {
     const r = run(['--root', newRoot(), '--certs-dir', join(dir, 'empty-certs'), 'pull', '-q', '--tls-verify=false', ref]);
     assert.equal(r.code, 0, r.stderr);

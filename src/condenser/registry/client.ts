@@ -58,8 +58,8 @@ export class RegistryClient {
     };
   }
 
-  /** GET /v2/, answering a challenge with the credentials as `docker login` does: true when
-   * they are accepted; a 401 with them is a clear error. */
+  /** GET /v2/, answering a challenge with the credentials as `docker login` does; a 401 or
+   * 403 with them is a clear error. */
   async checkLogin(): Promise<void> {
     const what = `login to ${this.domain}`;
     let res = await this.fetch('/v2/', this.authorization(''), what);
