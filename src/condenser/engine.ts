@@ -4,15 +4,22 @@ import { formatReference, parseReference } from '../oci/image/reference.js';
 import type { ImageConfig } from '../oci/image/types.js';
 import { familiarName, findImage } from './images/names.js';
 import { type PullOptions, type PullResult, pull } from './images/pull.js';
+import { removeCredentials, saveCredentials, storedCredentials } from './registry/auth-file.js';
+import { type Credentials, RegistryClient, type RegistryOptions } from './registry/client.js';
 import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 
 export type { PullOptions, PullResult } from './images/pull.js';
 export type { ImageRecord } from './store/image-index.js';
+export type { Credentials, RegistryOptions } from './registry/client.js';
 
 export interface EngineOptions {
   /** the store root, /var/lib/raind by default */
   root: string;
+  /** the credentials file (containers-auth.json); without it, pulls are anonymous */
+  authFile?: string;
+  /** per-registry CAs, `<dir>/<host:port>/ca.crt`; docker's and podman's by default */
+  certsDirs?: string[];
 }
 
 /** What `raind image inspect` shows, in docker's shape. */
@@ -44,7 +51,36 @@ export class Engine {
   }
 
   pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
-    return pull(this.images, ref, opts);
+    return pull(this.images, ref, this.registryOptions(parseReference(ref).domain, opts));
+  }
+
+  /** Checks the credentials against the registry, then keeps them in the credentials file. */
+  async login(registry: string, credentials: Credentials, opts: RegistryOptions = {}): Promise<void> {
+    const file = this.authFile('login');
+    await new RegistryClient(registry, { ...this.registryOptions(registry, opts), credentials }).checkLogin();
+    saveCredentials(file, registry, credentials);
+  }
+
+  /** Forgets the registry's credentials. */
+  logout(registry: string): void {
+    const file = this.authFile('logout');
+    if (!removeCredentials(file, registry)) throw new UserError(`logout ${registry}: not logged in (${file})`, { kind: 'not-found' });
+  }
+
+  /** The caller's options, with the stored credentials for the registry unless given. */
+  private registryOptions<T extends RegistryOptions>(domain: string, opts: T): T {
+    const out = { ...opts };
+    if (out.certsDirs === undefined && this.opts.certsDirs) out.certsDirs = this.opts.certsDirs;
+    if (out.credentials === undefined && this.opts.authFile) {
+      const stored = storedCredentials(this.opts.authFile, domain);
+      if (stored) out.credentials = stored;
+    }
+    return out;
+  }
+
+  private authFile(what: string): string {
+    if (!this.opts.authFile) throw new UserError(`${what}: no credentials file`, { kind: 'invalid' });
+    return this.opts.authFile;
   }
 
   listImages(): ImageRecord[] {

@@ -3,6 +3,7 @@ import { UsageError } from '../lib/errors.js';
 import { parsePlatform } from '../oci/image/platform.js';
 import type { Engine, PullOptions } from '../condenser/engine.js';
 import { familiarName } from '../condenser/images/names.js';
+import { REGISTRY_OPTIONS, registryEngine, withFlagValues } from './login.js';
 import { err, humanSize, out, table, timeAgo } from './output.js';
 
 type Args = string[];
@@ -12,7 +13,10 @@ type Values = Record<string, string | boolean | (string | boolean)[] | undefined
 
 function parse(cmd: string, argv: Args, options: Options): { values: Values; positionals: string[] } {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
+    return parseArgs({ args: withFlagValues(argv), options, allowPositionals: true, strict: true }) as {
+      values: Values;
+      positionals: string[];
+    };
   } catch (e) {
     throw new UsageError(`${cmd}: ${(e as Error).message}`);
   }
@@ -24,9 +28,11 @@ export async function imagePull(engine: Engine, argv: Args): Promise<number> {
     creds: { type: 'string' },
     'insecure-registry': { type: 'string', multiple: true },
     quiet: { type: 'boolean', short: 'q' },
+    ...REGISTRY_OPTIONS,
   });
   if (positionals.length !== 1) throw new UsageError('pull: expected one image reference');
-  const opts: PullOptions = {};
+  const registry = registryEngine('pull', engine, values);
+  const opts: PullOptions = { ...registry.opts };
   if (values.platform !== undefined) opts.platform = parsePlatform(values.platform as string);
   if (values.creds !== undefined) {
     const creds = values.creds as string;
@@ -38,7 +44,7 @@ export async function imagePull(engine: Engine, argv: Args): Promise<number> {
   if (!values.quiet) opts.progress = (line) => err(`${line}\n`);
   const [reference] = positionals;
   if (reference === undefined) throw new UsageError('pull: expected an image reference');
-  const { image } = await engine.pull(reference, opts);
+  const { image } = await registry.engine.pull(reference, opts);
   out(`${image.id}\n`);
   return 0;
 }

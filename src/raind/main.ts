@@ -1,6 +1,8 @@
 import { UsageError, UserError, describeBug, isBug, reason } from '../lib/errors.js';
 import { Engine } from '../condenser/engine.js';
+import { authFilePath } from '../condenser/registry/auth-file.js';
 import { imageInspect, imageList, imagePull, imageRemove, imageTag } from './image.js';
+import { login, logout } from './login.js';
 import { err, out } from './output.js';
 
 const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
@@ -15,8 +17,16 @@ image commands:
   image tag SOURCE TARGET                     (also: tag)
   pull REF                                    same as image pull
 
+registry commands:
+  login -u USER [-p PASS | --password-stdin] [--authfile FILE] [--tls-verify=false] REGISTRY
+  logout [--authfile FILE] REGISTRY
+  (pull takes --authfile FILE, --tls-verify=false, --cert-dir DIR too)
+
 global options:
   --root DIR          the engine's store (default /var/lib/raind)
+  --certs-dir DIR     per-registry CAs, DIR/HOST:PORT/ca.crt (default /etc/containers/certs.d,
+                      /etc/docker/certs.d; also $RAIND_CERTS_DIR)
+credentials: --authfile, else $REGISTRY_AUTH_FILE, else /run/containers/UID/auth.json
   -h, --help          print this help
 `;
 
@@ -37,11 +47,14 @@ const TOP: Record<string, Command> = {
   rmi: imageRemove,
   tag: imageTag,
   inspect: imageInspect,
+  login,
+  logout,
 };
 
 export async function main(argv: string[]): Promise<number> {
   try {
     let root = '/var/lib/raind';
+    let certsDir = process.env.RAIND_CERTS_DIR;
     let i = 0;
     for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
       const a = argv[i]!; /* i < argv.length */
@@ -49,6 +62,10 @@ export async function main(argv: string[]): Promise<number> {
         root = argv[++i] ?? '';
         if (!root) throw new UsageError('option --root needs a value');
       } else if (a.startsWith('--root=')) root = a.slice(7);
+      else if (a === '--certs-dir') {
+        certsDir = argv[++i] ?? '';
+        if (!certsDir) throw new UsageError('option --certs-dir needs a value');
+      } else if (a.startsWith('--certs-dir=')) certsDir = a.slice(12);
       else if (a === '-h' || a === '--help') {
         out(USAGE);
         return 0;
@@ -66,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!Object.hasOwn(table, name)) throw new UsageError(`unknown command "${table === IMAGE ? `image ${name}` : name}"`);
     const command = table[name];
     if (command === undefined) throw new UsageError(`unknown command "${table === IMAGE ? `image ${name}` : name}"`);
-    return await command(new Engine({ root }), rest);
+    return await command(new Engine({ root, authFile: authFilePath(), ...(certsDir ? { certsDirs: [certsDir] } : {}) }), rest);
   } catch (e) {
     if (isBug(e)) {
       err(`raind: ${describeBug(e)}\n`);

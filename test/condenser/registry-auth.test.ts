@@ -146,6 +146,43 @@ describe('registry client', () => {
     assert.ok(!accept.includes('v1+prettyjws'));
   });
 
+  test('login check: GET /v2/ with a Bearer token for no scope, or Basic; a refusal is clear', async () => {
+    seen.length = 0;
+    handler = (req, res, url) => {
+      if (url.pathname === '/token') {
+        const ok = req.headers.authorization === basic('user', 'secret');
+        res.writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' });
+        res.end(ok ? JSON.stringify({ token: 'login-token' }) : '');
+      } else if (req.headers.authorization === 'Bearer login-token') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end('{}');
+      } else deny(res, `Bearer realm="http://${host}/token",service="test-registry"`);
+    };
+    await new RegistryClient(host, { credentials: { username: 'user', password: 'secret' } }).checkLogin();
+    assert.deepEqual(
+      seen.map((s) => s.path),
+      ['/v2/', '/token?service=test-registry', '/v2/'],
+    );
+    await assert.rejects(
+      new RegistryClient(host, { credentials: { username: 'user', password: 'wrong' } }).checkLogin(),
+      new RegExp(`^Error: login to ${host}: the token service http://${host} answered HTTP 401$`),
+    );
+    handler = (req, res) => (req.headers.authorization === basic('u', 'p') ? sendManifest(res) : deny(res, 'Basic realm="Registry"'));
+    await new RegistryClient(host, { credentials: { username: 'u', password: 'p' } }).checkLogin();
+    await assert.rejects(
+      new RegistryClient(host, { credentials: { username: 'u', password: 'x' } }).checkLogin(),
+      new RegExp(`^Error: login to ${host}: wrong user name or password \\(HTTP 401: authentication required\\)$`),
+    );
+  });
+
+  test('a custom CA or --tls-verify=false is refused under Node, naming why', async () => {
+    handler = (_req, res) => sendManifest(res);
+    await assert.rejects(
+      new RegistryClient(host, { tlsVerify: false }).getManifest('ns/app', 'v1'),
+      /needs the compiled raind executable \(Bun\); Node's fetch cannot take them$/,
+    );
+  });
+
   test('a registry that is not there', async () => {
     const s = createServer();
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));

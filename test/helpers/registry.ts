@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
 /** A docker-registry (distribution 2.8) of the test's own, on 127.0.0.1 with a free port,
@@ -22,13 +22,17 @@ export class TestRegistry {
     return join(this.dir, 'registry.log');
   }
 
-  async start(): Promise<void> {
-    this.port = await freePort();
+  /** htpasswd: basic authentication with that file; tls: https with that certificate. The
+   * storage is kept across a stop and start, so an image pushed in the open stays. */
+  async start(opts: { htpasswd?: string; tls?: { certificate: string; key: string } } = {}): Promise<void> {
+    if (!this.port) this.port = await freePort();
     mkdirSync(this.storage, { recursive: true });
     const config = join(this.dir, 'config.yml');
     writeFileSync(
       config,
-      `version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: ${this.storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${this.port}\n`,
+      `version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: ${this.storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${this.port}\n` +
+        (opts.tls ? `  tls:\n    certificate: ${opts.tls.certificate}\n    key: ${opts.tls.key}\n` : '') +
+        (opts.htpasswd ? `auth:\n  htpasswd:\n    realm: test-realm\n    path: ${opts.htpasswd}\n` : ''),
     );
     const log = openSync(this.logFile, 'a');
     this.proc = spawn('docker-registry', ['serve', config], { stdio: ['ignore', log, log] });
@@ -36,9 +40,12 @@ export class TestRegistry {
     for (let i = 0; i < 200; i++) {
       if (this.proc.exitCode !== null)
         throw new Error(`docker-registry exited ${this.proc.exitCode}: ${readFileSync(this.logFile, 'utf8')}`);
-      try {
-        if ((await fetch(`http://${this.host}/v2/`)).ok) return;
-      } catch {}
+      if (opts.tls || opts.htpasswd) {
+        if (await listening(this.port)) return;
+      } else
+        try {
+          if ((await fetch(`http://${this.host}/v2/`)).ok) return;
+        } catch {}
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error('docker-registry did not start');
@@ -85,6 +92,17 @@ export class TestRegistry {
     if (res.status !== 201) throw new Error(`manifest ${repo}:${tag}: HTTP ${res.status} ${await res.text()}`);
     return res.headers.get('docker-content-digest') as string;
   }
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
 
 function freePort(): Promise<number> {

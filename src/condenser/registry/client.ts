@@ -3,7 +3,8 @@ import { NotFoundError, UserError } from '../../lib/errors.js';
 import { sha256Digest } from '../../oci/image/digest.js';
 import { MediaType, isIndexType, isManifestType, isSchema1Type } from '../../oci/image/types.js';
 import { parseChallenges } from './challenge.js';
-import { registryBaseUrl } from './endpoint.js';
+import { isInsecure, registryBaseUrl } from './endpoint.js';
+import { DEFAULT_CERTS_DIRS, type TlsSettings, isCertificateError, registryCas, tlsFetchOptions } from './tls.js';
 
 export interface Credentials {
   username: string;
@@ -14,6 +15,10 @@ export interface RegistryOptions {
   /** registries (host or host:port) reached over plain http */
   insecure?: readonly string[];
   credentials?: Credentials;
+  /** false: accept any certificate, and fall back to plain http (podman's --tls-verify=false) */
+  tlsVerify?: boolean;
+  /** where `<host:port>/ca.crt` is looked for; docker's and podman's directories by default */
+  certsDirs?: readonly string[];
 }
 
 export interface FetchedManifest {
@@ -32,7 +37,11 @@ const MANIFEST_MAX = 4 << 20;
 /** A client of one registry's distribution API (v2), for one repository at a time. Tokens
  * are kept per scope for the client's life (one pull). */
 export class RegistryClient {
-  private readonly base: string;
+  /** https first; plain http only for a registry on this machine or named insecure, and
+   * only when the server does not speak TLS (docker's order) */
+  private base: string;
+  private fallback?: string;
+  private readonly tls: TlsSettings;
   private readonly tokens = new Map<string, string>();
   private basic = false;
 
@@ -40,7 +49,30 @@ export class RegistryClient {
     readonly domain: string,
     private readonly opts: RegistryOptions = {},
   ) {
-    this.base = registryBaseUrl(domain, opts.insecure);
+    const plain = registryBaseUrl(domain, opts.insecure);
+    this.base = plain.replace(/^http:/, 'https:');
+    if (plain !== this.base || opts.tlsVerify === false) this.fallback = plain.replace(/^https:/, 'http:');
+    this.tls = {
+      ca: registryCas(domain, opts.certsDirs ?? DEFAULT_CERTS_DIRS),
+      verify: opts.tlsVerify !== false && !isInsecure(domain, opts.insecure),
+    };
+  }
+
+  /** GET /v2/, answering a challenge with the credentials as `docker login` does; a 401 or
+   * 403 with them is a clear error. */
+  async checkLogin(): Promise<void> {
+    const what = `login to ${this.domain}`;
+    let res = await this.fetch('/v2/', this.authorization(''), what);
+    if (res.status === 401) {
+      await res.body?.cancel();
+      await this.authenticate(res.headers.get('www-authenticate') ?? '', '', what);
+      res = await this.fetch('/v2/', this.authorization(''), what);
+    }
+    const detail = res.ok ? '' : await registryError(res);
+    await res.body?.cancel().catch(() => {});
+    if (res.status === 401 || res.status === 403)
+      throw new UserError(`${what}: wrong user name or password (HTTP ${res.status}${detail && `: ${detail}`})`, { kind: 'invalid' });
+    if (!res.ok) throw new UserError(`${what}: the registry answered HTTP ${res.status}${detail && `: ${detail}`}`);
   }
 
   /** GET /v2/<repo>/manifests/<tag or digest>; a digest asked for is checked against the bytes. */
@@ -85,11 +117,11 @@ export class RegistryClient {
   /** One GET, answering an authentication challenge once. */
   private async request(repo: string, path: string, headers: Record<string, string>, what: string): Promise<Response> {
     const scope = `repository:${repo}:pull`;
-    let res = await this.fetch(this.base + path, { ...headers, ...this.authorization(scope) }, what);
+    let res = await this.fetch(path, { ...headers, ...this.authorization(scope) }, what);
     if (res.status === 401) {
       await res.body?.cancel();
       await this.authenticate(res.headers.get('www-authenticate') ?? '', scope, what);
-      res = await this.fetch(this.base + path, { ...headers, ...this.authorization(scope) }, what);
+      res = await this.fetch(path, { ...headers, ...this.authorization(scope) }, what);
     }
     if (res.ok) return res;
     const detail = await registryError(res);
@@ -100,13 +132,34 @@ export class RegistryClient {
     throw new UserError(`${what}: the registry answered HTTP ${res.status}${detail && `: ${detail}`}`);
   }
 
-  private async fetch(url: string, headers: Record<string, string>, what: string): Promise<Response> {
+  /** A GET of a path of the registry; the first one that finds no TLS there moves to http
+   * when that is allowed. */
+  private async fetch(path: string, headers: Record<string, string>, what: string): Promise<Response> {
     try {
-      return await fetch(url, { headers, redirect: 'follow' });
+      return await this.fetchUrl(this.base + path, headers, what, true);
     } catch (err) {
-      /* Node puts the system error in cause; Bun names it in code */
-      const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-      throw new UserError(`${what}: cannot reach ${url}: ${e.cause?.code ?? e.cause?.message ?? e.code ?? e.message}`, { cause: err });
+      const code = errorCode(err instanceof UserError ? err.cause : undefined);
+      if (this.fallback === undefined || code === undefined || isCertificateError(code)) throw err;
+      this.base = this.fallback;
+      this.fallback = undefined;
+      return this.fetchUrl(this.base + path, headers, what, true);
+    }
+  }
+
+  private async fetchUrl(url: string, headers: Record<string, string>, what: string, registry: boolean): Promise<Response> {
+    const tls = registry && url.startsWith('https:') ? tlsFetchOptions(this.tls, what) : {};
+    try {
+      return await fetch(url, { headers, redirect: 'follow', ...tls });
+    } catch (err) {
+      const code = errorCode(err);
+      if (isCertificateError(code)) {
+        const hint = this.tls.ca.length
+          ? 'the CA in certs.d does not sign it'
+          : `put its CA in certs.d/${this.domain}/ca.crt, or use --tls-verify=false`;
+        throw new UserError(`${what}: the certificate of ${new URL(url).host} is not trusted (${code}): ${hint}`, { cause: err });
+      }
+      const e = err as { message?: string; cause?: { message?: string } };
+      throw new UserError(`${what}: cannot reach ${url}: ${code ?? e.cause?.message ?? e.message}`, { cause: err });
     }
   }
 
@@ -143,10 +196,11 @@ export class RegistryClient {
       throw new UserError(`${what}: the registry's token realm "${params.realm}" is no URL`);
     }
     if (params.service) url.searchParams.set('service', params.service);
-    url.searchParams.set('scope', params.scope ?? scope);
+    const wanted = params.scope ?? scope;
+    if (wanted) url.searchParams.set('scope', wanted);
     const headers: Record<string, string> = {};
     if (this.opts.credentials) headers.Authorization = `Basic ${basicValue(this.opts.credentials)}`;
-    const res = await this.fetch(url.toString(), headers, what);
+    const res = await this.fetchUrl(url.toString(), headers, what, url.host === new URL(this.base).host);
     if (!res.ok) {
       await res.body?.cancel().catch(() => {});
       throw new UserError(`${what}: the token service ${url.origin} answered HTTP ${res.status}`, {
@@ -158,6 +212,13 @@ export class RegistryClient {
     if (!token) throw new UserError(`${what}: the token service ${url.origin} sent no token`);
     return token;
   }
+}
+
+/* Node puts the system error in cause; Bun names it in code */
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.cause?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function basicValue(c: Credentials): string {
