@@ -4,10 +4,12 @@ import { formatReference, parseReference } from '../oci/image/reference.js';
 import type { ImageConfig } from '../oci/image/types.js';
 import { familiarName, findImage } from './images/names.js';
 import { type PullOptions, type PullResult, pull } from './images/pull.js';
+import { type PushOptions, type PushResult, push } from './images/push.js';
 import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 
 export type { PullOptions, PullResult } from './images/pull.js';
+export type { PushOptions, PushResult } from './images/push.js';
 export type { ImageRecord } from './store/image-index.js';
 
 export interface EngineOptions {
@@ -45,6 +47,10 @@ export class Engine {
 
   pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
     return pull(this.images, ref, opts);
+  }
+
+  push(ref: string, opts: PushOptions = {}): Promise<PushResult> {
+    return push(this.images, ref, opts);
   }
 
   listImages(): ImageRecord[] {

@@ -1,6 +1,7 @@
 import { UsageError, UserError, describeBug, isBug, reason } from '../lib/errors.js';
 import { Engine } from '../condenser/engine.js';
 import { imageInspect, imageList, imagePull, imageRemove, imageTag } from './image.js';
+import { imagePush } from './push.js';
 import { err, out } from './output.js';
 
 const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
@@ -13,6 +14,7 @@ image commands:
   image inspect REF...
   image rm [-f] REF...                        (also: rmi)
   image tag SOURCE TARGET                     (also: tag)
+  image push [--creds USER:PASS] [--insecure-registry HOST] [-q] REF   (also: push)
   pull REF                                    same as image pull
 
 global options:
@@ -29,6 +31,7 @@ const IMAGE: Record<string, Command> = {
   inspect: imageInspect,
   rm: imageRemove,
   tag: imageTag,
+  push: imagePush,
 };
 
 const TOP: Record<string, Command> = {
@@ -37,6 +40,7 @@ const TOP: Record<string, Command> = {
   rmi: imageRemove,
   tag: imageTag,
   inspect: imageInspect,
+  push: imagePush,
 };
 
 export async function main(argv: string[]): Promise<number> {
