@@ -1,15 +1,20 @@
 import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { UserError } from '../lib/errors.js';
 import { formatReference, parseReference } from '../oci/image/reference.js';
 import type { ImageConfig } from '../oci/image/types.js';
 import { familiarName, findImage } from './images/names.js';
 import { type PullOptions, type PullResult, pull } from './images/pull.js';
 import { type PushOptions, type PushResult, push } from './images/push.js';
+import { type LoadResult, load } from './images/load.js';
+import { type ArchiveFormat, save } from './images/save.js';
 import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 
 export type { PullOptions, PullResult } from './images/pull.js';
 export type { PushOptions, PushResult } from './images/push.js';
+export type { LoadResult } from './images/load.js';
+export type { ArchiveFormat } from './images/save.js';
 export type { ImageRecord } from './store/image-index.js';
 
 export interface EngineOptions {
@@ -51,6 +56,14 @@ export class Engine {
 
   push(ref: string, opts: PushOptions = {}): Promise<PushResult> {
     return push(this.images, ref, opts);
+  }
+
+  saveImages(refs: string[], format: ArchiveFormat, dest: Writable): Promise<void> {
+    return save(this.images, refs, format, dest);
+  }
+
+  loadImages(source: Readable): Promise<LoadResult> {
+    return load(this.images, source);
   }
 
   listImages(): ImageRecord[] {

@@ -2,6 +2,7 @@ import { UsageError, UserError, describeBug, isBug, reason } from '../lib/errors
 import { Engine } from '../condenser/engine.js';
 import { imageInspect, imageList, imagePull, imageRemove, imageTag } from './image.js';
 import { imagePush } from './push.js';
+import { imageLoad, imageSave } from './archive.js';
 import { err, out } from './output.js';
 
 const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
@@ -15,6 +16,8 @@ image commands:
   image rm [-f] REF...                        (also: rmi)
   image tag SOURCE TARGET                     (also: tag)
   image push [--creds USER:PASS] [--insecure-registry HOST] [-q] REF   (also: push)
+  image save [-o FILE] [--format docker-archive|oci-archive] REF...   (also: save)
+  image load [-i FILE]                        (also: load; stdin without -i)
   pull REF                                    same as image pull
 
 global options:
@@ -32,6 +35,8 @@ const IMAGE: Record<string, Command> = {
   rm: imageRemove,
   tag: imageTag,
   push: imagePush,
+  save: imageSave,
+  load: imageLoad,
 };
 
 const TOP: Record<string, Command> = {
@@ -41,6 +46,8 @@ const TOP: Record<string, Command> = {
   tag: imageTag,
   inspect: imageInspect,
   push: imagePush,
+  save: imageSave,
+  load: imageLoad,
 };
 
 export async function main(argv: string[]): Promise<number> {
