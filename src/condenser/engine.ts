@@ -8,6 +8,8 @@ import { type PullOptions, type PullResult, pull } from './images/pull.js';
 import { type PushOptions, type PushResult, push } from './images/push.js';
 import { type LoadResult, load } from './images/load.js';
 import { type ArchiveFormat, save } from './images/save.js';
+import { type HistoryEntry, history } from './images/history.js';
+import { type PruneResult, prune } from './images/prune.js';
 import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 
@@ -15,6 +17,8 @@ export type { PullOptions, PullResult } from './images/pull.js';
 export type { PushOptions, PushResult } from './images/push.js';
 export type { LoadResult } from './images/load.js';
 export type { ArchiveFormat } from './images/save.js';
+export type { HistoryEntry } from './images/history.js';
+export type { PruneResult } from './images/prune.js';
 export type { ImageRecord } from './store/image-index.js';
 
 export interface EngineOptions {
@@ -64,6 +68,14 @@ export class Engine {
 
   loadImages(source: Readable): Promise<LoadResult> {
     return load(this.images, source);
+  }
+
+  imageHistory(ref: string): HistoryEntry[] {
+    return history(this.images, ref);
+  }
+
+  pruneImages(): Promise<PruneResult> {
+    return prune(this.images);
   }
 
   listImages(): ImageRecord[] {

@@ -3,6 +3,8 @@ import { Engine } from '../condenser/engine.js';
 import { imageInspect, imageList, imagePull, imageRemove, imageTag } from './image.js';
 import { imagePush } from './push.js';
 import { imageLoad, imageSave } from './archive.js';
+import { imageHistory } from './history.js';
+import { imagePrune } from './prune.js';
 import { err, out } from './output.js';
 
 const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
@@ -18,6 +20,8 @@ image commands:
   image push [--creds USER:PASS] [--insecure-registry HOST] [-q] REF   (also: push)
   image save [-o FILE] [--format docker-archive|oci-archive] REF...   (also: save)
   image load [-i FILE]                        (also: load; stdin without -i)
+  image history [--format table|json] [--no-trunc] [-q] REF   (also: history)
+  image prune                                 untagged images, and blobs and layers no image uses
   pull REF                                    same as image pull
 
 global options:
@@ -37,6 +41,8 @@ const IMAGE: Record<string, Command> = {
   push: imagePush,
   save: imageSave,
   load: imageLoad,
+  history: imageHistory,
+  prune: imagePrune,
 };
 
 const TOP: Record<string, Command> = {
@@ -48,6 +54,7 @@ const TOP: Record<string, Command> = {
   push: imagePush,
   save: imageSave,
   load: imageLoad,
+  history: imageHistory,
 };
 
 export async function main(argv: string[]): Promise<number> {
