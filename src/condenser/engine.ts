@@ -10,6 +10,7 @@ import { type LoadResult, load } from './images/load.js';
 import { type ArchiveFormat, save } from './images/save.js';
 import { type HistoryEntry, history } from './images/history.js';
 import { type PruneResult, prune } from './images/prune.js';
+import { type ImportOptions, importImage } from './images/import.js';
 import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 
@@ -19,6 +20,7 @@ export type { LoadResult } from './images/load.js';
 export type { ArchiveFormat } from './images/save.js';
 export type { HistoryEntry } from './images/history.js';
 export type { PruneResult } from './images/prune.js';
+export type { ImportOptions } from './images/import.js';
 export type { ImageRecord } from './store/image-index.js';
 
 export interface EngineOptions {
@@ -76,6 +78,11 @@ export class Engine {
 
   pruneImages(): Promise<PruneResult> {
     return prune(this.images);
+  }
+
+  /** Makes an image of a root filesystem tar; returns its id. */
+  importImage(input: Readable, opts: ImportOptions = {}): Promise<string> {
+    return importImage(this.images, input, opts);
   }
 
   listImages(): ImageRecord[] {

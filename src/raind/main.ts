@@ -5,6 +5,7 @@ import { imagePush } from './push.js';
 import { imageLoad, imageSave } from './archive.js';
 import { imageHistory } from './history.js';
 import { imagePrune } from './prune.js';
+import { imageImport } from './import.js';
 import { err, out } from './output.js';
 
 const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
@@ -22,6 +23,7 @@ image commands:
   image load [-i FILE]                        (also: load; stdin without -i)
   image history [--format table|json] [--no-trunc] [-q] REF   (also: history)
   image prune                                 untagged images, and blobs and layers no image uses
+  image import [-c|--change INSTR]... FILE|- [REF]   a rootfs tar as a one-layer image (also: import)
   pull REF                                    same as image pull
 
 global options:
@@ -43,6 +45,7 @@ const IMAGE: Record<string, Command> = {
   load: imageLoad,
   history: imageHistory,
   prune: imagePrune,
+  import: imageImport,
 };
 
 const TOP: Record<string, Command> = {
@@ -55,6 +58,7 @@ const TOP: Record<string, Command> = {
   save: imageSave,
   load: imageLoad,
   history: imageHistory,
+  import: imageImport,
 };
 
 export async function main(argv: string[]): Promise<number> {
