@@ -65,7 +65,7 @@ function pairs(args: string, bad: (why: string) => UserError): [string, string][
     return [[first, rest]];
   }
   const out: [string, string][] = [];
-  const re = /\s*([^=\s]+)=("((?:[^"\\]|\\.)*)"|\S*)/y;
+  const re = /\s*([^=\s]+)=("((?:[^"\\]|\\.)*)"|(?!")\S*)/y;
   let at = 0;
   while (at < args.length) {
     const m = re.exec(args);
