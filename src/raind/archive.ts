@@ -50,6 +50,7 @@ export async function imageLoad(engine: Engine, argv: string[]): Promise<number>
   const { values, positionals } = parse('load', argv, { input: { type: 'string', short: 'i' }, quiet: { type: 'boolean', short: 'q' } });
   if (positionals.length !== 0) throw new UsageError('load: unexpected arguments (use -i FILE)');
   const file = values.input as string | undefined;
+  if (file === undefined && process.stdin.isTTY) throw new UsageError('load: stdin is a terminal: use -i FILE or pipe an archive in');
   const source = file === undefined ? process.stdin : createReadStream(file);
   if (file !== undefined) {
     await new Promise<void>((resolve, reject) => {

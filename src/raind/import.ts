@@ -23,6 +23,7 @@ export async function imageImport(engine: Engine, argv: string[]): Promise<numbe
   if (file === undefined || positionals.length > 2) throw new UsageError('import: expected FILE (or - for stdin) and an optional REF');
   const opts: ImportOptions = { changes: values.change ?? [], source: file };
   if (reference !== undefined) opts.reference = reference;
+  if (file === '-' && process.stdin.isTTY) throw new UsageError('import: stdin is a terminal: pipe a tar in or name a FILE');
   let input: Readable = process.stdin;
   if (file !== '-') {
     const stream = createReadStream(file);

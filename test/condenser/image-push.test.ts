@@ -67,6 +67,14 @@ describe('raind push to a local registry', () => {
     /* what was pushed pulls back into a new store as the same image */
     const back = join(dir, 'back');
     assert.equal(raindOk(back, ['pull', '-q', target]).stdout.trim(), image.configDigest);
+
+    /* pulled from B, pushed to another repository of B: the blobs are mounted, not sent */
+    raindOk(back, ['tag', target, `${b.host}/third/busybox:1`]);
+    const mounted = raindOk(back, ['push', `${b.host}/third/busybox:1`]);
+    assert.equal(uploads(b), 4, 'no bytes uploaded');
+    assert.match(mounted.stderr, new RegExp(`layer ${image.layerDigest}: mounted from copy/busybox\n`));
+    assert.match(mounted.stderr, new RegExp(`config ${image.configDigest}: mounted from copy/busybox\n`));
+    assert.equal(skopeoInspect(`${b.host}/third/busybox:1`).Digest, image.manifestDigest);
   });
 
   test('an image not in the store, or an unreachable registry: one-line errors, nothing sent', () => {

@@ -32,6 +32,12 @@ export async function push(store: ImageStore, text: string, opts: PushOptions = 
       const bytes = readFileSync(store.blobs.path(image.manifestDigest));
       const manifest = JSON.parse(bytes.toString('utf8')) as ImageManifest & { mediaType?: string };
       const client = new RegistryClient(ref.domain, opts);
+      /* a repository of the same registry the image came from: the registry can link its
+       * blobs instead of receiving them again */
+      const from = image.repoDigests
+        .map((d) => d.slice(0, d.indexOf('@')))
+        .find((name) => name.startsWith(`${ref.domain}/`) && name !== `${ref.domain}/${ref.path}`)
+        ?.slice(ref.domain.length + 1);
       let uploaded = 0;
       const send = async (d: Descriptor, what: string) => {
         if (!store.blobs.has(d.digest)) throw new UserError(`${what} ${d.digest}: not in the store`, { kind: 'not-found' });
@@ -39,7 +45,11 @@ export async function push(store: ImageStore, text: string, opts: PushOptions = 
           say(`${what} ${d.digest}: already exists`);
           return;
         }
-        await client.uploadBlob(ref.path, d.digest, d.size, () => store.blobs.open(d.digest));
+        const how = await client.uploadBlob(ref.path, d.digest, d.size, () => store.blobs.open(d.digest), from);
+        if (how === 'mounted') {
+          say(`${what} ${d.digest}: mounted from ${from}`);
+          return;
+        }
         uploaded++;
         say(`${what} ${d.digest}: pushed`);
       };

@@ -90,10 +90,17 @@ export class RegistryClient {
     return res.status === 200;
   }
 
-  /** Uploads a blob: POST opens an upload, one PUT sends the bytes with their digest. */
-  async uploadBlob(repo: string, digest: string, size: number, open: () => Readable): Promise<void> {
+  /** Uploads a blob: POST opens an upload, one PUT sends the bytes with their digest. With
+   * `from`, another repository of this registry holding the blob, the POST asks to mount it
+   * from there first; 'mounted' when the registry did so and no bytes were sent. */
+  async uploadBlob(repo: string, digest: string, size: number, open: () => Readable, from?: string): Promise<'mounted' | 'uploaded'> {
     const what = `blob ${digest} to ${this.domain}/${repo}`;
-    const start = await this.send(repo, 'POST', `/v2/${repo}/blobs/uploads/`, {}, undefined, what, [202]);
+    const mount = from === undefined ? '' : `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const start = await this.send(repo, 'POST', `/v2/${repo}/blobs/uploads/${mount}`, {}, undefined, what, [201, 202]);
+    if (start.status === 201) {
+      await start.body?.cancel();
+      return 'mounted';
+    }
     const location = start.headers.get('location');
     if (!location) throw new UserError(`${what}: the registry gave no upload location`);
     const url = new URL(location, this.base);
@@ -109,6 +116,7 @@ export class RegistryClient {
       [201],
       url.origin,
     );
+    return 'uploaded';
   }
 
   /** PUT /v2/<repo>/manifests/<tag>; returns the digest the registry gives it. */
