@@ -101,6 +101,29 @@ describe('raind save and load', () => {
     assert.ok(busyboxIn(root2));
   });
 
+  test('several images in one archive, to stdout or -o (the same bytes): both load back', () => {
+    const root = fresh('root');
+    raindOk(root, ['pull', '-q', ref]);
+    const rootfs = fresh('rootfs');
+    execFileSync('mkdir', ['-p', join(rootfs, 'etc')]);
+    execFileSync('sh', ['-c', `echo two > ${join(rootfs, 'etc/two')}`]);
+    const tarFile = `${rootfs}.tar`;
+    execFileSync('tar', ['-cf', tarFile, '-C', rootfs, '.']);
+    const second = raindOk(root, ['import', tarFile, 'second:1']).stdout.trim();
+    for (const format of ['docker-archive', 'oci-archive']) {
+      const r = spawnSync(RAIND, ['--root', root, 'save', '--format', format, ref, 'second:1'], { maxBuffer: 64 << 20 });
+      assert.equal(r.status, 0, String(r.stderr));
+      const file = fresh('both.tar');
+      raindOk(root, ['save', '--format', format, '-o', file, ref, 'second:1']);
+      assert.ok(readFileSync(file).equals(r.stdout), `${format}: stdout and -o write the same bytes`);
+      const other = fresh('root');
+      const loaded = raindOk(other, ['load', '-i', file]).stdout;
+      assert.equal(loaded, `Loaded image: ${ref}\nLoaded image: second:1\n`, format);
+      assert.deepEqual(ids(other).sort(), [image.configDigest, second].sort(), format);
+      assert.ok(busyboxIn(other));
+    }
+  });
+
   test('a file that is no image archive, or one missing, fails in one line and leaves the store as it was', () => {
     const root = fresh('root');
     raindOk(root, ['pull', '-q', ref]);
