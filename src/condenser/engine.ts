@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { UserError } from '../lib/errors.js';
 import { formatReference, parseReference } from '../oci/image/reference.js';
 import type { ImageConfig } from '../oci/image/types.js';
@@ -6,10 +7,22 @@ import { familiarName, findImage } from './images/names.js';
 import { type PullOptions, type PullResult, pull } from './images/pull.js';
 import { removeCredentials, saveCredentials, storedCredentials } from './registry/auth-file.js';
 import { type Credentials, RegistryClient, type RegistryOptions } from './registry/client.js';
+import { type PushOptions, type PushResult, push } from './images/push.js';
+import { type LoadResult, load } from './images/load.js';
+import { type ArchiveFormat, save } from './images/save.js';
+import { type HistoryEntry, history } from './images/history.js';
+import { type PruneResult, prune } from './images/prune.js';
+import { type ImportOptions, importImage } from './images/import.js';
 import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 
 export type { PullOptions, PullResult } from './images/pull.js';
+export type { PushOptions, PushResult } from './images/push.js';
+export type { LoadResult } from './images/load.js';
+export type { ArchiveFormat } from './images/save.js';
+export type { HistoryEntry } from './images/history.js';
+export type { PruneResult } from './images/prune.js';
+export type { ImportOptions } from './images/import.js';
 export type { ImageRecord } from './store/image-index.js';
 export type { Credentials, RegistryOptions } from './registry/client.js';
 
@@ -81,6 +94,31 @@ export class Engine {
   private authFile(what: string): string {
     if (!this.opts.authFile) throw new UserError(`${what}: no credentials file`, { kind: 'invalid' });
     return this.opts.authFile;
+  }
+
+  push(ref: string, opts: PushOptions = {}): Promise<PushResult> {
+    return push(this.images, ref, this.registryOptions(parseReference(ref).domain, opts));
+  }
+
+  saveImages(refs: string[], format: ArchiveFormat, dest: Writable): Promise<void> {
+    return save(this.images, refs, format, dest);
+  }
+
+  loadImages(source: Readable): Promise<LoadResult> {
+    return load(this.images, source);
+  }
+
+  imageHistory(ref: string): HistoryEntry[] {
+    return history(this.images, ref);
+  }
+
+  pruneImages(): Promise<PruneResult> {
+    return prune(this.images);
+  }
+
+  /** Makes an image of a root filesystem tar; returns its id. */
+  importImage(input: Readable, opts: ImportOptions = {}): Promise<string> {
+    return importImage(this.images, input, opts);
   }
 
   listImages(): ImageRecord[] {

@@ -3,6 +3,11 @@ import { Engine } from '../condenser/engine.js';
 import { authFilePath } from '../condenser/registry/auth-file.js';
 import { imageInspect, imageList, imagePull, imageRemove, imageTag } from './image.js';
 import { login, logout } from './login.js';
+import { imagePush } from './push.js';
+import { imageLoad, imageSave } from './archive.js';
+import { imageHistory } from './history.js';
+import { imagePrune } from './prune.js';
+import { imageImport } from './import.js';
 import { err, out } from './output.js';
 
 const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
@@ -15,6 +20,12 @@ image commands:
   image inspect REF...
   image rm [-f] REF...                        (also: rmi)
   image tag SOURCE TARGET                     (also: tag)
+  image push [--creds USER:PASS] [--insecure-registry HOST] [-q] REF   (also: push)
+  image save [-o FILE] [--format docker-archive|oci-archive] REF...   (also: save)
+  image load [-i FILE]                        (also: load; stdin without -i)
+  image history [--format table|json] [--no-trunc] [-q] REF   (also: history)
+  image prune                                 untagged images, and blobs and layers no image uses
+  image import [-c|--change INSTR]... FILE|- [REF]   a rootfs tar as a one-layer image (also: import)
   pull REF                                    same as image pull
 
 registry commands:
@@ -39,6 +50,12 @@ const IMAGE: Record<string, Command> = {
   inspect: imageInspect,
   rm: imageRemove,
   tag: imageTag,
+  push: imagePush,
+  save: imageSave,
+  load: imageLoad,
+  history: imageHistory,
+  prune: imagePrune,
+  import: imageImport,
 };
 
 const TOP: Record<string, Command> = {
@@ -49,6 +66,11 @@ const TOP: Record<string, Command> = {
   inspect: imageInspect,
   login,
   logout,
+  push: imagePush,
+  save: imageSave,
+  load: imageLoad,
+  history: imageHistory,
+  import: imageImport,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -114,6 +114,114 @@ export class RegistryClient {
     return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
   }
 
+  /** HEAD /v2/<repo>/blobs/<digest>: whether the registry holds the blob (asking with push
+   * rights, which a push needs anyway). */
+  async hasBlob(repo: string, digest: string): Promise<boolean> {
+    const what = `blob ${digest} of ${this.domain}/${repo}`;
+    const res = await this.send(repo, 'HEAD', `/v2/${repo}/blobs/${digest}`, {}, undefined, what, [200, 404]);
+    return res.status === 200;
+  }
+
+  /** Uploads a blob: POST opens an upload, one PUT sends the bytes with their digest. With
+   * `from`, another repository of this registry holding the blob, the POST asks to mount it
+   * from there first; 'mounted' when the registry did so and no bytes were sent. */
+  async uploadBlob(repo: string, digest: string, size: number, open: () => Readable, from?: string): Promise<'mounted' | 'uploaded'> {
+    const what = `blob ${digest} to ${this.domain}/${repo}`;
+    const mount = from === undefined ? '' : `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const start = await this.send(repo, 'POST', `/v2/${repo}/blobs/uploads/${mount}`, {}, undefined, what, [201, 202]);
+    if (start.status === 201) {
+      await start.body?.cancel();
+      return 'mounted';
+    }
+    const location = start.headers.get('location');
+    if (!location) throw new UserError(`${what}: the registry gave no upload location`);
+    const url = new URL(location, this.base);
+    url.searchParams.set('digest', digest);
+    const body = Readable.toWeb(open()) as unknown as BodyInit;
+    await this.send(
+      repo,
+      'PUT',
+      url.pathname + url.search,
+      { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
+      body,
+      what,
+      [201],
+      url.origin,
+    );
+    return 'uploaded';
+  }
+
+  /** PUT /v2/<repo>/manifests/<tag>; returns the digest the registry gives it. */
+  async putManifest(repo: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
+    const what = `manifest ${this.domain}/${repo}:${reference}`;
+    const res = await this.send(repo, 'PUT', `/v2/${repo}/manifests/${reference}`, { 'Content-Type': mediaType }, bytes, what, [201]);
+    return res.headers.get('docker-content-digest') ?? sha256Digest(bytes);
+  }
+
+  /** One request of a push (scope pull,push), answering an authentication challenge once;
+   * a status not in `ok` is an error. A body is sent once: a challenge comes before one. */
+  private async send(
+    repo: string,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: BodyInit | Buffer | undefined,
+    what: string,
+    ok: number[],
+    originGiven?: string,
+  ): Promise<Response> {
+    await this.settleScheme(what);
+    const origin = originGiven ?? this.base;
+    const tls = origin.startsWith('https:') ? tlsFetchOptions(this.tls, what) : {};
+    const scope = `repository:${repo}:pull,push`;
+    const go = async () => {
+      try {
+        const init: RequestInit & { duplex?: 'half' } = {
+          method,
+          headers: { ...headers, ...this.authorization(scope) },
+          redirect: 'follow',
+          ...tls,
+        };
+        if (body !== undefined) {
+          init.body = Buffer.isBuffer(body) ? new Uint8Array(body) : (body as BodyInit);
+          init.duplex = 'half';
+        }
+        return await fetch(origin + path, init);
+      } catch (err) {
+        const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+        throw new UserError(`${what}: cannot reach ${origin}: ${e.cause?.code ?? e.cause?.message ?? e.code ?? e.message}`, { cause: err });
+      }
+    };
+    const stream = body !== undefined && !(body instanceof Buffer);
+    if (stream && !this.tokens.has(scope) && !this.basic) {
+      /* a stream cannot be sent twice: any challenge is answered by a bodiless request first */
+      const probe = await this.send(repo, 'GET', '/v2/', {}, undefined, what, [200]);
+      await probe.body?.cancel();
+    }
+    let res = await go();
+    if (res.status === 401 && !stream) {
+      await res.body?.cancel();
+      await this.authenticate(res.headers.get('www-authenticate') ?? '', scope, what);
+      res = await go();
+    }
+    if (ok.includes(res.status)) return res;
+    const detail = method === 'HEAD' ? '' : await registryError(res);
+    await res.body?.cancel().catch(() => {});
+    if (res.status === 401 || res.status === 403)
+      throw new UserError(`${what}: access denied (HTTP ${res.status}${detail && `: ${detail}`})`, { kind: 'invalid' });
+    throw new UserError(`${what}: the registry answered HTTP ${res.status}${detail && `: ${detail}`}`);
+  }
+
+  /** Before a request that cannot be repeated (a push's POST or PUT): a GET of /v2/ finds
+   * whether the registry speaks TLS, and moves to http where that is allowed, as a pull's
+   * first GET does. */
+  private async settleScheme(what: string): Promise<void> {
+    if (this.fallback === undefined) return;
+    const res = await this.fetch('/v2/', {}, what);
+    await res.body?.cancel();
+    this.fallback = undefined;
+  }
+
   /** One GET, answering an authentication challenge once. */
   private async request(repo: string, path: string, headers: Record<string, string>, what: string): Promise<Response> {
     const scope = `repository:${repo}:pull`;

@@ -77,7 +77,7 @@ export async function unpackLayer(
 }
 
 /** zstd is in node:zlib from Node 22.15 (and in Bun); Node 20 has none. */
-function zstdDecompressor(mediaType: string, what: string): NodeJS.ReadWriteStream {
+export function zstdDecompressor(mediaType: string, what: string): NodeJS.ReadWriteStream {
   const make = (zlib as unknown as { createZstdDecompress?: () => NodeJS.ReadWriteStream }).createZstdDecompress;
   if (typeof make !== 'function')
     throw new UserError(`${what}: media type ${mediaType}: zstd is not supported by this build (no zstd in node:zlib)`, {
