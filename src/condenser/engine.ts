@@ -7,7 +7,7 @@ import { type PullOptions, type PullResult, pull } from './images/pull.js';
 import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 
-export type { PullOptions, PullResult } from './images/pull.js';
+export type { LayerEvent, PullOptions, PullResult } from './images/pull.js';
 export type { ImageRecord } from './store/image-index.js';
 
 export interface EngineOptions {

@@ -4,6 +4,7 @@ import { sha256Digest } from '../../oci/image/digest.js';
 import { MediaType, isIndexType, isManifestType, isSchema1Type } from '../../oci/image/types.js';
 import { parseChallenges } from './challenge.js';
 import { registryBaseUrl } from './endpoint.js';
+import { RETRIES, TransientError, backoffMs, delay, isTransientStatus, retryAfterMs } from './retry.js';
 
 export interface Credentials {
   username: string;
@@ -21,6 +22,12 @@ export interface FetchedManifest {
   /** the exact bytes: their digest is the manifest's */
   bytes: Buffer;
   digest: string;
+}
+
+export interface BlobResponse {
+  body: Readable;
+  /** where the body starts: the offset asked for when the registry honoured the range, else 0 */
+  offset: number;
 }
 
 /** What a manifest request accepts: both image-spec and Docker schema 2, indexes and single
@@ -74,16 +81,39 @@ export class RegistryClient {
     return { mediaType, bytes, digest };
   }
 
-  /** GET /v2/<repo>/blobs/<digest>, as a stream; the caller checks the bytes. */
-  async getBlob(repo: string, digest: string): Promise<Readable> {
+  /** GET /v2/<repo>/blobs/<digest>, as a stream, from `offset` on when the registry serves
+   * ranges (206); the caller checks the bytes. */
+  async getBlob(repo: string, digest: string, offset = 0): Promise<BlobResponse> {
     const what = `blob ${digest} of ${this.domain}/${repo}`;
-    const res = await this.request(repo, `/v2/${repo}/blobs/${digest}`, {}, what);
+    const range: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
+    const res = await this.request(repo, `/v2/${repo}/blobs/${digest}`, range, what);
     if (!res.body) throw new UserError(`${what}: the registry sent no body`);
-    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    if (offset > 0 && res.status === 206) {
+      const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
+      if (start !== undefined && Number(start) !== offset) {
+        body.destroy();
+        throw new UserError(`${what}: asked for bytes from ${offset}, the registry sent from ${start}`);
+      }
+      return { body, offset };
+    }
+    return { body, offset: 0 };
   }
 
-  /** One GET, answering an authentication challenge once. */
+  /** One GET, answering an authentication challenge once and trying again, with backoff,
+   * when the connection fails or the registry is busy. */
   private async request(repo: string, path: string, headers: Record<string, string>, what: string): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.requestOnce(repo, path, headers, what);
+      } catch (err) {
+        if (!(err instanceof TransientError) || attempt >= RETRIES) throw err;
+        await delay(backoffMs(attempt, err));
+      }
+    }
+  }
+
+  private async requestOnce(repo: string, path: string, headers: Record<string, string>, what: string): Promise<Response> {
     const scope = `repository:${repo}:pull`;
     let res = await this.fetch(this.base + path, { ...headers, ...this.authorization(scope) }, what);
     if (res.status === 401) {
@@ -97,7 +127,9 @@ export class RegistryClient {
     if (res.status === 404) throw new NotFoundError(`${what}: not found (${detail || 'HTTP 404'})`);
     if (res.status === 401 || res.status === 403)
       throw new UserError(`${what}: access denied (HTTP ${res.status}${detail && `: ${detail}`})`, { kind: 'invalid' });
-    throw new UserError(`${what}: the registry answered HTTP ${res.status}${detail && `: ${detail}`}`);
+    const message = `${what}: the registry answered HTTP ${res.status}${detail && `: ${detail}`}`;
+    if (isTransientStatus(res.status)) throw new TransientError(message, retryAfterMs(res.headers.get('retry-after')));
+    throw new UserError(message);
   }
 
   private async fetch(url: string, headers: Record<string, string>, what: string): Promise<Response> {
@@ -106,7 +138,9 @@ export class RegistryClient {
     } catch (err) {
       /* Node puts the system error in cause; Bun names it in code */
       const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-      throw new UserError(`${what}: cannot reach ${url}: ${e.cause?.code ?? e.cause?.message ?? e.code ?? e.message}`, { cause: err });
+      throw new TransientError(`${what}: cannot reach ${url}: ${e.cause?.code ?? e.cause?.message ?? e.code ?? e.message}`, undefined, {
+        cause: err,
+      });
     }
   }
 
