@@ -294,6 +294,8 @@ async function commit(
     image.repoTags.push(tag);
   }
   store.index.write(images);
+  /* lock files no one holds are only litter */
+  store.locks.prune();
   say(`digest: ${top.digest}`);
   return { image, downloaded };
 }
