@@ -7,6 +7,7 @@ import { humanSize } from './output.js';
 export class PullProgress {
   private readonly order: string[] = [];
   private readonly lines = new Map<string, string>();
+  private readonly statuses = new Map<string, string>();
   private drawn = 0;
   private lastDraw = 0;
 
@@ -19,6 +20,8 @@ export class PullProgress {
     const id = e.digest.slice('sha256:'.length, 'sha256:'.length + 12);
     if (!this.lines.has(id)) this.order.push(id);
     const previous = this.lines.get(id);
+    const changed = this.statuses.get(id) !== e.status;
+    this.statuses.set(id, e.status);
     const line = `${id}: ${e.status}${e.status === 'Downloading' && e.total ? ` ${bar(e.current ?? 0, e.total)}` : ''}`;
     this.lines.set(id, line);
     if (!this.terminal) {
@@ -27,7 +30,7 @@ export class PullProgress {
     }
     /* bytes arrive in many small steps: redraw them ten times a second, a new status at once */
     const now = Date.now();
-    if (e.status === 'Downloading' && now - this.lastDraw < 100) return;
+    if (!changed && now - this.lastDraw < 100) return;
     this.lastDraw = now;
     this.redraw();
   };

@@ -37,13 +37,19 @@ export class FaultyProxy {
   start(): Promise<void> {
     this.server = createServer((req, res) => {
       this.seen.push({ method: req.method ?? '', path: req.url ?? '', ...(req.headers.range ? { range: req.headers.range } : {}) });
+      /* a blob GET is in flight from its arrival (a handler may delay it) to its answer's end */
+      if (/\/blobs\/sha256:/.test(req.url ?? '')) {
+        this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+        res.on('close', () => this.inFlight--);
+      }
       const forward = (opts: ForwardOptions) => this.forward(req, res, opts);
       if (this.handle?.(req, res, forward)) return;
       forward({});
     });
     return new Promise((resolve) =>
       this.server?.listen(0, '127.0.0.1', () => {
-        this.port = (this.server?.address() as { port: number }).port;
+        const address = this.server?.address();
+        this.port = typeof address === 'object' && address ? address.port : 0;
         resolve();
       }),
     );
@@ -61,16 +67,6 @@ export class FaultyProxy {
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, opts: ForwardOptions): void {
-    const blob = /\/blobs\/sha256:/.test(req.url ?? '');
-    if (blob) this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
-    let counted = false;
-    const finish = () => {
-      if (blob && !counted) {
-        counted = true;
-        this.inFlight--;
-      }
-    };
-    res.on('close', finish);
     const up = request(
       { host: '127.0.0.1', port: Number(this.upstream.split(':')[1]), method: req.method, path: req.url, headers: req.headers },
       (upRes) => {
