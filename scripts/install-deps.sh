@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # busybox-static: the test rootfs. runc, crun, hyperfine: the benchmark's peers.
 # podman, conmon, containerd, docker.io, skopeo: the real callers the tests drive droplet with.
 # docker-registry: the registry the image tests push to and pull from, on 127.0.0.1.
+# time, curl, jq: bench/pull.sh (peak RSS, pushing the generated image, reading results).
 # clang-format: npm test checks the format of native/.
-packages=(busybox-static make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io skopeo docker-registry)
+packages=(busybox-static make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io skopeo docker-registry time curl jq)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
