@@ -124,6 +124,31 @@ describe('pull robustness', () => {
     assertPulled(root, image);
   });
 
+  test('a registry that ignores Range: the whole blob again, the partial bytes dropped', async () => {
+    proxy.seen.length = 0;
+    const victim = image.layers[1]!;
+    let cut = false;
+    proxy.handle = (req, _res, forward) => {
+      if (!req.url?.endsWith(victim.digest)) return false;
+      if (!cut) {
+        cut = true;
+        forward({ cutAfter: Math.floor(victim.size / 3) });
+      } else {
+        Reflect.deleteProperty(req.headers, 'range');
+        forward({});
+      }
+      return true;
+    };
+    const root = newRoot();
+    const r = await raindAsync(root, ['pull', '-q', `${proxy.host}/test/big:v1`]);
+    proxy.handle = undefined;
+    assert.equal(r.code, 0, r.stderr);
+    const gets = proxy.blobGets(victim.digest);
+    assert.equal(gets.length, 2);
+    assert.match(gets[1]?.range ?? '', /^bytes=\d+-$/, 'asked for a range, got the whole blob');
+    assertPulled(root, image);
+  });
+
   test('503 twice, then the blob: the pull retries and succeeds', async () => {
     proxy.seen.length = 0;
     const victim = small.layers[0]!;
