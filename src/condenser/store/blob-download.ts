@@ -14,7 +14,12 @@ export interface DownloadHooks {
   progress?: (done: number) => void;
   /** whether a failure of one transfer is worth another (with the bytes so far kept) */
   retry?: (err: unknown, attempt: number) => Promise<boolean>;
+  /** a transfer that sends nothing for this long is broken off (and may be retried) */
+  idleMs?: number;
 }
+
+/** docker gives up on a silent connection after about this long too */
+const IDLE_MS = 30_000;
 
 /** Downloads a blob into tmp/blob-<hex>.partial, resuming what an earlier, broken transfer
  * (or a killed pull) left there: the partial bytes are hashed again and the rest is asked for
@@ -78,8 +83,16 @@ export async function downloadBlob(
       have = 0;
       hash = createHash('sha256');
     }
+    const idleMs = hooks.idleMs ?? IDLE_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const watch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => body.destroy(new Error(`no data for ${idleMs / 1000} s`)), idleMs);
+    };
+    watch();
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
+        watch();
         if (have + chunk.length > size) return done(new UserError(`${what}: more than the ${size} bytes the manifest gives`));
         have += chunk.length;
         hash.update(chunk);
@@ -87,6 +100,10 @@ export async function downloadBlob(
         done(null, chunk);
       },
     });
-    await pipeline(body, meter, createWriteStream(partial, { flags: 'a', mode: 0o644 }));
+    try {
+      await pipeline(body, meter, createWriteStream(partial, { flags: 'a', mode: 0o644 }));
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
