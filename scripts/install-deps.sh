@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # busybox-static: the test rootfs. runc, crun, hyperfine: the benchmark's peers.
 # podman, conmon, containerd, docker.io, skopeo: the real callers the tests drive droplet with.
 # docker-registry: the registry the image tests push to and pull from, on 127.0.0.1.
+# time, curl, jq: bench/pull.sh (peak RSS, pushing the generated image, reading results).
 # clang-format: npm test checks the format of native/.
 # apache2-utils (htpasswd), openssl: the login and TLS tests' registry users and certificates.
-packages=(busybox-static make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io skopeo docker-registry apache2-utils openssl)
+packages=(busybox-static make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io skopeo docker-registry apache2-utils openssl time curl jq)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,7 +16,7 @@ import { type ImportOptions, importImage } from './images/import.js';
 import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 
-export type { PullOptions, PullResult } from './images/pull.js';
+export type { LayerEvent, PullOptions, PullResult } from './images/pull.js';
 export type { PushOptions, PushResult } from './images/push.js';
 export type { LoadResult } from './images/load.js';
 export type { ArchiveFormat } from './images/save.js';

@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from '../lib/errors.js';
 import { parsePlatform } from '../oci/image/platform.js';
@@ -5,6 +6,7 @@ import type { Engine, PullOptions } from '../condenser/engine.js';
 import { familiarName } from '../condenser/images/names.js';
 import { REGISTRY_OPTIONS, registryEngine, withFlagValues } from './login.js';
 import { err, humanSize, out, table, timeAgo } from './output.js';
+import { PullProgress } from './progress.js';
 
 type Args = string[];
 
@@ -29,6 +31,7 @@ export async function imagePull(engine: Engine, argv: Args): Promise<number> {
     'insecure-registry': { type: 'string', multiple: true },
     quiet: { type: 'boolean', short: 'q' },
     ...REGISTRY_OPTIONS,
+    'max-concurrent-downloads': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('pull: expected one image reference');
   const registry = registryEngine('pull', engine, values);
@@ -41,7 +44,18 @@ export async function imagePull(engine: Engine, argv: Args): Promise<number> {
     opts.credentials = { username: creds.slice(0, colon), password: creds.slice(colon + 1) };
   }
   opts.insecure = (values['insecure-registry'] as string[] | undefined) ?? [];
-  if (!values.quiet) opts.progress = (line) => err(`${line}\n`);
+  const concurrent = values['max-concurrent-downloads'] as string | undefined;
+  if (concurrent !== undefined) {
+    const n = Number(concurrent);
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+      throw new UsageError(`pull: --max-concurrent-downloads must be a whole number from 1 to 64, not "${concurrent}"`);
+    opts.maxConcurrentDownloads = n;
+  }
+  if (!values.quiet) {
+    const progress = new PullProgress(err, isatty(2));
+    opts.progress = progress.say;
+    opts.layerProgress = progress.layer;
+  }
   const [reference] = positionals;
   if (reference === undefined) throw new UsageError('pull: expected an image reference');
   const { image } = await registry.engine.pull(reference, opts);

@@ -15,7 +15,8 @@ const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
 Runs containers from images (the engine, in-process).
 
 image commands:
-  image pull [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS] [--insecure-registry HOST] [-q] REF
+  image pull [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS] [--insecure-registry HOST]
+             [--max-concurrent-downloads N] [-q] REF
   image ls [--format table|json] [-q]        (also: images)
   image inspect REF...
   image rm [-f] REF...                        (also: rmi)

@@ -89,7 +89,7 @@ describe('raind pull from a local registry', () => {
     assert.ok(gets >= 2, 'the registry log shows the first pull');
     const again = raindOk(root, ['image', 'pull', ref]);
     assert.equal(registry.blobGets(), gets, 'no blob downloaded again');
-    assert.match(again.stderr, /already exists/);
+    assert.match(again.stderr, /Already exists/);
     assert.doesNotMatch(again.stderr, /downloaded/);
     assert.equal(JSON.parse(raindOk(root, ['images', '--format', 'json']).stdout).length, 1);
   });

@@ -86,7 +86,7 @@ describe('registry client', () => {
     );
     assert.equal(seen[2]?.auth, 'Bearer anon-token');
     const chunks: Buffer[] = [];
-    for await (const c of await client.getBlob('ns/app', `sha256:${'b'.repeat(64)}`)) chunks.push(c as Buffer);
+    for await (const c of (await client.getBlob('ns/app', `sha256:${'b'.repeat(64)}`)).body) chunks.push(c as Buffer);
     assert.equal(Buffer.concat(chunks).toString(), 'blob bytes');
     assert.equal(seen.length, 4, 'the token is kept for the next request');
   });

@@ -12,14 +12,39 @@ import {
   isIndexType,
   layerCompression,
 } from '../../oci/image/types.js';
-import { RegistryClient, type RegistryOptions } from '../registry/client.js';
+import { type FetchedManifest, RegistryClient, type RegistryOptions } from '../registry/client.js';
+import { RETRIES, backoffMs, delay } from '../registry/retry.js';
+import { downloadBlob } from '../store/blob-download.js';
 import type { ImageRecord } from '../store/image-index.js';
 import type { ImageStore } from '../store/store.js';
 
 export interface PullOptions extends RegistryOptions {
   platform?: PlatformSpec;
-  /** one line per step, for the user */
+  /** one line per step that is not a layer's, for the user */
   progress?: (line: string) => void;
+  /** each layer's state, as docker reports it */
+  layerProgress?: (event: LayerEvent) => void;
+  /** layers downloaded at once (3 by default, as docker) */
+  maxConcurrentDownloads?: number;
+}
+
+export type LayerStatus =
+  | 'Pulling fs layer'
+  | 'Waiting'
+  | 'Downloading'
+  | 'Retrying'
+  | 'Download complete'
+  | 'Extracting'
+  | 'Pull complete'
+  | 'Already exists';
+
+export interface LayerEvent {
+  /** the layer blob's digest */
+  digest: string;
+  status: LayerStatus;
+  /** bytes so far, and of how many (Downloading) */
+  current?: number;
+  total?: number;
 }
 
 export interface PullResult {
@@ -28,61 +53,81 @@ export interface PullResult {
   downloaded: number;
 }
 
+interface Resolved {
+  top: FetchedManifest;
+  manifests: FetchedManifest[];
+  manifest: ImageManifest;
+  manifestDigest: string;
+}
+
 /** Pulls an image into the store: manifest (through an index, for the platform), config and
  * layers, each blob verified as it streams in, each layer unpacked once; then names it.
- * Runs under the store's lock; on failure whatever it stored that no image refers to is
- * removed, so the store is as it was. */
+ * Blobs are downloaded, several at once, and layers unpacked outside the store's lock, each
+ * under a lock of its own (a second pull of the same blob waits for it, then finds it
+ * there); only the commit to the index takes the store's lock. On failure whatever this pull
+ * stored that no image refers to is removed, so the store is as it was. */
 export async function pull(store: ImageStore, text: string, opts: PullOptions = {}): Promise<PullResult> {
   const ref = parseReference(text);
   const name = formatReference(ref);
-  return store.locked(async () => {
-    try {
-      return await pullLocked(store, ref, opts);
-    } catch (err) {
-      store.collectGarbage(store.images());
-      throw err instanceof UserError ? new UserError(`pull ${name}: ${err.message}`, { kind: err.kind, cause: err }) : err;
-    }
-  });
+  const mine = { blobs: new Set<string>(), layers: new Set<string>() };
+  try {
+    const client = new RegistryClient(ref.domain, opts);
+    const resolved = await resolve(client, ref, opts);
+    const fetched = await fetchAll(store, client, ref, resolved, opts, mine);
+    return await store.locked(() => commit(store, client, ref, resolved, fetched, opts, mine));
+  } catch (err) {
+    await store.locked(async () => store.collectGarbage(store.images(), mine));
+    throw err instanceof UserError ? new UserError(`pull ${name}: ${err.message}`, { kind: err.kind, cause: err }) : err;
+  }
 }
 
-async function pullLocked(store: ImageStore, ref: Reference, opts: PullOptions): Promise<PullResult> {
-  const say = opts.progress ?? (() => {});
+async function resolve(client: RegistryClient, ref: Reference, opts: PullOptions): Promise<Resolved> {
   const platform = opts.platform ?? hostPlatform();
-  const client = new RegistryClient(ref.domain, opts);
   const top = await client.getManifest(ref.path, ref.digest ?? (ref.tag as string));
-  await store.blobs.writeBytes(top.bytes, top.digest, `manifest ${top.digest}`);
-  const blobs = [top.digest];
-  let manifestDigest = top.digest;
-  let manifest: ImageManifest;
-  if (isIndexType(top.mediaType)) {
-    const index = JSON.parse(top.bytes.toString('utf8')) as ImageIndex;
-    if (!Array.isArray(index.manifests)) throw new UserError(`index ${top.digest}: no "manifests" list`, { kind: 'invalid' });
-    const chosen = selectManifest(index.manifests, platform, `index ${top.digest}`);
-    const child = await client.getManifest(ref.path, chosen.digest);
-    if (isIndexType(child.mediaType))
-      throw new UserError(`index ${top.digest}: nested index ${chosen.digest} is not supported`, { kind: 'invalid' });
-    await store.blobs.writeBytes(child.bytes, child.digest, `manifest ${child.digest}`);
-    blobs.push(child.digest);
-    manifestDigest = child.digest;
-    manifest = JSON.parse(child.bytes.toString('utf8')) as ImageManifest;
-  } else {
-    manifest = JSON.parse(top.bytes.toString('utf8')) as ImageManifest;
+  if (!isIndexType(top.mediaType)) {
+    const manifest = JSON.parse(top.bytes.toString('utf8')) as ImageManifest;
+    checkManifest(manifest, top.digest);
+    return { top, manifests: [top], manifest, manifestDigest: top.digest };
   }
-  checkManifest(manifest, manifestDigest);
+  const index = JSON.parse(top.bytes.toString('utf8')) as ImageIndex;
+  if (!Array.isArray(index.manifests)) throw new UserError(`index ${top.digest}: no "manifests" list`, { kind: 'invalid' });
+  const chosen = selectManifest(index.manifests, platform, `index ${top.digest}`);
+  const child = await client.getManifest(ref.path, chosen.digest);
+  if (isIndexType(child.mediaType))
+    throw new UserError(`index ${top.digest}: nested index ${chosen.digest} is not supported`, { kind: 'invalid' });
+  const manifest = JSON.parse(child.bytes.toString('utf8')) as ImageManifest;
+  checkManifest(manifest, child.digest);
+  return { top, manifests: [top, child], manifest, manifestDigest: child.digest };
+}
 
+interface Fetched {
+  config: ImageConfig;
+  chains: string[];
+  downloaded: number;
+}
+
+/** Config first (its diff IDs check the layers), then the layers: up to N downloads at once,
+ * unpacked one by one in the manifest's order as they arrive. */
+async function fetchAll(
+  store: ImageStore,
+  client: RegistryClient,
+  ref: Reference,
+  { manifest }: Resolved,
+  opts: PullOptions,
+  mine: { blobs: Set<string>; layers: Set<string> },
+): Promise<Fetched> {
+  const say = opts.progress ?? (() => {});
+  const tell = opts.layerProgress ?? (() => {});
+  const platform = opts.platform ?? hostPlatform();
   let downloaded = 0;
-  const fetchBlob = async (d: Descriptor, what: string) => {
-    if (store.blobs.has(d.digest)) {
-      say(`${what} ${d.digest}: already exists`);
-      return;
+  const get = async (d: Descriptor, what: string, report?: (e: LayerEvent) => void): Promise<void> => {
+    if (await ensureBlob(store, client, ref, d, what, report)) {
+      mine.blobs.add(d.digest);
+      downloaded++;
     }
-    await store.blobs.write(await client.getBlob(ref.path, d.digest), d.digest, d.size, `${what} ${d.digest}`);
-    downloaded++;
-    say(`${what} ${d.digest}: downloaded`);
   };
 
-  await fetchBlob(manifest.config, 'config');
-  blobs.push(manifest.config.digest);
+  await get(manifest.config, 'config');
   const config = readConfig(store.blobs.path(manifest.config.digest), manifest.config.digest);
   if (config.os !== platform.os || config.architecture !== platform.architecture) {
     say(`warning: the image's platform ${formatPlatform(config)} does not match ${formatPlatform(platform)}`);
@@ -94,23 +139,133 @@ async function pullLocked(store: ImageStore, ref: Reference, opts: PullOptions):
     });
   }
   const chains = chainIds(diffIds);
-  for (const [i, layer] of manifest.layers.entries()) {
-    /* one chain ID and one diff ID per layer: checked against the config above */
-    const chain = chains[i]!;
-    const diffId = diffIds[i]!;
-    const compression = layerCompression(layer.mediaType);
-    if (compression === undefined)
-      throw new UserError(`layer ${layer.digest}: unsupported media type "${layer.mediaType}"`, { kind: 'invalid' });
-    if (store.layers.has(chain)) {
-      say(`layer ${layer.digest}: already exists`);
-      /* the blob is kept with the layer: a later push or save needs it */
-      if (!store.blobs.has(layer.digest)) await fetchBlob(layer, 'layer');
-    } else {
-      await fetchBlob(layer, 'layer');
-      await store.layers.ensure(chain, layer.digest, layer.mediaType, compression, diffId, `layer ${layer.digest}`);
-    }
-    blobs.push(layer.digest);
+  const compressions = manifest.layers.map((layer) => {
+    const c = layerCompression(layer.mediaType);
+    if (c === undefined) throw new UserError(`layer ${layer.digest}: unsupported media type "${layer.mediaType}"`, { kind: 'invalid' });
+    return c;
+  });
+
+  /* which layers need their blob: a layer unpacked already needs none, unless the blob is
+   * gone (it is kept with the layer: a later push or save needs it) */
+  const need = manifest.layers.map((l, i) => !store.blobs.has(l.digest) || !store.layers.has(chains[i]!));
+  for (const [i, l] of manifest.layers.entries()) tell({ digest: l.digest, status: need[i] ? 'Pulling fs layer' : 'Already exists' });
+  for (const [i, l] of manifest.layers.entries()) if (need[i]) tell({ digest: l.digest, status: 'Waiting' });
+
+  const limit = Math.max(1, opts.maxConcurrentDownloads ?? 3);
+  let failed = false;
+  let next = 0;
+  const done: Promise<void>[] = manifest.layers.map(() => Promise.resolve());
+  const resolvers = manifest.layers.map(() => ({ ok: () => {}, fail: (_e: unknown) => {} }));
+  for (const [i] of manifest.layers.entries()) {
+    done[i] = new Promise<void>((ok, fail) => {
+      resolvers[i] = { ok, fail };
+    });
+    done[i]!.catch(() => {}); /* awaited below; a failure after another's is not lost */
   }
+  const worker = async () => {
+    while (!failed && next < manifest.layers.length) {
+      const i = next++;
+      const layer = manifest.layers[i]!;
+      if (!need[i] || store.blobs.has(layer.digest)) {
+        resolvers[i]!.ok();
+        continue;
+      }
+      try {
+        await get(layer, `layer ${layer.digest}`, tell);
+        tell({ digest: layer.digest, status: 'Download complete' });
+        resolvers[i]!.ok();
+      } catch (err) {
+        failed = true;
+        resolvers[i]!.fail(err);
+      }
+    }
+  };
+  const workers = Array.from({ length: Math.min(limit, manifest.layers.length) }, worker);
+  try {
+    for (const [i, layer] of manifest.layers.entries()) {
+      await done[i];
+      if (!need[i]) continue;
+      const chain = chains[i]!;
+      const release = await store.locks.acquire(`layer-${parseDigest(chain).hex}`);
+      try {
+        tell({ digest: layer.digest, status: 'Extracting' });
+        if (await store.layers.ensure(chain, layer.digest, layer.mediaType, compressions[i]!, diffIds[i]!, `layer ${layer.digest}`))
+          mine.layers.add(chain);
+      } finally {
+        release();
+      }
+      tell({ digest: layer.digest, status: 'Pull complete' });
+    }
+  } catch (err) {
+    failed = true;
+    /* stop here only once no download of ours writes any more */
+    await Promise.allSettled(workers);
+    throw err;
+  }
+  await Promise.all(workers);
+  return { config, chains, downloaded };
+}
+
+/** The blob in the store: downloaded (resuming a partial one, retrying transient failures)
+ * under its own lock, unless there already or fetched meanwhile by another pull. True when
+ * this call downloaded it. */
+async function ensureBlob(
+  store: ImageStore,
+  client: RegistryClient,
+  ref: Reference,
+  d: Descriptor,
+  what: string,
+  report?: (e: LayerEvent) => void,
+): Promise<boolean> {
+  if (store.blobs.has(d.digest)) return false;
+  const release = await store.locks.acquire(`blob-${parseDigest(d.digest).hex}`);
+  try {
+    if (store.blobs.has(d.digest)) return false;
+    let last = 0;
+    await downloadBlob(store.paths, (offset) => client.getBlob(ref.path, d.digest, offset), d.digest, d.size, what, {
+      progress: (n) => {
+        /* a report per 64 KiB at most: the renderer redraws on each */
+        if (n - last < 65536 && n !== d.size) return;
+        last = n;
+        report?.({ digest: d.digest, status: 'Downloading', current: n, total: d.size });
+      },
+      retry: async (err, attempt) => {
+        /* a stream that broke mid-way is not a UserError; a refused or busy registry was
+         * already retried by the client */
+        if (err instanceof UserError || attempt >= RETRIES) return false;
+        report?.({ digest: d.digest, status: 'Retrying' });
+        await delay(backoffMs(attempt));
+        return true;
+      },
+    });
+    return true;
+  } finally {
+    release();
+  }
+}
+
+/** Under the store's lock: whatever a concurrent command's collector removed meanwhile is
+ * fetched again, then the image and its names are written to the index. */
+async function commit(
+  store: ImageStore,
+  client: RegistryClient,
+  ref: Reference,
+  { top, manifests, manifest, manifestDigest }: Resolved,
+  { config, chains, downloaded }: Fetched,
+  opts: PullOptions,
+  mine: { blobs: Set<string>; layers: Set<string> },
+): Promise<PullResult> {
+  const say = opts.progress ?? (() => {});
+  for (const m of manifests) await store.blobs.writeBytes(m.bytes, m.digest, `manifest ${m.digest}`);
+  for (const d of [manifest.config, ...manifest.layers])
+    if (await ensureBlob(store, client, ref, d, `${d === manifest.config ? 'config' : 'layer'} ${d.digest}`)) mine.blobs.add(d.digest);
+  for (const [i, layer] of manifest.layers.entries()) {
+    const chain = chains[i]!;
+    const compression = layerCompression(layer.mediaType)!; /* checked when fetched */
+    if (await store.layers.ensure(chain, layer.digest, layer.mediaType, compression, config.rootfs.diff_ids[i]!, `layer ${layer.digest}`))
+      mine.layers.add(chain);
+  }
+  const blobs = [...manifests.map((m) => m.digest), manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
 
   const id = manifest.config.digest;
   const tag = ref.tag === undefined ? undefined : `${repositoryName(ref)}:${ref.tag}`;
@@ -139,6 +294,8 @@ async function pullLocked(store: ImageStore, ref: Reference, opts: PullOptions):
     image.repoTags.push(tag);
   }
   store.index.write(images);
+  /* lock files no one holds are only litter */
+  store.locks.prune();
   say(`digest: ${top.digest}`);
   return { image, downloaded };
 }

@@ -4,6 +4,7 @@ import { sha256Digest } from '../../oci/image/digest.js';
 import { MediaType, isIndexType, isManifestType, isSchema1Type } from '../../oci/image/types.js';
 import { parseChallenges } from './challenge.js';
 import { isInsecure, registryBaseUrl } from './endpoint.js';
+import { RETRIES, TransientError, backoffMs, delay, isTransientStatus, retryAfterMs } from './retry.js';
 import { DEFAULT_CERTS_DIRS, type TlsSettings, isCertificateError, registryCas, tlsFetchOptions } from './tls.js';
 
 export interface Credentials {
@@ -26,6 +27,12 @@ export interface FetchedManifest {
   /** the exact bytes: their digest is the manifest's */
   bytes: Buffer;
   digest: string;
+}
+
+export interface BlobResponse {
+  body: Readable;
+  /** where the body starts: the offset asked for when the registry honoured the range, else 0 */
+  offset: number;
 }
 
 /** What a manifest request accepts: both image-spec and Docker schema 2, indexes and single
@@ -106,12 +113,23 @@ export class RegistryClient {
     return { mediaType, bytes, digest };
   }
 
-  /** GET /v2/<repo>/blobs/<digest>, as a stream; the caller checks the bytes. */
-  async getBlob(repo: string, digest: string): Promise<Readable> {
+  /** GET /v2/<repo>/blobs/<digest>, as a stream, from `offset` on when the registry serves
+   * ranges (206); the caller checks the bytes. */
+  async getBlob(repo: string, digest: string, offset = 0): Promise<BlobResponse> {
     const what = `blob ${digest} of ${this.domain}/${repo}`;
-    const res = await this.request(repo, `/v2/${repo}/blobs/${digest}`, {}, what);
+    const range: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
+    const res = await this.request(repo, `/v2/${repo}/blobs/${digest}`, range, what);
     if (!res.body) throw new UserError(`${what}: the registry sent no body`);
-    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    if (offset > 0 && res.status === 206) {
+      const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
+      if (start !== undefined && Number(start) !== offset) {
+        body.destroy();
+        throw new UserError(`${what}: asked for bytes from ${offset}, the registry sent from ${start}`);
+      }
+      return { body, offset };
+    }
+    return { body, offset: 0 };
   }
 
   /** HEAD /v2/<repo>/blobs/<digest>: whether the registry holds the blob (asking with push
@@ -222,8 +240,20 @@ export class RegistryClient {
     this.fallback = undefined;
   }
 
-  /** One GET, answering an authentication challenge once. */
+  /** One GET, answering an authentication challenge once and trying again, with backoff,
+   * when the connection fails or the registry is busy. */
   private async request(repo: string, path: string, headers: Record<string, string>, what: string): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.requestOnce(repo, path, headers, what);
+      } catch (err) {
+        if (!(err instanceof TransientError) || attempt >= RETRIES) throw err;
+        await delay(backoffMs(attempt, err));
+      }
+    }
+  }
+
+  private async requestOnce(repo: string, path: string, headers: Record<string, string>, what: string): Promise<Response> {
     const scope = `repository:${repo}:pull`;
     let res = await this.fetch(path, { ...headers, ...this.authorization(scope) }, what);
     if (res.status === 401) {
@@ -237,7 +267,9 @@ export class RegistryClient {
     if (res.status === 404) throw new NotFoundError(`${what}: not found (${detail || 'HTTP 404'})`);
     if (res.status === 401 || res.status === 403)
       throw new UserError(`${what}: access denied (HTTP ${res.status}${detail && `: ${detail}`})`, { kind: 'invalid' });
-    throw new UserError(`${what}: the registry answered HTTP ${res.status}${detail && `: ${detail}`}`);
+    const message = `${what}: the registry answered HTTP ${res.status}${detail && `: ${detail}`}`;
+    if (isTransientStatus(res.status)) throw new TransientError(message, retryAfterMs(res.headers.get('retry-after')));
+    throw new UserError(message);
   }
 
   /** A GET of a path of the registry; the first one that finds no TLS there moves to http
@@ -266,8 +298,9 @@ export class RegistryClient {
           : `put its CA in certs.d/${this.domain}/ca.crt, or use --tls-verify=false`;
         throw new UserError(`${what}: the certificate of ${new URL(url).host} is not trusted (${code}): ${hint}`, { cause: err });
       }
+      /* a connection that fails may work a moment later: the caller tries again */
       const e = err as { message?: string; cause?: { message?: string } };
-      throw new UserError(`${what}: cannot reach ${url}: ${code ?? e.cause?.message ?? e.message}`, { cause: err });
+      throw new TransientError(`${what}: cannot reach ${url}: ${code ?? e.cause?.message ?? e.message}`, undefined, { cause: err });
     }
   }
 

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../lib/errors.js';
+import { parseDigest } from '../../oci/image/digest.js';
 import type { Compression } from '../../oci/image/types.js';
 import type { BlobStore } from './blobs.js';
 import type { StorePaths } from './paths.js';
@@ -20,7 +20,7 @@ export class LayerStore {
     return existsSync(this.paths.layer(chainId));
   }
 
-  /** Unpacks the blob `blobDigest` as the layer `chainId`, unless it is there already;
+  /** Unpacks the blob (holding the layer's lock, "layer-<chain hex>") `blobDigest` as the layer `chainId`, unless it is there already;
    * true when it was unpacked now. */
   async ensure(
     chainId: string,
@@ -34,7 +34,10 @@ export class LayerStore {
     if (existsSync(final)) return false;
     mkdirSync(this.paths.layers, { recursive: true, mode: 0o700 });
     mkdirSync(this.paths.tmp, { recursive: true, mode: 0o700 });
-    const tmp = join(this.paths.tmp, `layer-${randomBytes(8).toString('hex')}`);
+    /* named by the layer: one unpack of it at a time (its lock), and a collector can tell
+     * whether anyone still works on it */
+    const tmp = join(this.paths.tmp, `layer-${parseDigest(chainId, 'chain ID').hex}`);
+    rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, 0o755);
     try {
       const got = await unpackLayer(this.blobs.open(blobDigest), compression, mediaType, tmp, what);

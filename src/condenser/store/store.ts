@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { withLockAsync } from '../../lib/lock.js';
 import { parseDigest } from '../../oci/image/digest.js';
 import { BlobStore } from './blobs.js';
+import { KeyedLocks } from './keyed-lock.js';
 import { ImageIndex, type ImageRecord } from './image-index.js';
 import { LayerStore } from './layers.js';
 import { StorePaths } from './paths.js';
@@ -14,12 +15,16 @@ export class ImageStore {
   readonly blobs: BlobStore;
   readonly layers: LayerStore;
   readonly index: ImageIndex;
+  /** per blob ("blob-<hex>") and per layer ("layer-<chain hex>"): pulls fetch and unpack
+   * outside the store's lock, and each piece once */
+  readonly locks: KeyedLocks;
 
   constructor(root: string) {
     this.paths = new StorePaths(root);
     this.blobs = new BlobStore(this.paths);
     this.layers = new LayerStore(this.paths, this.blobs);
     this.index = new ImageIndex(this.paths.index);
+    this.locks = new KeyedLocks(this.paths.locks);
   }
 
   async locked<T>(fn: () => Promise<T>): Promise<T> {
@@ -31,23 +36,31 @@ export class ImageStore {
     return this.index.read();
   }
 
-  /** Removes every blob and layer no image refers to, and what an interrupted command left
-   * in tmp/. Called under the lock: nothing is being written then. */
-  collectGarbage(images: readonly ImageRecord[]): { blobs: number; layers: number } {
+  /** Removes every blob and layer no image refers to (only those in `scope`, when given),
+   * and what an interrupted command left in tmp/. Called under the lock; what a pull is
+   * fetching or unpacking outside it (its piece's lock held) is left alone. */
+  collectGarbage(
+    images: readonly ImageRecord[],
+    scope?: { blobs: ReadonlySet<string>; layers: ReadonlySet<string> },
+  ): { blobs: number; layers: number } {
     const blobs = new Set(images.flatMap((i) => i.blobs.map((d) => parseDigest(d).hex)));
     const layers = new Set(images.flatMap((i) => i.layers.map((d) => parseDigest(d).hex)));
     const removed = { blobs: 0, layers: 0 };
     for (const name of list(this.paths.blobs)) {
-      if (blobs.has(name)) continue;
+      if (blobs.has(name) || (scope && !scope.blobs.has(`sha256:${name}`))) continue;
       rmSync(join(this.paths.blobs, name), { force: true });
       removed.blobs++;
     }
     for (const name of list(this.paths.layers)) {
-      if (layers.has(name)) continue;
+      if (layers.has(name) || (scope && !scope.layers.has(`sha256:${name}`))) continue;
       rmSync(join(this.paths.layers, name), { recursive: true, force: true });
       removed.layers++;
     }
-    for (const name of list(this.paths.tmp)) rmSync(join(this.paths.tmp, name), { recursive: true, force: true });
+    for (const name of list(this.paths.tmp)) {
+      if (this.locks.held(name.replace(/\.partial$/, ''))) continue;
+      rmSync(join(this.paths.tmp, name), { recursive: true, force: true });
+    }
+    this.locks.prune();
     return removed;
   }
 }
