@@ -1,14 +1,26 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  writeFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { unpackLayer } from '../../src/condenser/store/unpack.js';
-import { makeTar, type TarEntry } from '../helpers/layer-tar.js';
+import { makeRawTar, makeTar, paxBlock, rawEntry, type TarEntry } from '../helpers/layer-tar.js';
 
 let base: string;
 before(() => {
@@ -27,41 +39,6 @@ function dirs(): { layer: string; outside: string } {
   return { layer, outside };
 }
 
-function pad(b: Buffer): Buffer {
-  return Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
-}
-
-/** A ustar header block of `type` for `size` bytes of data. */
-function rawHeader(type: string, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  h.write('PaxHeaders/entry', 0, 'latin1');
-  h.write('0000644\0', 100, 'latin1');
-  h.write('0000000\0', 108, 'latin1');
-  h.write('0000000\0', 116, 'latin1');
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
-  h.write('00000000000\0', 136, 'latin1');
-  h.write(type, 156, 'latin1');
-  h.write('ustar\x0000', 257, 'latin1');
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-  return h;
-}
-
-/** A PAX extended header (`x`) or global header (`g`) with its records, values raw bytes. */
-function paxBlock(type: 'x' | 'g', records: [string, Buffer][]): Buffer {
-  const data = Buffer.concat(
-    records.map(([key, value]) => {
-      const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')]);
-      let len = body.length + 1;
-      while (String(len).length + body.length !== len) len++;
-      return Buffer.concat([Buffer.from(String(len)), body]);
-    }),
-  );
-  return Buffer.concat([rawHeader(type, data.length), pad(data)]);
-}
-
 async function unpack(entries: TarEntry[], layer: string, gzip = false): Promise<string> {
   const tar = await makeTar(entries);
   return unpackLayer(Readable.from([gzip ? gzipSync(tar) : tar]), gzip ? 'gzip' : 'none', 'test', layer, 'layer L');
@@ -77,7 +54,7 @@ describe('layer unpacking', () => {
       { name: 'bin/sgid', content: 'x', mode: 0o2711, mtime },
       { name: 'tmp/', type: 'directory', mode: 0o1777, mtime },
       { name: 'bin/sh', type: 'symlink', linkname: 'tool', uid: 7, gid: 8 },
-      { name: 'bin/hard', type: 'link', linkname: 'bin/tool' },
+      { name: 'bin/hard', type: 'link', linkname: 'bin/tool', mode: 0o4755, uid: 1000, gid: 1001, mtime },
       { name: './etc/deep/file', content: 'deep' },
     ];
     const tar = await makeTar(entries);
@@ -206,11 +183,43 @@ describe('layer unpacking', () => {
   test('a PAX record whose length overruns its header fails the layer', async () => {
     const { layer } = dirs();
     const bad = Buffer.from('99 SCHILY.xattr.user.a=b\n');
-    const tar = Buffer.concat([rawHeader('x', bad.length), pad(bad), await makeTar([{ name: 'f', content: 'x' }])]);
+    const tar = await makeRawTar([rawEntry('x', bad), { name: 'f', content: 'x' }]);
     await assert.rejects(
       unpackLayer(Readable.from([tar]), 'none', 'test', layer, 'layer L'),
       /layer L: malformed PAX record at byte 0: length 99 does not end at a newline/,
     );
+  });
+
+  test('a hard link header sets the owner, mode, xattrs and time, as docker does; a link to a symlink changes only the symlink', async () => {
+    const { layer, outside } = dirs();
+    const victim = join(outside, 'victim');
+    writeFileSync(victim, 'v');
+    chmodSync(victim, 0o600);
+    const mtime = new Date('2022-02-03T04:05:06Z');
+    await unpack(
+      [
+        { name: 'tool', content: 'x', mode: 0o644, uid: 1, gid: 2 },
+        { name: 'tool-hard', type: 'link', linkname: 'tool', mode: 0o4711, uid: 3, gid: 4, mtime, pax: { 'SCHILY.xattr.user.k': 'v' } },
+        { name: 'out', type: 'symlink', linkname: victim },
+        { name: 'out-hard', type: 'link', linkname: 'out', mode: 0o777, uid: 9, gid: 9 },
+      ],
+      layer,
+    );
+    const tool = statSync(join(layer, 'tool'));
+    assert.equal(tool.mode & 0o7777, 0o4711);
+    assert.equal(tool.uid, 3);
+    assert.equal(tool.gid, 4);
+    assert.equal(tool.mtime.getTime(), mtime.getTime());
+    assert.equal(tool.nlink, 2);
+    assert.equal(
+      execFileSync('python3', ['-c', 'import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], "user.k").decode())', join(layer, 'tool')], {
+        encoding: 'utf8',
+      }),
+      'v',
+    );
+    assert.equal(lstatSync(join(layer, 'out')).uid, 9);
+    assert.equal(statSync(victim).mode & 0o7777, 0o600, 'the symlink target outside is not chmodded');
+    assert.equal(statSync(victim).uid, 0);
   });
 
   const escapes: [string, (outside: string) => TarEntry[], RegExp][] = [

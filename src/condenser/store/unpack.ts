@@ -170,7 +170,18 @@ class LayerWriter {
         lutimesSync(target, mtime, mtime);
         return;
       case 'link':
+        /* the link's header sets the inode's owner, mode, xattrs and times, as docker and
+         * containers/storage do; a link to a symlink is never followed */
         this.hardlink(h.name, h.linkname ?? '', target);
+        lchownSync(target, h.uid ?? 0, h.gid ?? 0);
+        if (lstatSync(target).isSymbolicLink()) {
+          this.xattrs(h, target);
+          lutimesSync(target, mtime, mtime);
+        } else {
+          chmodSync(target, mode);
+          this.xattrs(h, target);
+          utimesSync(target, mtime, mtime);
+        }
         return;
       case 'character-device':
       case 'block-device':
