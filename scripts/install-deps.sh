@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 # time, curl, jq: bench/pull.sh (peak RSS, pushing the generated image, reading results).
 # clang-format: npm test checks the format of native/.
 # apache2-utils (htpasswd), openssl: the login and TLS tests' registry users and certificates.
-packages=(busybox-static make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io skopeo docker-registry apache2-utils openssl time curl jq)
+# libcap2-bin (setcap), tar: a layer with a file capability, as GNU tar archives it.
+packages=(busybox-static make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io skopeo docker-registry apache2-utils openssl libcap2-bin tar time curl jq)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

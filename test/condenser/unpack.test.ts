@@ -1,14 +1,26 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  writeFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { unpackLayer } from '../../src/condenser/store/unpack.js';
-import { makeTar, type TarEntry } from '../helpers/layer-tar.js';
+import { makeRawTar, makeTar, paxBlock, rawEntry, type TarEntry } from '../helpers/layer-tar.js';
 
 let base: string;
 before(() => {
@@ -42,7 +54,7 @@ describe('layer unpacking', () => {
       { name: 'bin/sgid', content: 'x', mode: 0o2711, mtime },
       { name: 'tmp/', type: 'directory', mode: 0o1777, mtime },
       { name: 'bin/sh', type: 'symlink', linkname: 'tool', uid: 7, gid: 8 },
-      { name: 'bin/hard', type: 'link', linkname: 'bin/tool' },
+      { name: 'bin/hard', type: 'link', linkname: 'bin/tool', mode: 0o4755, uid: 1000, gid: 1001, mtime },
       { name: './etc/deep/file', content: 'deep' },
     ];
     const tar = await makeTar(entries);
@@ -98,7 +110,7 @@ describe('layer unpacking', () => {
     assert.ok(lstatSync(join(layer, 'run/fifo')).isFIFO());
   });
 
-  test('xattrs from PAX records; overlay attributes from the archive are dropped; binary values refused', async () => {
+  test('xattrs from PAX records; overlay attributes from the archive are dropped', async () => {
     const { layer } = dirs();
     await unpack(
       [
@@ -130,12 +142,84 @@ describe('layer unpacking', () => {
     assert.equal(get(join(layer, 'etc'), 'user.dir'), 'd');
     assert.equal(get(join(layer, 'etc'), 'trusted.overlay.opaque'), '-');
     assert.equal(statSync(join(layer, 'etc/conf')).uid, 5);
+  });
 
-    const other = dirs().layer;
+  test('binary xattr values (security.capability) arrive byte for byte, set after the owner; a global PAX header applies under each entry header', async () => {
+    const { layer } = dirs();
+    /* VFS_CAP_REVISION_2 with the effective flag, cap_net_raw permitted */
+    const cap = Buffer.from('0100000200200000000000000000000000000000', 'hex');
+    const odd = Buffer.from([0xff, 0x00, 0x0a, 0x3d, 0xc3, 0x28, 0x20]);
+    const tar = Buffer.concat([
+      paxBlock('g', [
+        ['SCHILY.xattr.user.global', Buffer.from('g')],
+        ['SCHILY.xattr.user.odd', Buffer.from('replaced')],
+      ]),
+      paxBlock('x', [
+        ['SCHILY.xattr.security.capability', cap],
+        ['SCHILY.xattr.user.odd', odd],
+        ['SCHILY.xattr.trusted.overlay.redirect', Buffer.from('/x')],
+      ]),
+      await makeTar([{ name: 'bin/ping', content: 'x', uid: 5, gid: 6, mode: 0o755 }]),
+    ]);
+    await unpackLayer(Readable.from([tar]), 'none', 'test', layer, 'layer L');
+    const hex = (name: string) =>
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          'import os,sys\ntry: sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).hex())\nexcept OSError: sys.stdout.write("-")',
+          join(layer, 'bin/ping'),
+          name,
+        ],
+        { encoding: 'utf8' },
+      );
+    assert.equal(hex('security.capability'), cap.toString('hex'));
+    assert.equal(hex('user.odd'), odd.toString('hex'));
+    assert.equal(hex('user.global'), Buffer.from('g').toString('hex'));
+    assert.equal(hex('trusted.overlay.redirect'), '-');
+    assert.equal(statSync(join(layer, 'bin/ping')).uid, 5);
+  });
+
+  test('a PAX record whose length overruns its header fails the layer', async () => {
+    const { layer } = dirs();
+    const bad = Buffer.from('99 SCHILY.xattr.user.a=b\n');
+    const tar = await makeRawTar([rawEntry('x', bad), { name: 'f', content: 'x' }]);
     await assert.rejects(
-      unpack([{ name: 'bin', content: 'x', pax: { 'SCHILY.xattr.security.capability': '\u0001\uFFFD' } }], other),
-      /layer L: entry "bin": xattr security\.capability: a binary value cannot be read intact/,
+      unpackLayer(Readable.from([tar]), 'none', 'test', layer, 'layer L'),
+      /layer L: malformed PAX record at byte 0: length 99 does not end at a newline/,
     );
+  });
+
+  test('a hard link header sets the owner, mode, xattrs and time, as docker does; a link to a symlink changes only the symlink', async () => {
+    const { layer, outside } = dirs();
+    const victim = join(outside, 'victim');
+    writeFileSync(victim, 'v');
+    chmodSync(victim, 0o600);
+    const mtime = new Date('2022-02-03T04:05:06Z');
+    await unpack(
+      [
+        { name: 'tool', content: 'x', mode: 0o644, uid: 1, gid: 2 },
+        { name: 'tool-hard', type: 'link', linkname: 'tool', mode: 0o4711, uid: 3, gid: 4, mtime, pax: { 'SCHILY.xattr.user.k': 'v' } },
+        { name: 'out', type: 'symlink', linkname: victim },
+        { name: 'out-hard', type: 'link', linkname: 'out', mode: 0o777, uid: 9, gid: 9 },
+      ],
+      layer,
+    );
+    const tool = statSync(join(layer, 'tool'));
+    assert.equal(tool.mode & 0o7777, 0o4711);
+    assert.equal(tool.uid, 3);
+    assert.equal(tool.gid, 4);
+    assert.equal(tool.mtime.getTime(), mtime.getTime());
+    assert.equal(tool.nlink, 2);
+    assert.equal(
+      execFileSync('python3', ['-c', 'import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], "user.k").decode())', join(layer, 'tool')], {
+        encoding: 'utf8',
+      }),
+      'v',
+    );
+    assert.equal(lstatSync(join(layer, 'out')).uid, 9);
+    assert.equal(statSync(victim).mode & 0o7777, 0o600, 'the symlink target outside is not chmodded');
+    assert.equal(statSync(victim).uid, 0);
   });
 
   const escapes: [string, (outside: string) => TarEntry[], RegExp][] = [

@@ -55,11 +55,12 @@ export async function unpackLayer(
     },
   });
   const tar = extract();
+  const rawXattrs = keepRawXattrs(tar);
   const stages: NodeJS.ReadWriteStream[] = [];
   if (compression === 'gzip') stages.push(createGunzip());
   else if (compression === 'zstd') stages.push(zstdDecompressor(mediaType, what));
   const feeding = pipeline([source, ...stages, hasher, tar] as unknown as readonly (NodeJS.ReadableStream | NodeJS.WritableStream)[]);
-  const writer = new LayerWriter(dir, what);
+  const writer = new LayerWriter(dir, what, rawXattrs);
   try {
     for await (const entry of tar) {
       await writer.add(entry.header, entry as unknown as Readable);
@@ -94,6 +95,7 @@ class LayerWriter {
   constructor(
     private readonly root: string,
     private readonly what: string,
+    private readonly rawXattrs: WeakMap<Headers, Map<string, Buffer>>,
   ) {}
 
   private refuse(name: string, why: string): UserError {
@@ -168,7 +170,18 @@ class LayerWriter {
         lutimesSync(target, mtime, mtime);
         return;
       case 'link':
+        /* the link's header sets the inode's owner, mode, xattrs and times, as docker and
+         * containers/storage do; a link to a symlink is never followed */
         this.hardlink(h.name, h.linkname ?? '', target);
+        lchownSync(target, h.uid ?? 0, h.gid ?? 0);
+        if (lstatSync(target).isSymbolicLink()) {
+          this.xattrs(h, target);
+          lutimesSync(target, mtime, mtime);
+        } else {
+          chmodSync(target, mode);
+          this.xattrs(h, target);
+          utimesSync(target, mtime, mtime);
+        }
         return;
       case 'character-device':
       case 'block-device':
@@ -202,16 +215,12 @@ class LayerWriter {
     }
   }
 
-  /** Extended attributes from the entry's PAX records (SCHILY.xattr.NAME). tar-stream hands
-   * PAX values over as UTF-8 text, so a value that was not valid UTF-8 arrives altered: it is
-   * refused rather than written wrong. */
+  /** Extended attributes from the entry's PAX records (SCHILY.xattr.NAME), their values
+   * the records' bytes as they are in the archive. */
   private xattrs(h: Headers, target: string): void {
-    for (const [key, value] of Object.entries(h.pax ?? {})) {
-      if (!key.startsWith(PAX_XATTR)) continue;
-      const name = key.slice(PAX_XATTR.length);
+    for (const [name, value] of this.rawXattrs.get(h) ?? []) {
       if (name.startsWith(OVERLAY_XATTR)) continue;
-      if (value.includes('\uFFFD')) throw this.refuse(h.name, `xattr ${name}: a binary value cannot be read intact from the archive`);
-      native().lsetxattr(target, name, Buffer.from(value, 'utf8'));
+      native().lsetxattr(target, name, value);
     }
   }
 
@@ -229,6 +238,67 @@ class LayerWriter {
   finish(): void {
     for (const [d, t] of this.dirTimes.reverse()) utimesSync(d, t, t);
   }
+}
+
+/** The parts of tar-stream's extractor that see a PAX header's bytes before they are decoded
+ * as text, and that hand an entry the PAX records read before it. */
+interface PaxHooks {
+  _header: { type: string } | null;
+  _pax: object | null;
+  _decodeLongHeader(buf: Buffer): void;
+  _applyLongHeaders(): void;
+}
+
+/** tar-stream decodes PAX values as UTF-8, which alters a binary xattr (security.capability).
+ * This reads the SCHILY.xattr records from the same bytes and ties them to the entry they
+ * belong to, following tar-stream's rules: an entry gets the records of the 'x' header just
+ * before it, merged over the last 'g' header's. */
+export function keepRawXattrs(tar: ReturnType<typeof extract>): WeakMap<Headers, Map<string, Buffer>> {
+  const hooks = tar as unknown as PaxHooks;
+  if (typeof hooks._decodeLongHeader !== 'function' || typeof hooks._applyLongHeaders !== 'function')
+    throw new Error('tar-stream: this version does not expose PAX header bytes, xattr values cannot be read intact');
+  const byHeader = new WeakMap<Headers, Map<string, Buffer>>();
+  const decode = hooks._decodeLongHeader;
+  const apply = hooks._applyLongHeaders;
+  let global: Map<string, Buffer> | null = null;
+  let pending: Map<string, Buffer> | null = null;
+  hooks._decodeLongHeader = function (this: PaxHooks, buf: Buffer): void {
+    const type = this._header?.type;
+    if (type === 'pax-global-header') global = paxXattrs(buf);
+    else if (type === 'pax-header') pending = new Map([...(global ?? []), ...paxXattrs(buf)]);
+    decode.call(this, buf);
+  };
+  hooks._applyLongHeaders = function (this: PaxHooks): void {
+    const header = this._header;
+    if (this._pax !== null && pending !== null && header !== null && pending.size > 0) byHeader.set(header as Headers, pending);
+    if (this._pax !== null) pending = null;
+    apply.call(this);
+  };
+  return byHeader;
+}
+
+/** The SCHILY.xattr.NAME records of a PAX extended header: records are "LEN KEY=VALUE\n", LEN
+ * the decimal length in bytes of the whole record, VALUE raw bytes. */
+export function paxXattrs(buf: Buffer): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  let at = 0;
+  while (at < buf.length) {
+    const space = buf.indexOf(0x20, at);
+    if (space === -1) break;
+    const lenText = buf.toString('latin1', at, space);
+    if (!/^[0-9]+$/.test(lenText)) break;
+    const len = Number(lenText);
+    if (len === 0) break;
+    const end = at + len;
+    if (end > buf.length || buf[end - 1] !== 0x0a)
+      throw new Error(`malformed PAX record at byte ${at}: length ${len} does not end at a newline`);
+    const eq = buf.indexOf(0x3d, space + 1);
+    if (eq === -1 || eq >= end) throw new Error(`malformed PAX record at byte ${at}: no "=" in it`);
+    const key = buf.toString('utf8', space + 1, eq);
+    if (key.startsWith(PAX_XATTR)) out.set(key.slice(PAX_XATTR.length), Buffer.from(buf.subarray(eq + 1, end - 1)));
+    at = end;
+  }
+  return out;
 }
 
 function lstatOrNull(path: string): Stats | null {
