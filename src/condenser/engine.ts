@@ -15,6 +15,7 @@ import { type PruneResult, prune } from './images/prune.js';
 import { type ImportOptions, importImage } from './images/import.js';
 import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
+import { type OverlayDirs, mountOverlay, unmountOverlay } from './snapshots/overlay.js';
 
 export type { LayerEvent, PullOptions, PullResult } from './images/pull.js';
 export type { PushOptions, PushResult } from './images/push.js';
@@ -25,6 +26,7 @@ export type { PruneResult } from './images/prune.js';
 export type { ImportOptions } from './images/import.js';
 export type { ImageRecord } from './store/image-index.js';
 export type { Credentials, RegistryOptions } from './registry/client.js';
+export type { OverlayDirs } from './snapshots/overlay.js';
 
 export interface EngineOptions {
   /** the store root, /var/lib/raind by default */
@@ -119,6 +121,20 @@ export class Engine {
   /** Makes an image of a root filesystem tar; returns its id. */
   importImage(input: Readable, opts: ImportOptions = {}): Promise<string> {
     return importImage(this.images, input, opts);
+  }
+
+  /** Mounts the image's layers as overlayfs on `<dir>/merged`, with `<dir>/diff` as the
+   * upper and `<dir>/work` as the work directory (made if missing). */
+  async mountImage(text: string, dir: string): Promise<OverlayDirs> {
+    return this.images.locked(async () => {
+      const { image } = findImage(this.images.images(), text);
+      return mountOverlay(this.images.paths, image.layers, dir, `mount image ${text}`);
+    });
+  }
+
+  /** Unmounts `<dir>/merged` and removes `diff/`, `work/` and `merged/`. */
+  unmountImage(dir: string): void {
+    unmountOverlay(dir, `unmount ${dir}`);
   }
 
   listImages(): ImageRecord[] {

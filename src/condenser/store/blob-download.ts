@@ -4,6 +4,7 @@ import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../../lib/errors.js';
 import type { StorePaths } from './paths.js';
+import { writeFailure } from './write-failure.js';
 
 /** Where a body for a blob comes from: a source asked for the bytes from `offset` on; it says
  * where what it sends starts (0 when it cannot serve ranges). */
@@ -56,6 +57,11 @@ export async function downloadBlob(
       await transfer();
       break;
     } catch (err) {
+      const local = writeFailure(err, what, partial);
+      if (local) {
+        rmSync(partial, { force: true });
+        throw local;
+      }
       await resync();
       if (!(hooks.retry && (await hooks.retry(err, attempt)))) {
         if (!(err instanceof UserError)) throw new UserError(`${what}: ${(err as Error).message}`, { cause: err });

@@ -5,6 +5,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../../lib/errors.js';
 import type { StorePaths } from './paths.js';
+import { writeFailure } from './write-failure.js';
 
 /** Content-addressed blobs. A blob is written to a file in tmp/ while its digest and size
  * are computed from the bytes as they stream past; only when both match what was asked
@@ -54,6 +55,8 @@ export class BlobStore {
       renameSync(tmp, final);
     } catch (err) {
       rmSync(tmp, { force: true });
+      const local = writeFailure(err, what, tmp);
+      if (local) throw local;
       if (err instanceof UserError) throw err;
       throw new UserError(`${what}: ${(err as Error).message}`, { cause: err });
     }

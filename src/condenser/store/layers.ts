@@ -6,6 +6,7 @@ import type { Compression } from '../../oci/image/types.js';
 import type { BlobStore } from './blobs.js';
 import type { StorePaths } from './paths.js';
 import { unpackLayer } from './unpack.js';
+import { writeFailure } from './write-failure.js';
 
 /** Unpacked layers, one directory per chain ID. A layer is unpacked into tmp/ and renamed
  * into place only once whole and its diff ID checked, so a directory in layers/ is always
@@ -47,7 +48,7 @@ export class LayerStore {
       return true;
     } catch (err) {
       rmSync(tmp, { recursive: true, force: true });
-      throw err;
+      throw writeFailure(err, what, tmp) ?? err;
     }
   }
 }

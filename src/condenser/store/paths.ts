@@ -6,7 +6,8 @@ import { parseDigest } from '../../oci/image/digest.js';
  *   layers/<chain hex>/    each layer unpacked once, keyed by its chain ID
  *   images.json            the images and the names that point at them
  *   tmp/                   what is being written; renamed into place when complete
- *   locks/                 one lock file per blob or layer being fetched or unpacked */
+ *   locks/                 one lock file per blob or layer being fetched or unpacked
+ *   l/<26 chars>           short links to layers/, for overlayfs' lowerdir */
 export class StorePaths {
   constructor(readonly root: string) {}
 
@@ -21,6 +22,9 @@ export class StorePaths {
   }
   get locks(): string {
     return join(this.root, 'locks');
+  }
+  get links(): string {
+    return join(this.root, 'l');
   }
   get index(): string {
     return join(this.root, 'images.json');

@@ -7,6 +7,7 @@ import { KeyedLocks } from './keyed-lock.js';
 import { ImageIndex, type ImageRecord } from './image-index.js';
 import { LayerStore } from './layers.js';
 import { StorePaths } from './paths.js';
+import { pruneLinks } from '../snapshots/overlay.js';
 
 /** The image store under one root: blobs, unpacked layers and the image index. Every change
  * is made under the store's lock (flock on the root), so concurrent commands serialise. */
@@ -61,6 +62,7 @@ export class ImageStore {
       rmSync(join(this.paths.tmp, name), { recursive: true, force: true });
     }
     this.locks.prune();
+    pruneLinks(this.paths);
     return removed;
   }
 }
