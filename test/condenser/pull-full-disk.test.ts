@@ -74,3 +74,7 @@ function failsCleanly(ref: string, where: RegExp): void {
 test('a layer larger than the disk fails the download with one ENOSPC error and leaves no image, layer or blob', async () => {
   failsCleanly(await pushRandom('test/big', 3 << 20), /tmp\/blob-[0-9a-f]{64}\.partial/);
 });
+
+test('a layer that fits the disk as a blob but not unpacked fails with one ENOSPC error and leaves nothing', async () => {
+  failsCleanly(await pushRandom('test/unpack', 700 << 10), /(tmp|layers)\/\S+/);
+});

@@ -211,7 +211,13 @@ class LayerWriter {
       this.xattrs(h, target);
       futimesSync(fd, mtime, mtime);
     } finally {
-      closeSync(fd);
+      /* a write stream that failed (a full disk) may have closed the fd already: the write's
+       * error is the one to report, not this close's EBADF */
+      try {
+        closeSync(fd);
+      } catch {
+        /* closed */
+      }
     }
   }
 
