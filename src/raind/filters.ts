@@ -117,7 +117,11 @@ export function parseImageFilters(cmd: string, filters: string[]): ImageFilters 
         throw new UsageError(`${cmd}: filters dangling=true and dangling=false contradict each other`);
       result.dangling = d;
     } else if (key === 'reference') {
-      checkPattern(value);
+      try {
+        checkPattern(value);
+      } catch (e) {
+        throw new UsageError(`${cmd}: filter reference: ${(e as Error).message}`);
+      }
       result.references.push(value);
     } else throw new UsageError(`${cmd}: unknown filter "${key}" (dangling and reference are supported)`);
   }

@@ -55,5 +55,6 @@ describe('parseImageFilters', () => {
     assert.throws(() => parseImageFilters('images', ['label=x']), /unknown filter "label"/);
     assert.throws(() => parseImageFilters('images', ['dangling=maybe']), /dangling must be true or false/);
     assert.throws(() => parseImageFilters('images', ['nokey']), /bad filter "nokey"/);
+    assert.throws(() => parseImageFilters('images', ['reference=[a']), /images: filter reference: bad pattern "\[a"/);
   });
 });
