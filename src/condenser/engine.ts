@@ -31,6 +31,8 @@ export type { OverlayDirs } from './snapshots/overlay.js';
 export interface EngineOptions {
   /** the store root, /var/lib/raind by default */
   root: string;
+  /** where runtime state lives, /run/raind by default */
+  runRoot?: string;
   /** the credentials file (containers-auth.json); without it, pulls are anonymous */
   authFile?: string;
   /** per-registry CAs, `<dir>/<host:port>/ca.crt`; docker's and podman's by default */

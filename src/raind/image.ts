@@ -4,6 +4,7 @@ import { UsageError } from '../lib/errors.js';
 import { parsePlatform } from '../oci/image/platform.js';
 import type { Engine, PullOptions } from '../condenser/engine.js';
 import { familiarName } from '../condenser/images/names.js';
+import { parseImageFilters, referenceMatch } from './filters.js';
 import { REGISTRY_OPTIONS, registryEngine, withFlagValues } from './login.js';
 import { err, humanSize, out, table, timeAgo } from './output.js';
 import { PullProgress } from './progress.js';
@@ -73,21 +74,36 @@ interface Row {
 }
 
 export function imageList(engine: Engine, argv: Args): number {
-  const { values } = parse('images', argv, { format: { type: 'string' }, quiet: { type: 'boolean', short: 'q' } });
+  const { values } = parse('images', argv, {
+    format: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+    all: { type: 'boolean', short: 'a' },
+    digests: { type: 'boolean' },
+    filter: { type: 'string', short: 'f', multiple: true },
+  });
   const format = (values.format as string | undefined) ?? 'table';
   if (format !== 'table' && format !== 'json') throw new UsageError(`images: --format must be table or json, not "${format}"`);
+  const filters = parseImageFilters('images', (values.filter as string[] | undefined) ?? []);
   const rows: Row[] = [];
   for (const image of engine.listImages()) {
-    const digest = image.repoDigests[0]?.split('@')[1] ?? '';
-    const names = image.repoTags.length ? image.repoTags : [undefined];
-    for (const name of names) {
-      const familiar = name === undefined ? undefined : familiarName(name);
+    const dangling = image.repoTags.length === 0;
+    if (filters.dangling !== undefined && filters.dangling !== dangling) continue;
+    let tags = image.repoTags.map((t) => familiarName(t));
+    if (filters.references.length) {
+      tags = tags.filter((t) => filters.references.some((pattern) => referenceMatch(pattern, t)));
+      if (tags.length === 0) continue;
+    }
+    const digests = image.repoDigests.map((d) => familiarName(d));
+    const names = tags.length ? tags : [undefined];
+    for (const familiar of names) {
       const colon = familiar?.lastIndexOf(':') ?? -1;
+      const repository = familiar === undefined ? undefined : familiar.slice(0, colon);
+      const own = digests.find((d) => repository !== undefined && d.slice(0, d.indexOf('@')) === repository) ?? digests[0];
       rows.push({
         Id: image.id,
-        Repository: familiar === undefined ? '<none>' : familiar.slice(0, colon),
+        Repository: repository ?? '<none>',
         Tag: familiar === undefined ? '<none>' : familiar.slice(colon + 1),
-        Digest: digest,
+        Digest: own?.slice(own.indexOf('@') + 1) ?? '',
         Created: image.created ?? '',
         Size: image.size,
       });
@@ -95,6 +111,13 @@ export function imageList(engine: Engine, argv: Args): number {
   }
   if (values.quiet) out([...new Set(rows.map((r) => r.Id.slice(7, 19)))].map((id) => `${id}\n`).join(''));
   else if (format === 'json') out(`${JSON.stringify(rows, null, 2)}\n`);
+  else if (values.digests)
+    out(
+      table(
+        ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'],
+        rows.map((r) => [r.Repository, r.Tag, r.Digest || '<none>', r.Id.slice(7, 19), timeAgo(r.Created), humanSize(r.Size)]),
+      ),
+    );
   else
     out(
       table(

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { UsageError, UserError, describeBug, isBug, reason } from '../lib/errors.js';
 import { Engine } from '../condenser/engine.js';
 import { authFilePath } from '../condenser/registry/auth-file.js';
@@ -17,7 +18,8 @@ Runs containers from images (the engine, in-process).
 image commands:
   image pull [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS] [--insecure-registry HOST]
              [--max-concurrent-downloads N] [-q] REF
-  image ls [--format table|json] [-q]        (also: images)
+  image ls [-a] [--digests] [--filter dangling=true|false|reference=PATTERN]... [--format table|json] [-q]
+                                              (also: images)
   image inspect REF...
   image rm [-f] REF...                        (also: rmi)
   image tag SOURCE TARGET                     (also: tag)
@@ -36,6 +38,7 @@ registry commands:
 
 global options:
   --root DIR          the engine's store (default /var/lib/raind)
+  --runroot DIR       the runtime state, an absolute path (default /run/raind)
   --certs-dir DIR     per-registry CAs, DIR/HOST:PORT/ca.crt (default /etc/containers/certs.d,
                       /etc/docker/certs.d; also $RAIND_CERTS_DIR)
 credentials: --authfile, else $REGISTRY_AUTH_FILE, else /run/containers/UID/auth.json
@@ -77,6 +80,7 @@ const TOP: Record<string, Command> = {
 export async function main(argv: string[]): Promise<number> {
   try {
     let root = '/var/lib/raind';
+    let runRoot = '/run/raind';
     let certsDir = process.env.RAIND_CERTS_DIR;
     let i = 0;
     for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
@@ -85,6 +89,10 @@ export async function main(argv: string[]): Promise<number> {
         root = argv[++i] ?? '';
         if (!root) throw new UsageError('option --root needs a value');
       } else if (a.startsWith('--root=')) root = a.slice(7);
+      else if (a === '--runroot') {
+        runRoot = argv[++i] ?? '';
+        if (!runRoot) throw new UsageError('option --runroot needs a value');
+      } else if (a.startsWith('--runroot=')) runRoot = a.slice(10);
       else if (a === '--certs-dir') {
         certsDir = argv[++i] ?? '';
         if (!certsDir) throw new UsageError('option --certs-dir needs a value');
@@ -94,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       } else throw new UsageError(`unknown global option "${a}"`);
     }
+    if (!isAbsolute(runRoot)) throw new UsageError(`--runroot must be an absolute path, not "${runRoot}"`);
     let name = argv[i];
     let rest = argv.slice(i + 1);
     let table = TOP;
@@ -106,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!Object.hasOwn(table, name)) throw new UsageError(`unknown command "${table === IMAGE ? `image ${name}` : name}"`);
     const command = table[name];
     if (command === undefined) throw new UsageError(`unknown command "${table === IMAGE ? `image ${name}` : name}"`);
-    return await command(new Engine({ root, authFile: authFilePath(), ...(certsDir ? { certsDirs: [certsDir] } : {}) }), rest);
+    return await command(new Engine({ root, runRoot, authFile: authFilePath(), ...(certsDir ? { certsDirs: [certsDir] } : {}) }), rest);
   } catch (e) {
     if (isBug(e)) {
       err(`raind: ${describeBug(e)}\n`);

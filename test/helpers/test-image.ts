@@ -21,7 +21,7 @@ export async function pushBusybox(
   registry: TestRegistry,
   repo: string,
   tag: string,
-  extra: { created?: string; marker?: string; architecture?: string; zstd?: boolean } = {},
+  extra: { created?: string; marker?: string; architecture?: string; zstd?: boolean; docker?: boolean } = {},
 ): Promise<PushedImage> {
   const tar = await makeTar([
     { name: 'bin/', type: 'directory' },
@@ -50,31 +50,46 @@ export async function pushBusybox(
   );
   const layerDigest = await registry.pushBlob(repo, layer);
   const configDigest = await registry.pushBlob(repo, config);
+  /* Docker schema 2 names each part with docker's media types */
+  const types = extra.docker
+    ? {
+        manifest: DOCKER_MANIFEST,
+        config: 'application/vnd.docker.container.image.v1+json',
+        layer: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      }
+    : {
+        manifest: 'application/vnd.oci.image.manifest.v1+json',
+        config: 'application/vnd.oci.image.config.v1+json',
+        layer: `application/vnd.oci.image.layer.v1.tar+${extra.zstd ? 'zstd' : 'gzip'}`,
+      };
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: [
-        { mediaType: `application/vnd.oci.image.layer.v1.tar+${extra.zstd ? 'zstd' : 'gzip'}`, digest: layerDigest, size: layer.length },
-      ],
+      mediaType: types.manifest,
+      config: { mediaType: types.config, digest: configDigest, size: config.length },
+      layers: [{ mediaType: types.layer, digest: layerDigest, size: layer.length }],
     }),
   );
-  const manifestDigest = await registry.pushManifest(repo, tag, 'application/vnd.oci.image.manifest.v1+json', manifest);
+  const manifestDigest = await registry.pushManifest(repo, tag, types.manifest, manifest);
   if (manifestDigest !== sha(manifest)) throw new Error(`registry digest ${manifestDigest} != ${sha(manifest)}`);
   return { manifestDigest, configDigest, layerDigest, diffId, manifestSize: manifest.length };
 }
 
-/** An OCI index of two busybox images, linux/amd64 and linux/arm64/v8, at `repo:tag`. */
+const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+
+/** An OCI index (or with `docker`, a Docker manifest list of schema 2 manifests) of two
+ * busybox images, linux/amd64 and linux/arm64/v8, at `repo:tag`. */
 export async function pushIndex(
   registry: TestRegistry,
   repo: string,
   tag: string,
+  docker = false,
 ): Promise<{ digest: string; amd64: PushedImage; arm64: PushedImage }> {
-  const amd64 = await pushBusybox(registry, repo, 'amd64', { marker: 'amd64' });
-  const arm64 = await pushBusybox(registry, repo, 'arm64', { marker: 'arm64', architecture: 'arm64' });
+  const amd64 = await pushBusybox(registry, repo, 'amd64', { marker: 'amd64', docker });
+  const arm64 = await pushBusybox(registry, repo, 'arm64', { marker: 'arm64', architecture: 'arm64', docker });
   const entry = (i: PushedImage, platform: object) => ({
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    mediaType: docker ? DOCKER_MANIFEST : 'application/vnd.oci.image.manifest.v1+json',
     digest: i.manifestDigest,
     size: i.manifestSize,
     platform,
@@ -82,13 +97,13 @@ export async function pushIndex(
   const index = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
+      mediaType: docker ? DOCKER_LIST : 'application/vnd.oci.image.index.v1+json',
       manifests: [
         entry(arm64, { os: 'linux', architecture: 'arm64', variant: 'v8' }),
         entry(amd64, { os: 'linux', architecture: 'amd64' }),
       ],
     }),
   );
-  const digest = await registry.pushManifest(repo, tag, 'application/vnd.oci.image.index.v1+json', index);
+  const digest = await registry.pushManifest(repo, tag, docker ? DOCKER_LIST : 'application/vnd.oci.image.index.v1+json', index);
   return { digest, amd64, arm64 };
 }
