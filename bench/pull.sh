@@ -32,31 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-YML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
-reg="127.0.0.1:$port"
-
-push_blob() { # file -> digest
-  local digest location
-  digest="sha256:$(sha256sum "$1" | cut -d' ' -f1)"
-  location=$(curl -sf -X POST -D - -o /dev/null "http://$reg/v2/bench/big/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
-  case "$location" in http*) ;; *) location="http://$reg$location" ;; esac
-  case "$location" in *\?*) location="$location&digest=$digest" ;; *) location="$location?digest=$digest" ;; esac
-  curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$1" "$location" >/dev/null
-  echo "$digest"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/local-registry.sh"
+start_registry "$work"
 
 echo "generating $LAYERS layers of $LAYER_MB MB of random data..." >&2
 layers_json=()
@@ -68,16 +45,16 @@ for i in $(seq "$LAYERS"); do
   tar -C "$work/gen/l$i" -cf "$work/gen/l$i.tar" .
   diff_ids+=("\"sha256:$(sha256sum "$work/gen/l$i.tar" | cut -d' ' -f1)\"")
   gzip -1 -c "$work/gen/l$i.tar" >"$work/gen/l$i.tar.gz"
-  digest=$(push_blob "$work/gen/l$i.tar.gz")
+  digest=$(push_blob bench/big "$work/gen/l$i.tar.gz")
   size=$(stat -c %s "$work/gen/l$i.tar.gz")
   layers_json+=("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"$digest\",\"size\":$size}")
   rm -rf "$work/gen/l$i" "$work/gen/l$i.tar"
 done
 (IFS=,; echo "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[${diff_ids[*]}]}}") >"$work/gen/config.json"
-config_digest=$(push_blob "$work/gen/config.json")
+config_digest=$(push_blob bench/big "$work/gen/config.json")
 config_size=$(stat -c %s "$work/gen/config.json")
 (IFS=,; echo "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"$config_digest\",\"size\":$config_size},\"layers\":[${layers_json[*]}]}") >"$work/gen/manifest.json"
-curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "@$work/gen/manifest.json" "http://$reg/v2/bench/big/manifests/v1" >/dev/null
+push_manifest bench/big v1 "$work/gen/manifest.json"
 rm -rf "$work/gen"
 ref="$reg/bench/big:v1"
 total=$(jq '[.layers[].size] | add' < <(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$reg/v2/bench/big/manifests/v1"))

@@ -28,31 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-YML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
-reg="127.0.0.1:$port"
-
-push_blob() { # file -> digest
-  local digest location
-  digest="sha256:$(sha256sum "$1" | cut -d' ' -f1)"
-  location=$(curl -sf -X POST -D - -o /dev/null "http://$reg/v2/bench/unpack/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
-  case "$location" in http*) ;; *) location="http://$reg$location" ;; esac
-  case "$location" in *\?*) location="$location&digest=$digest" ;; *) location="$location?digest=$digest" ;; esac
-  curl -sf -X PUT -H 'Content-Type: application/octet-stream' -T "$1" "$location" >/dev/null
-  echo "$digest"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/local-registry.sh"
+start_registry "$work"
 
 echo "generating one layer of $LAYER_MB MB of random data..." >&2
 mkdir -p "$work/gen/layer"
@@ -69,13 +46,13 @@ tar -C "$work/gen/layer" -cf "$work/gen/layer.tar" .
 rm -rf "$work/gen/layer"
 tar_bytes=$(stat -c %s "$work/gen/layer.tar")
 diff_id="sha256:$(sha256sum "$work/gen/layer.tar" | cut -d' ' -f1)"
-layer_digest=$(push_blob "$work/gen/layer.tar")
+layer_digest=$(push_blob bench/unpack "$work/gen/layer.tar")
 rm -f "$work/gen/layer.tar"
 echo "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"$diff_id\"]}}" >"$work/gen/config.json"
-config_digest=$(push_blob "$work/gen/config.json")
+config_digest=$(push_blob bench/unpack "$work/gen/config.json")
 config_size=$(stat -c %s "$work/gen/config.json")
 echo "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"$config_digest\",\"size\":$config_size},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"$layer_digest\",\"size\":$tar_bytes}]}" >"$work/gen/manifest.json"
-curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "@$work/gen/manifest.json" "http://$reg/v2/bench/unpack/manifests/v1" >/dev/null
+push_manifest bench/unpack v1 "$work/gen/manifest.json"
 
 store="$work/store"
 measure() { # label; leaves "rss_kb seconds" in $work/time
