@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TestRegistry } from '../helpers/registry.js';
+import { startSuiteRegistry, stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
 import { RAIND, raind, raindOk } from '../helpers/raind.js';
 import { type PushedImage, pushBusybox } from '../helpers/test-image.js';
 
@@ -14,15 +13,12 @@ let image: PushedImage;
 let ref: string;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'raind-archive-'));
-  registry = new TestRegistry(join(dir, 'registry'));
-  await registry.start();
+  ({ dir, registry } = await startSuiteRegistry('raind-archive-'));
   image = await pushBusybox(registry, 'test/busybox', '1');
   ref = `${registry.host}/test/busybox:1`;
 });
 after(async () => {
-  await registry?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await stopSuiteRegistry(dir, registry);
 });
 
 let n = 0;

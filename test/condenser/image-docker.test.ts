@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TestRegistry } from '../helpers/registry.js';
+import { startSuiteRegistry, stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
 import { raindOk } from '../helpers/raind.js';
 import { pushBusybox, pushIndex } from '../helpers/test-image.js';
 
@@ -13,13 +12,10 @@ let dir: string;
 let registry: TestRegistry;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'raind-docker-'));
-  registry = new TestRegistry(join(dir, 'registry'));
-  await registry.start();
+  ({ dir, registry } = await startSuiteRegistry('raind-docker-'));
 });
 after(async () => {
-  await registry?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await stopSuiteRegistry(dir, registry);
 });
 
 let roots = 0;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TestRegistry } from '../helpers/registry.js';
+import { stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
 import { raind, raindOk } from '../helpers/raind.js';
 import { type PushedImage, pushBusybox } from '../helpers/test-image.js';
 
@@ -36,8 +36,7 @@ before(async () => {
   raindOk(root, ['tag', `${registry.host}/test/app:2`, 'mine/busybox:7']);
 });
 after(async () => {
-  await registry?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await stopSuiteRegistry(dir, registry);
 });
 
 const rows = (...args: string[]): Row[] => JSON.parse(raindOk(root, ['images', '--format', 'json', ...args]).stdout);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TestRegistry } from '../helpers/registry.js';
+import { startSuiteRegistry, stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
 import { RAIND, raind, raindOk } from '../helpers/raind.js';
 import { type PushedImage, pushBusybox, pushIndex } from '../helpers/test-image.js';
 
@@ -15,15 +14,12 @@ let image: PushedImage;
 let ref: string;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'raind-pull-'));
-  registry = new TestRegistry(join(dir, 'registry'));
-  await registry.start();
+  ({ dir, registry } = await startSuiteRegistry('raind-pull-'));
   image = await pushBusybox(registry, 'test/busybox', '1');
   ref = `${registry.host}/test/busybox:1`;
 });
 after(async () => {
-  await registry?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await stopSuiteRegistry(dir, registry);
 });
 
 let roots = 0;

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Engine } from '../../src/condenser/engine.js';
 import { type TarEntry, makeTar } from '../helpers/layer-tar.js';
 import { raindOk } from '../helpers/raind.js';
-import { TestRegistry } from '../helpers/registry.js';
+import { startSuiteRegistry, stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -54,15 +53,12 @@ let registry: TestRegistry;
 const mounted: string[] = [];
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'raind-overlay-'));
-  registry = new TestRegistry(join(dir, 'registry'));
-  await registry.start();
+  ({ dir, registry } = await startSuiteRegistry('raind-overlay-'));
 });
 after(async () => {
   const engine = new Engine({ root: join(dir, 'root') });
   for (const d of mounted) engine.unmountImage(d);
-  await registry?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await stopSuiteRegistry(dir, registry);
 });
 
 describe('overlay snapshots of images', () => {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeTar } from '../helpers/layer-tar.js';
 import { raind, raindOk } from '../helpers/raind.js';
-import { TestRegistry } from '../helpers/registry.js';
+import { stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -25,8 +25,7 @@ before(async () => {
 });
 after(async () => {
   if (root) execFileSync('umount', [root]);
-  await registry?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await stopSuiteRegistry(dir, registry);
 });
 
 async function pushRandom(repo: string, bytes: number): Promise<string> {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -10,7 +9,7 @@ import { REPO, testEnv } from '../helpers/droplet.js';
 import { makeTar } from '../helpers/layer-tar.js';
 import { FaultyProxy } from '../helpers/proxy.js';
 import { RAIND } from '../helpers/raind.js';
-import { TestRegistry } from '../helpers/registry.js';
+import { startSuiteRegistry, stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const ESC = String.fromCharCode(27);
@@ -76,9 +75,7 @@ let roots = 0;
 const newRoot = () => join(dir, `root${roots++}`);
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'raind-pullx-'));
-  registry = new TestRegistry(join(dir, 'registry'));
-  await registry.start();
+  ({ dir, registry } = await startSuiteRegistry('raind-pullx-'));
   image = await pushRandom(registry, 'test/big', 5, 1 << 20);
   small = await pushRandom(registry, 'test/small', 2, 64 << 10);
   proxy = new FaultyProxy(registry.host);
@@ -86,8 +83,7 @@ before(async () => {
 });
 after(async () => {
   await proxy?.stop();
-  await registry?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await stopSuiteRegistry(dir, registry);
 });
 
 /** the store holds the image, whole: each blob's bytes match its digest, each layer unpacked */

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** A docker-registry (distribution 2.8) of the test's own, on 127.0.0.1 with a free port,
@@ -114,4 +115,19 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** A suite's own registry: a temporary directory (named with prefix) whose registry/ the
+ * registry serves, started. */
+export async function startSuiteRegistry(prefix: string): Promise<{ dir: string; registry: TestRegistry }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const registry = new TestRegistry(join(dir, 'registry'));
+  await registry.start();
+  return { dir, registry };
+}
+
+/** Stops what startSuiteRegistry started and removes its directory (after a failed start too). */
+export async function stopSuiteRegistry(dir: string | undefined, registry: TestRegistry | undefined): Promise<void> {
+  await registry?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }
