@@ -16,6 +16,7 @@ import { type ImportOptions, importImage } from './images/import.js';
 import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 import { type OverlayDirs, mountOverlay, unmountOverlay } from './snapshots/overlay.js';
+import { Containers } from './containers/containers.js';
 
 export type { LayerEvent, PullOptions, PullResult } from './images/pull.js';
 export type { PushOptions, PushResult } from './images/push.js';
@@ -63,8 +64,16 @@ export interface RemoveResult {
 export class Engine {
   readonly images: ImageStore;
 
+  private containerEngine?: Containers;
+
   constructor(readonly opts: EngineOptions) {
     this.images = new ImageStore(opts.root);
+  }
+
+  /** The containers of this store; made on first use. */
+  get containers(): Containers {
+    this.containerEngine ??= new Containers(this.images, { root: this.opts.root, runRoot: this.opts.runRoot ?? '/run/raind' });
+    return this.containerEngine;
   }
 
   pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
@@ -117,7 +126,7 @@ export class Engine {
   }
 
   pruneImages(): Promise<PruneResult> {
-    return prune(this.images);
+    return prune(this.images, () => new Set(this.containers.list().map((c) => c.Image)));
   }
 
   /** Makes an image of a root filesystem tar; returns its id. */
@@ -194,6 +203,11 @@ export class Engine {
             },
           );
         }
+        const user = this.containers.list().find((c) => c.Image === image.id);
+        if (user)
+          throw new UserError(`image ${text} is in use by container ${user.Name} (${user.Id}): remove the container first`, {
+            kind: 'conflict',
+          });
         out.untagged.push(...image.repoTags.map(familiarName), ...image.repoDigests.map(familiarName));
         images.splice(images.indexOf(image), 1);
         out.deleted.push(image.id);

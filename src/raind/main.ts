@@ -10,6 +10,22 @@ import { imageHistory } from './history.js';
 import { imagePrune } from './prune.js';
 import { imageImport } from './import.js';
 import { err, out } from './output.js';
+import {
+  containerCleanup,
+  containerCreate,
+  containerKill,
+  containerPause,
+  containerRemove,
+  containerRestart,
+  containerRun,
+  containerStart,
+  containerStop,
+  containerUnpause,
+  containerWait,
+} from './container.js';
+import { anyInspect, containerInspect, containerList } from './container-list.js';
+import { containerLogs } from './container-logs.js';
+import { containerExec } from './container-exec.js';
 
 const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
 
@@ -62,12 +78,46 @@ const IMAGE: Record<string, Command> = {
   import: imageImport,
 };
 
+const CONTAINER: Record<string, Command> = {
+  create: containerCreate,
+  start: containerStart,
+  run: containerRun,
+  stop: containerStop,
+  restart: containerRestart,
+  kill: containerKill,
+  rm: containerRemove,
+  remove: containerRemove,
+  ls: containerList,
+  list: containerList,
+  ps: containerList,
+  inspect: containerInspect,
+  logs: containerLogs,
+  exec: containerExec,
+  wait: containerWait,
+  pause: containerPause,
+  unpause: containerUnpause,
+  cleanup: containerCleanup,
+};
+
 const TOP: Record<string, Command> = {
+  create: containerCreate,
+  start: containerStart,
+  run: containerRun,
+  stop: containerStop,
+  restart: containerRestart,
+  kill: containerKill,
+  rm: containerRemove,
+  ps: containerList,
+  logs: containerLogs,
+  exec: containerExec,
+  wait: containerWait,
+  pause: containerPause,
+  unpause: containerUnpause,
   pull: imagePull,
   images: imageList,
   rmi: imageRemove,
   tag: imageTag,
-  inspect: imageInspect,
+  inspect: anyInspect,
   login,
   logout,
   push: imagePush,
@@ -106,15 +156,15 @@ export async function main(argv: string[]): Promise<number> {
     let name = argv[i];
     let rest = argv.slice(i + 1);
     let table = TOP;
-    if (name === 'image') {
-      table = IMAGE;
+    if (name === 'image' || name === 'container') {
+      table = name === 'image' ? IMAGE : CONTAINER;
       name = rest[0];
       rest = rest.slice(1);
     }
     if (name === undefined) throw new UsageError(`no command (raind --help lists them)`);
-    if (!Object.hasOwn(table, name)) throw new UsageError(`unknown command "${table === IMAGE ? `image ${name}` : name}"`);
-    const command = table[name];
-    if (command === undefined) throw new UsageError(`unknown command "${table === IMAGE ? `image ${name}` : name}"`);
+    const group = table === IMAGE ? 'image ' : table === CONTAINER ? 'container ' : '';
+    const command = Object.hasOwn(table, name) ? table[name] : undefined;
+    if (command === undefined) throw new UsageError(`unknown command "${group}${name}"`);
     return await command(new Engine({ root, runRoot, authFile: authFilePath(), ...(certsDir ? { certsDirs: [certsDir] } : {}) }), rest);
   } catch (e) {
     if (isBug(e)) {

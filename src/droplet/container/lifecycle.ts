@@ -79,7 +79,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
   });
 
   ctx.log.phase(`create ${id}: config validated, plan built`);
-  store.claim(id);
+  store.claim(id, bundle);
   return withLock(store.dir(id), `container ${id}`, () => {
     const state: StoredState = {
       ociVersion: STATE_OCI_VERSION,
@@ -101,7 +101,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): InitProcess 
       /* after the claim: an id in use says so, not that its cgroup is busy */
       cgroups.refuseBusy();
       /* the config as it was at create: what a broken state.json is recovered from */
-      copyConfig(bundle, store.dir(id));
+      if (!store.shared(id)) copyConfig(bundle, store.dir(id));
       store.write(state);
       /* exec builds its processes from the container's config as it was at create */
       saveExecConfig(store.dir(id), { process: spec.process, namespaces: execJoinOrder(spec), seccomp });

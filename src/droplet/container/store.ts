@@ -1,5 +1,16 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
 import { NotFoundError, UserError, errnoCode, reason } from '../../lib/errors.js';
 import { sleepMs } from '../../lib/sleep.js';
 import { parseStoredState, type StoredState } from './state-file.js';
@@ -34,6 +45,27 @@ export function validateId(id: string | undefined): string {
   return id;
 }
 
+/** Written at the claim: `own` (droplet made the directory) or `shared` (the bundle's). */
+const MARKER = 'droplet.claim';
+
+/** What droplet writes into a state directory besides the marker. */
+function isDropletFile(name: string): boolean {
+  return (
+    ['state.json', 'exec.fifo', 'exec.json', 'console.sock'].includes(name) ||
+    /^(init|hook)\.\d+\.\d+$/.test(name) ||
+    /^exec-\d+\.sock$/.test(name) ||
+    /^state\.json\.\d+\.tmp$/.test(name)
+  );
+}
+
+function isSameDir(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
+}
+
 export class Store {
   constructor(readonly root: string) {}
 
@@ -45,14 +77,32 @@ export class Store {
     return join(this.dir(id), 'exec.fifo');
   }
 
-  /** Claims the id: the directory's creation is atomic, so two creates cannot both win. */
-  claim(id: string): void {
+  /** Claims the id: the directory's creation is atomic, so two creates cannot both win. A
+   * bundle that is itself the state directory (an engine's per-container directory, as
+   * `--root <root>/containers` with the bundle `<root>/containers/<id>`) is claimed by the
+   * exclusive creation of its marker instead; droplet then removes only its own files. The
+   * marker is written in both cases, so that a directory droplet did not make is not its. */
+  claim(id: string, bundle: string): void {
+    const dir = this.dir(id);
+    const shared = isSameDir(bundle, dir);
     try {
-      mkdirSync(this.root, { recursive: true, mode: 0o711 });
-      mkdirSync(this.dir(id), { mode: 0o711 });
+      if (!shared) {
+        mkdirSync(this.root, { recursive: true, mode: 0o711 });
+        mkdirSync(dir, { mode: 0o711 });
+      }
+      writeFileSync(join(dir, MARKER), shared ? 'shared\n' : 'own\n', { flag: 'wx' });
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') throw new UserError(`container id ${id} is already in use`, { kind: 'conflict' });
-      throw new UserError(`create state directory ${this.dir(id)}: ${reason(err)}`);
+      throw new UserError(`create state directory ${dir}: ${reason(err)}`);
+    }
+  }
+
+  /** Whether the state directory is the container's bundle too (see claim). */
+  shared(id: string): boolean {
+    try {
+      return readFileSync(join(this.dir(id), MARKER), 'utf8') === 'shared\n';
+    } catch {
+      return false;
     }
   }
 
@@ -73,9 +123,14 @@ export class Store {
     }
   }
 
+  /** Whether droplet has a container of this id: a directory with droplet's marker or a
+   * state.json, or an empty one (a create killed right after it made it). A bundle
+   * directory droplet has not claimed is not a container. */
   exists(id: string): boolean {
+    const dir = this.dir(id);
     try {
-      return statSync(this.dir(id)).isDirectory();
+      if (!statSync(dir).isDirectory()) return false;
+      return existsSync(join(dir, MARKER)) || existsSync(join(dir, 'state.json')) || readdirSync(dir).length === 0;
     } catch {
       return false;
     }
@@ -101,6 +156,10 @@ export class Store {
   /** Removes the state directory. A command that raced the delete may make its lock file in
    * it meanwhile ("directory not empty"): then again, until it is gone. */
   remove(id: string): void {
+    if (this.shared(id)) {
+      this.removeOwnFiles(id);
+      return;
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         rmSync(this.dir(id), { recursive: true, force: true });
@@ -112,10 +171,21 @@ export class Store {
     }
   }
 
+  /** In a directory shared with the bundle: what droplet wrote there, the marker last. */
+  private removeOwnFiles(id: string): void {
+    const dir = this.dir(id);
+    try {
+      for (const name of readdirSync(dir)) if (isDropletFile(name)) rmSync(join(dir, name), { force: true });
+      rmSync(join(dir, MARKER), { force: true });
+    } catch (err) {
+      throw new UserError(`remove droplet's files from ${dir}: ${reason(err)}`);
+    }
+  }
+
   ids(): string[] {
     try {
       return readdirSync(this.root, { withFileTypes: true })
-        .filter((e) => e.isDirectory())
+        .filter((e) => e.isDirectory() && this.exists(e.name))
         .map((e) => e.name)
         .sort();
     } catch (err) {

@@ -1,0 +1,139 @@
+/** A container as the engine keeps it, in docker's inspect shape so that `inspect` (and the
+ * API) show it as it is: `<root>/containers/<id>/container.json`. */
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+/** The part of docker's container Config the engine uses. */
+export interface ContainerConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  ExposedPorts?: Record<string, object>;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[];
+  Cmd: string[];
+  Image: string;
+  Volumes?: Record<string, object>;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+}
+
+export interface RestartPolicy {
+  Name: '' | 'no' | 'always' | 'unless-stopped' | 'on-failure';
+  MaximumRetryCount: number;
+}
+
+export interface Ulimit {
+  Name: string;
+  Soft: number;
+  Hard: number;
+}
+
+/** docker's --mount, and what -v and --tmpfs become. */
+export interface MountSpec {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Source: string;
+  Target: string;
+  ReadOnly: boolean;
+  /** tmpfs: size in bytes and mode */
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number /** as given to --tmpfs */; Options?: string };
+  BindOptions?: { Propagation?: string };
+}
+
+/** The part of docker's HostConfig the engine uses. */
+export interface HostConfig {
+  Binds: string[];
+  Mounts: MountSpec[];
+  Tmpfs: Record<string, string>;
+  NetworkMode: string;
+  RestartPolicy: RestartPolicy;
+  AutoRemove: boolean;
+  CapAdd: string[];
+  CapDrop: string[];
+  Privileged: boolean;
+  ReadonlyRootfs: boolean;
+  SecurityOpt: string[];
+  Memory: number;
+  MemorySwap: number;
+  NanoCpus: number;
+  CpuShares: number;
+  PidsLimit: number;
+  Ulimits: Ulimit[];
+  Init: boolean;
+  Runtime: string;
+}
+
+/** A mount as inspect shows it. */
+export interface MountPoint {
+  Type: string;
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+}
+
+export interface ContainerRecord {
+  Id: string;
+  Name: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  /** the image's id (its config digest) */
+  Image: string;
+  /** the image as the user named it */
+  ImageName: string;
+  State: ContainerState;
+  RestartCount: number;
+  Driver: 'overlay';
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  Mounts: MountPoint[];
+  /** the image's layers (chain IDs, lowest first): the container's root holds on to them */
+  Layers: string[];
+  /** the monitor (conmon) while the container runs, with its start time (pid reuse) */
+  Monitor?: { Pid: number; StartTime: string };
+  /** the init's start time, to tell it from a later process with its pid */
+  InitStartTime?: string;
+  /** stop or kill by a user: the restart policy does not apply (docker's rule) */
+  StoppedByUser?: boolean;
+}
+
+export function initialState(): ContainerState {
+  return {
+    Status: 'created',
+    Running: false,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: 0,
+    ExitCode: 0,
+    Error: '',
+    StartedAt: '0001-01-01T00:00:00Z',
+    FinishedAt: '0001-01-01T00:00:00Z',
+  };
+}
