@@ -9,7 +9,7 @@ import { REPO, testEnv } from '../helpers/droplet.js';
 import { makeTar } from '../helpers/layer-tar.js';
 import { FaultyProxy } from '../helpers/proxy.js';
 import { RAIND } from '../helpers/raind.js';
-import { startSuiteRegistry, stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
+import { startSuiteRegistry, stopSuiteRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const ESC = String.fromCharCode(27);
