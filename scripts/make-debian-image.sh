@@ -103,7 +103,7 @@ start=$(date +%s.%N)
 bootstrap() {
   set -e
   if [ "${BOOTSTRAP:-mmdebstrap}" = mmdebstrap ] && command -v mmdebstrap >/dev/null; then
-    TMPDIR="$tmp" mmdebstrap --quiet --variant=minbase --include=bash,procps --format=tar \
+    TMPDIR="$tmp" mmdebstrap --variant=minbase --include=bash,procps --format=tar \
       "$suite" - "$tmp/sources.list" 2>"$tmp/bootstrap.log"
   elif command -v debootstrap >/dev/null; then
     debootstrap --variant=minbase --include=procps "$suite" "$tmp/rootfs" "$mirror" >"$tmp/bootstrap.log" 2>&1
@@ -121,8 +121,9 @@ set +e
 bootstrap | raind image import --change 'CMD ["/bin/bash"]' - "$ref" >"$tmp/id"
 status=("${PIPESTATUS[@]}")
 set -e
-if [ "${status[0]}" -ne 0 ]; then
-  echo "make-debian-image: bootstrap of $suite from $mirror failed:" >&2
+# 141: the bootstrapper got SIGPIPE, raind having stopped reading: raind's error is the one
+if [ "${status[0]}" -ne 0 ] && { [ "${status[0]}" -ne 141 ] || [ "${status[1]}" -eq 0 ]; }; then
+  echo "make-debian-image: bootstrap of $suite from $mirror failed (is the mirror reachable? apt-get update tells):" >&2
   tail -n 20 "$tmp/bootstrap.log" >&2
   # a tar cut short at a header's boundary reads as a whole one: no image of it is kept
   [ "${status[1]}" -ne 0 ] || raind rmi "$ref" >/dev/null 2>&1 || true

@@ -90,4 +90,19 @@ describe('scripts/make-debian-image.sh', () => {
     const findmnt = spawnSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' });
     assert.ok(!findmnt.stdout.split('\n').some((t) => t.startsWith(dir)), 'findmnt shows no mount under the test directory');
   });
+
+  test("a mirror it cannot reach: one clear error with apt's reason, no image, no temporary files", () => {
+    const other = join(dir, 'root-unreachable');
+    const r = spawnSync('bash', [SCRIPT, '--root', other, 'unreachable/debian:1'], {
+      encoding: 'utf8',
+      env: { ...testEnv(), RAIND, TMPDIR: join(dir, 'tmp'), DEBIAN_MIRROR: 'http://127.0.0.1:9/debian' },
+      timeout: 120_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /bootstrap of bookworm from http:\/\/127\.0\.0\.1:9\/debian failed \(is the mirror reachable/);
+    assert.match(r.stderr, /Could not connect to 127\.0\.0\.1:9/);
+    assert.equal(r.stdout, '');
+    assert.deepEqual(JSON.parse(raindOk(other, ['images', '--format', 'json']).stdout), []);
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
+  });
 });
