@@ -93,20 +93,26 @@ export function imageList(engine: Engine, argv: Args): number {
       tags = tags.filter((t) => filters.references.some((pattern) => referenceMatch(pattern, t)));
       if (tags.length === 0) continue;
     }
+    /* as docker: a row's digest is one of its own repository's (`<none>` when it has none),
+     * and with --digests a repository with several digests has a row for each */
     const digests = image.repoDigests.map((d) => familiarName(d));
+    const digestsOf = (repository: string | undefined) =>
+      repository === undefined ? digests : digests.filter((d) => d.slice(0, d.indexOf('@')) === repository);
     const names = tags.length ? tags : [undefined];
     for (const familiar of names) {
       const colon = familiar?.lastIndexOf(':') ?? -1;
       const repository = familiar === undefined ? undefined : familiar.slice(0, colon);
-      const own = digests.find((d) => repository !== undefined && d.slice(0, d.indexOf('@')) === repository) ?? digests[0];
-      rows.push({
-        Id: image.id,
-        Repository: repository ?? '<none>',
-        Tag: familiar === undefined ? '<none>' : familiar.slice(colon + 1),
-        Digest: own?.slice(own.indexOf('@') + 1) ?? '',
-        Created: image.created ?? '',
-        Size: image.size,
-      });
+      const own = [...new Set(digestsOf(repository).map((d) => d.slice(d.indexOf('@') + 1)))];
+      for (const digest of values.digests ? (own.length ? own : ['']) : [own[0] ?? '']) {
+        rows.push({
+          Id: image.id,
+          Repository: repository ?? '<none>',
+          Tag: familiar === undefined ? '<none>' : familiar.slice(colon + 1),
+          Digest: digest,
+          Created: image.created ?? '',
+          Size: image.size,
+        });
+      }
     }
   }
   if (values.quiet) out([...new Set(rows.map((r) => r.Id.slice(7, 19)))].map((id) => `${id}\n`).join(''));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
 import { raind, raindOk } from '../helpers/raind.js';
-import { type PushedImage, pushBusybox } from '../helpers/test-image.js';
+import { type PushedImage, pushBusybox, pushIndex } from '../helpers/test-image.js';
 
 let dir: string;
 let root: string;
@@ -112,9 +112,63 @@ describe('raind images filters', () => {
       assert.equal(line.split(/\s+/)[2], digest);
       assert.equal(line.split(/\s+/)[3], image.configDigest.slice(7, 19));
     }
+    for (const name of ['busybox latest', 'mine/busybox 7']) {
+      const line = lines.find((l) => l.split(/\s+/).slice(0, 2).join(' ') === name);
+      assert.equal(line?.split(/\s+/)[2], '<none>', `${name}: a tag of a repository without a digest shows none, not another's`);
+    }
     const dangling = lines.find((l) => l.startsWith('<none>'));
     assert.equal(dangling?.split(/\s+/)[2], old.manifestDigest, 'the dangling image keeps its digest');
     assert.equal(rows('--filter', 'dangling=true')[0]?.Digest, old.manifestDigest);
+  });
+});
+
+describe('raind images --digests rows', () => {
+  test("one digest a row: each of the row's repository's, or <none>", async () => {
+    const h = registry.host;
+    const own = join(dir, 'root-digests');
+    const index = await pushIndex(registry, 'test/multi', 'all');
+    /* one image, pulled by its manifest and by its index: two digests in one repository */
+    raindOk(own, ['pull', '-q', `${h}/test/multi:amd64`]);
+    raindOk(own, ['pull', '-q', `${h}/test/multi:all`]);
+    raindOk(own, ['tag', `${h}/test/multi:all`, 'mine/multi:1']);
+    const [info] = JSON.parse(raindOk(own, ['inspect', 'mine/multi:1']).stdout);
+    assert.deepEqual(info.RepoDigests, [`${h}/test/multi@${index.amd64.manifestDigest}`, `${h}/test/multi@${index.digest}`]);
+    const table = (...args: string[]) =>
+      raindOk(own, ['images', ...args])
+        .stdout.trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/).slice(0, 3).join(' '))
+        .sort();
+    const [m, i] = [index.amd64.manifestDigest, index.digest];
+    assert.deepEqual(
+      table('--digests'),
+      [
+        `${h}/test/multi all ${m}`,
+        `${h}/test/multi all ${i}`,
+        `${h}/test/multi amd64 ${m}`,
+        `${h}/test/multi amd64 ${i}`,
+        'mine/multi 1 <none>',
+      ].sort(),
+    );
+    const id = index.amd64.configDigest.slice(7, 19);
+    assert.deepEqual(
+      table(),
+      [`${h}/test/multi all ${id}`, `${h}/test/multi amd64 ${id}`, `mine/multi 1 ${id}`].sort(),
+      'a row a tag without --digests',
+    );
+    const json: Row[] = JSON.parse(raindOk(own, ['images', '--digests', '--format', 'json']).stdout);
+    assert.deepEqual(
+      json.map((r) => `${r.Repository}:${r.Tag} ${r.Digest}`).sort(),
+      [
+        `${h}/test/multi:all ${m}`,
+        `${h}/test/multi:all ${i}`,
+        `${h}/test/multi:amd64 ${m}`,
+        `${h}/test/multi:amd64 ${i}`,
+        'mine/multi:1 ',
+      ].sort(),
+    );
+    assert.equal(raindOk(own, ['images', '--digests', '-q']).stdout, `${id}\n`);
   });
 });
 
