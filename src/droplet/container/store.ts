@@ -45,7 +45,7 @@ export function validateId(id: string | undefined): string {
   return id;
 }
 
-/** Written at the claim: `own` (droplet made the directory) or `shared` (the bundle's). */
+/** Written at the claim: empty when droplet made the directory, `shared` in the bundle's. */
 const MARKER = 'droplet.claim';
 
 /** What droplet writes into a state directory besides the marker. */
@@ -90,7 +90,13 @@ export class Store {
         mkdirSync(this.root, { recursive: true, mode: 0o711 });
         mkdirSync(dir, { mode: 0o711 });
       }
-      writeFileSync(join(dir, MARKER), shared ? 'shared\n' : 'own\n', { flag: 'wx' });
+      try {
+        /* empty when droplet made the directory: it takes no block on a full disk */
+        writeFileSync(join(dir, MARKER), shared ? 'shared\n' : '', { flag: 'wx' });
+      } catch (err) {
+        if (!shared) rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') throw new UserError(`container id ${id} is already in use`, { kind: 'conflict' });
       throw new UserError(`create state directory ${dir}: ${reason(err)}`);
