@@ -48,31 +48,37 @@ export const CREATE_OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
 } as const satisfies Options;
 
-/** Options come before the image; everything after it is the command, as docker reads it. */
+/** Options come before the image; everything after it is the command, as docker reads it.
+ * A flag's value is joined to it (`--cpus=-1`), so that a value starting with "-" is a
+ * value, as docker takes it, and not an unknown flag. */
 export function splitAtPositional(argv: string[], options: Options): { options: string[]; rest: string[] } {
-  const withValue = new Set(
-    Object.entries(options).flatMap(([name, o]) => (o.type === 'string' ? [`--${name}`, ...(o.short ? [`-${o.short}`] : [])] : [])),
-  );
-  const shortWithValue = new Set(Object.values(options).flatMap((o) => (o.type === 'string' && o.short ? [o.short] : [])));
+  const longOf = new Map<string, string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== 'string') continue;
+    longOf.set(`--${name}`, name);
+    if (o.short) longOf.set(`-${o.short}`, name);
+  }
+  const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
-    if (a === '--') return { options: argv.slice(0, i), rest: argv.slice(i + 1) };
-    if (!a.startsWith('-') || a === '-') return { options: argv.slice(0, i), rest: argv.slice(i) };
-    if (withValue.has(a)) i++;
-    /* -it, -itd: grouped short flags; a group whose last letter takes a value takes the next word */ else if (
-      /^-[a-zA-Z]{2,}$/.test(a) &&
-      shortWithValue.has(a.at(-1) ?? '')
-    )
-      i++;
+    if (a === '--') return { options: out, rest: argv.slice(i + 1) };
+    if (!a.startsWith('-') || a === '-') return { options: out, rest: argv.slice(i) };
+    const long = longOf.get(a);
+    /* -it, -dit: grouped short flags; when the last letter takes a value, it takes the next word */
+    const grouped = !long && /^-[a-zA-Z]{2,}$/.test(a) ? longOf.get(`-${a.at(-1)}`) : undefined;
+    if ((long || grouped) && i + 1 < argv.length) {
+      if (grouped) out.push(a.slice(0, -1));
+      out.push(`--${long ?? grouped}=${argv[++i]}`);
+    } else out.push(a);
   }
-  return { options: argv, rest: [] };
+  return { options: out, rest: [] };
 }
 
 export function parseOptions(cmd: string, argv: string[], options: Options): Values {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Values;
   } catch (e) {
-    throw new UsageError(`${cmd}: ${(e as Error).message}`);
+    throw new UsageError(`${cmd}: ${(e as Error).message.split('\n')[0]}`);
   }
 }
 

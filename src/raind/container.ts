@@ -33,9 +33,9 @@ async function createFromArgs(engine: Engine, cmd: string, argv: string[], extra
   const [image, ...command] = split.rest;
   if (image === undefined) throw new UsageError(`${cmd}: expected an image`);
   const request = createRequest(cmd, values, image, command);
-  if (values.pull !== undefined && values.pull !== 'missing')
-    throw new UsageError(`${cmd}: --pull supports "missing" only, not "${values.pull}"`);
-  await ensureImage(engine, image, values.quiet === true);
+  const pull = (values.pull as string | undefined) ?? 'missing';
+  if (pull !== 'missing' && pull !== 'never') throw new UsageError(`${cmd}: --pull must be missing or never, not "${pull}"`);
+  if (pull === 'missing') await ensureImage(engine, image, values.quiet === true);
   const record = await engine.containers.create(request);
   return { record, values };
 }
@@ -205,8 +205,8 @@ export async function containerCleanup(engine: Engine, argv: string[]): Promise<
   return 0;
 }
 
-/** Runs a command on each container named; the first failure is reported, the others are
- * still tried, as docker does. */
+/** Runs a command on each container named; a failure is reported and the others are still
+ * tried, as docker does; the exit code is then the engine's 125. */
 async function eachContainer(cmd: string, names: string[], fn: (name: string) => Promise<void>): Promise<number> {
   let failed = false;
   for (const name of names) {
@@ -218,5 +218,5 @@ async function eachContainer(cmd: string, names: string[], fn: (name: string) =>
       failed = true;
     }
   }
-  return failed ? 1 : 0;
+  return failed ? ENGINE_FAILURE : 0;
 }

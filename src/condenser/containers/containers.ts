@@ -55,13 +55,13 @@ export class Containers {
    * config, and conmon running the runtime's create: the init then waits on exec.fifo, as
    * the seed shows. Anything that fails undoes what was made. */
   async create(request: CreateRequest): Promise<ContainerRecord> {
-    const { image } = findImage(this.images.images(), request.Config.Image);
-    const imageConfig = JSON.parse(readFileSync(this.images.blobs.path(image.id), 'utf8')) as ImageConfig;
     const host: HostConfig = { ...defaultHostConfig(), ...request.HostConfig };
     validateHostConfig(host);
     const runtime = this.runtime(host.Runtime);
     requestedMounts(host);
     const explicitName = request.name !== undefined && request.name !== '' ? validateName(request.name) : undefined;
+    const { image } = findImage(this.images.images(), request.Config.Image);
+    const imageConfig = JSON.parse(readFileSync(this.images.blobs.path(image.id), 'utf8')) as ImageConfig;
     const id = this.store.claimId();
     let name: string | undefined;
     try {
