@@ -1,23 +1,50 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds droplet, and runs a first container: a busybox shell that
-# shows it is PID 1 in its own namespaces.
+# Installs what is needed, builds droplet and raind, makes an image on the spot (a Debian
+# minbase with bash from mmdebstrap; busybox-static when the mirror cannot be reached) and
+# walks through the seed's demo: create leaves `droplet init` waiting on exec.fifo, start
+# turns the same PID into the command, exec -t shows it as PID 1 inside.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
 bash scripts/install-deps.sh
 
-bundle=$(mktemp -d /tmp/raind-hello.XXXXXX)
-trap 'rm -rf "$bundle"' EXIT
-mkdir -p "$bundle/rootfs/bin"
-cp /usr/bin/busybox "$bundle/rootfs/bin/busybox"
-# one symlink per applet; the list names busybox itself, which must stay the binary
-for applet in $(busybox --list); do
-  [ "$applet" = busybox ] || ln -s busybox "$bundle/rootfs/bin/$applet"
-done
+raind="$repo/dist/bin/raind"
+root=${RAIND_ROOT:-/var/lib/raind}
+image=raind/debian:bookworm
+if ! bash scripts/make-debian-image.sh --root "$root" "$image"; then
+  echo "quickstart: no Debian image (is the mirror reachable?); using busybox-static instead" >&2
+  image=raind/busybox:latest
+  rootfs=$(mktemp -d /tmp/raind-busybox.XXXXXX)
+  trap 'rm -rf "$rootfs"' EXIT
+  mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
+  cp /usr/bin/busybox "$rootfs/bin/busybox"
+  for applet in $(busybox --list); do [ "$applet" = busybox ] || ln -s busybox "$rootfs/bin/$applet"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
+  tar -C "$rootfs" -c . | "$raind" --root "$root" import --change 'CMD ["/bin/sh"]' - "$image" >/dev/null
+fi
 
-cd "$bundle"
-"$repo/dist/bin/droplet" spec
-# The default process is `sh` reading its commands from stdin.
-echo 'echo "hello from a droplet container: I am PID $$ on host $(hostname)"; ps -o pid,args' |
-  "$repo/dist/bin/droplet" run "hello-$$"
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+r() { "$raind" --root "$root" "$@"; }
+
+say "raind container create $image /bin/sh -c 'echo hello; sleep 3600'"
+id=$(r container create "$image" /bin/sh -c 'echo hello; sleep 3600')
+echo "$id"
+pid=$(r container inspect "$id" | jq -r '.[0].State.Pid')
+say "ps -f -p $pid"
+ps -f -p "$pid"
+say "ls $root/containers/$id"
+ls "$root/containers/$id"
+say "raind container start $id"
+r container start "$id"
+say "ps -f -p $pid --ppid $pid   # the same PID, now the command"
+ps -f -p "$pid" --ppid "$pid"
+say "raind container exec -t $id ps -ef   # PID 1 inside"
+# -t needs a terminal on this side; without one, the same without it
+if [ -t 0 ]; then r container exec -t "$id" ps -ef; else r container exec "$id" ps -ef; fi
+say "raind container logs $id"
+r container logs "$id"
+say "raind container rm -f $id"
+r container rm -f "$id"
+echo
+echo "Try it yourself: $raind run --rm -it $image"

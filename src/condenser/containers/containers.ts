@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { NotFoundError, UserError } from '../../lib/errors.js';
-import { ownExecutable } from '../../lib/executables.js';
+import { findInPath, ownExecutable } from '../../lib/executables.js';
 import { isAlive, readProcStat } from '../../lib/proc-stat.js';
 import { sleepMs } from '../../lib/sleep.js';
 import type { ImageConfig } from '../../oci/image/types.js';
@@ -136,7 +136,8 @@ export class Containers {
       });
     const mounts = ociMounts(requestedMounts(record.HostConfig), volumes);
     record.Mounts = mounts.points;
-    const spec = ociConfig({ record, rootfs: merged, etc, user, mounts: mounts.oci });
+    const init = record.HostConfig.Init ? initProgram() : undefined;
+    const spec = ociConfig({ record, rootfs: merged, etc, user, mounts: mounts.oci, ...(init ? { init } : {}) });
     writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     for (const f of ['exit', 'oom', 'pidfile', 'conmon.pid']) rmSync(join(runDir, f), { force: true });
     /* conmon makes these anew and fails on ones its last run left */
@@ -454,6 +455,14 @@ function validateHostConfig(host: HostConfig): void {
   if (host.MemorySwap > 0 && host.MemorySwap < host.Memory) throw bad('--memory-swap', 'must be at least --memory');
   if (host.NanoCpus < 0) throw bad('--cpus', 'must not be negative');
   if (host.PidsLimit < -1) throw bad('--pids-limit', 'must be -1 (unlimited) or more');
+}
+
+/** --init's program: tini, static so that it runs in any image (docker ships it as
+ * docker-init). */
+function initProgram(): string {
+  const found = findInPath('tini-static') ?? findInPath('docker-init');
+  if (!found) throw new UserError('--init: no tini-static or docker-init on this host (Debian package tini)', { kind: 'invalid', field: 'Init' });
+  return found;
 }
 
 function signalQuietly(runtime: OciRuntime, id: string, signal: string, all = false): void {

@@ -23,7 +23,12 @@ export interface OciConfigInput {
   mounts: OciMount[];
   /** a network namespace made for the container; none: a new empty one */
   netnsPath?: string;
+  /** --init: the host's static init (tini), run as PID 1 in front of the command */
+  init?: string;
 }
+
+/** Where --init's program appears in the container, as docker puts it. */
+export const INIT_PATH = '/sbin/docker-init';
 
 /** docker's allow list for a container's devices: all mknod, and the default devices. */
 const DEVICE_RULES = [
@@ -106,6 +111,7 @@ export function ociConfig(input: OciConfigInput): object {
     { destination: '/etc/hosts', type: 'bind', source: input.etc.hosts, options: ['rbind', 'rprivate'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: input.etc.resolvConf, options: ['rbind', 'rprivate'] },
     ...input.mounts,
+    ...(input.init ? [{ destination: INIT_PATH, type: 'bind', source: input.init, options: ['rbind', 'ro', 'rprivate'] }] : []),
   ];
   if (hostNetwork) {
     /* the host's sysfs network view belongs to the host's namespace */
@@ -117,7 +123,7 @@ export function ociConfig(input: OciConfigInput): object {
     process: {
       terminal: config.Tty,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
-      args: [...(config.Entrypoint ?? []), ...config.Cmd],
+      args: [...(input.init ? [INIT_PATH, '--'] : []), ...(config.Entrypoint ?? []), ...config.Cmd],
       env,
       cwd: config.WorkingDir || '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps },
