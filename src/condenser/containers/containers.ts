@@ -185,11 +185,33 @@ export class Containers {
       try {
         out.push(this.refreshed(this.store.read(id)));
       } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-        /* a create killed before its record: rm -f removes the directory */
+        if (!(err instanceof UserError)) throw err;
+        /* a create killed before its record was written, or a record that cannot be read:
+         * shown as dead, and rm -f removes it */
+        out.push(this.deadRecord(id, err.message));
       }
     }
     return out;
+  }
+
+  private deadRecord(id: string, why: string): ContainerRecord {
+    const host = defaultHostConfig();
+    return {
+      Id: id,
+      Name: this.nameOf(id) ?? '',
+      Created: '',
+      Path: '',
+      Args: [],
+      Image: '',
+      ImageName: '',
+      State: { ...initialState(), Status: 'dead', Dead: true, Error: why },
+      RestartCount: 0,
+      Driver: 'overlay',
+      Config: { ...mergeConfig({ Config: { Image: '', Cmd: ['?'] } }, {}, id), Cmd: [] },
+      HostConfig: host,
+      Mounts: [],
+      Layers: [],
+    };
   }
 
   /** A container whose init has died is exited, with the code conmon recorded. */
@@ -461,7 +483,8 @@ function validateHostConfig(host: HostConfig): void {
  * docker-init). */
 function initProgram(): string {
   const found = findInPath('tini-static') ?? findInPath('docker-init');
-  if (!found) throw new UserError('--init: no tini-static or docker-init on this host (Debian package tini)', { kind: 'invalid', field: 'Init' });
+  if (!found)
+    throw new UserError('--init: no tini-static or docker-init on this host (Debian package tini)', { kind: 'invalid', field: 'Init' });
   return found;
 }
 
