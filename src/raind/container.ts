@@ -72,8 +72,31 @@ export async function containerRun(engine: Engine, argv: string[]): Promise<numb
   }
   const reader = LogReader.open(containers.logPath(record.Id));
   await startOrExplain(engine, record.Id);
-  if (reader) await followUntilExit(engine, record.Id, reader);
-  return containers.wait(record.Id, { removed: true });
+  const stopProxy = proxySignals(engine, record.Id);
+  try {
+    if (reader) await followUntilExit(engine, record.Id, reader);
+    return await containers.wait(record.Id, { removed: true });
+  } finally {
+    stopProxy();
+  }
+}
+
+const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** docker's --sig-proxy: a signal to `run` in the foreground goes to the container, which
+ * decides whether it ends (Ctrl-C then stops a server as it would outside a container). */
+function proxySignals(engine: Engine, id: string): () => void {
+  const forward = (signal: NodeJS.Signals) => {
+    try {
+      engine.containers.kill(id, signal);
+    } catch {
+      /* it has exited meanwhile */
+    }
+  };
+  for (const s of PROXIED) process.on(s, forward);
+  return () => {
+    for (const s of PROXIED) process.off(s, forward);
+  };
 }
 
 /** A container whose command cannot run: docker's 126 (not executable) and 127 (not found). */

@@ -103,6 +103,31 @@ describe('raind containers: the seed demo and the lifecycle', () => {
     e.ok(['rm', id]);
   });
 
+  test("run in the foreground passes a signal on to the container, as docker's --sig-proxy", async () => {
+    const child = spawn(
+      RAIND,
+      [
+        ...e.globalArgs,
+        'run',
+        '--rm',
+        'busybox:test',
+        'sh',
+        '-c',
+        'trap "echo got int; exit 5" INT; echo ready; while true; do sleep 0.1; done',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    const code = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    for (let i = 0; i < 200 && !output.includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    assert.equal(await code, 5);
+    assert.equal(output, 'ready\ngot int\n');
+  });
+
   test('a stopped container starts again with what it wrote', () => {
     const id = e.ok(['create', 'busybox:test', 'sh', '-c', 'echo run >> /count; cat /count']).stdout.trim();
     e.ok(['start', id]);
