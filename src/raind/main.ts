@@ -27,9 +27,9 @@ import { anyInspect, containerInspect, containerList } from './container-list.js
 import { containerLogs } from './container-logs.js';
 import { containerExec } from './container-exec.js';
 
-const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
+const USAGE = `usage: raind [--root DIR] [--runroot DIR] COMMAND [options] [args]
 
-Runs containers from images (the engine, in-process).
+Runs containers from images (the engine, in-process; conmon watches each container).
 
 image commands:
   image pull [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS] [--insecure-registry HOST]
@@ -46,6 +46,22 @@ image commands:
   image prune                                 untagged images, and blobs and layers no image uses
   image import [-c|--change INSTR]... FILE|- [REF]   a rootfs tar as a one-layer image (also: import)
   pull REF                                    same as image pull
+
+container commands (also as: container VERB):
+  create [OPTIONS] IMAGE [COMMAND...]         the init waits on exec.fifo until start
+  run [-d] [-i] [-t] [--rm] [OPTIONS] IMAGE [COMMAND...]
+      OPTIONS: --name N, -e K=V, --env-file F, -w DIR, -u USER[:GROUP], --entrypoint CMD,
+      -v SRC:DST[:ro], --mount type=...,source=...,target=..., --tmpfs DST[:OPTS], -m SIZE,
+      --memory-swap SIZE, --cpus N, --cpu-shares N, --pids-limit N, --cap-add C, --cap-drop C,
+      --privileged, --read-only, --security-opt OPT, -h HOST, --restart POLICY, -l K=V,
+      --stop-signal SIG, --stop-timeout S, --ulimit NAME=SOFT[:HARD], --init,
+      --network none|host, --runtime droplet|runc|crun, --pull missing|never
+  start [-a] [-i] | stop [-t S] | restart [-t S] | kill [-s SIG] | pause | unpause | wait  CONTAINER...
+  rm [-f] CONTAINER...
+  ps [-a] [-q] [-l] [--filter KEY=VALUE]... [--format table|json] [--no-trunc]
+  inspect CONTAINER|IMAGE...
+  logs [-f] [--since T] [--until T] [--tail N] [-t] CONTAINER
+  exec [-i] [-t] [-d] [-e K=V] [-w DIR] [-u USER] CONTAINER COMMAND...
 
 registry commands:
   login -u USER [-p PASS | --password-stdin] [--authfile FILE] [--tls-verify=false] REGISTRY
