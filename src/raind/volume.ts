@@ -101,7 +101,7 @@ function listEntry(v: VolumeInspect) {
 
 /** volume inspect NAME...: docker's JSON, an array; a missing one is an error, the others still shown. */
 export function volumeInspect(engine: Engine, argv: string[]): number {
-  const { positionals } = parse('inspect', argv, { format: { type: 'string', short: 'f' } });
+  const { positionals } = parse('inspect', argv, {});
   if (positionals.length === 0) throw new UsageError('volume inspect: expected at least one volume');
   const found: VolumeInspect[] = [];
   const failed = eachVolume('inspect', positionals, (name) => found.push(engine.volumes.inspect(name)));
