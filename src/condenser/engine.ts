@@ -17,6 +17,8 @@ import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 import { type OverlayDirs, mountOverlay, unmountOverlay } from './snapshots/overlay.js';
 import { Containers } from './containers/containers.js';
+import { volumesOf } from './containers/mounts.js';
+import { Volumes } from './volumes/volumes.js';
 
 export type { LayerEvent, PullOptions, PullResult } from './images/pull.js';
 export type { PushOptions, PushResult } from './images/push.js';
@@ -28,6 +30,8 @@ export type { ImportOptions } from './images/import.js';
 export type { ImageRecord } from './store/image-index.js';
 export type { Credentials, RegistryOptions } from './registry/client.js';
 export type { OverlayDirs } from './snapshots/overlay.js';
+export type { VolumePruneResult } from './volumes/volumes.js';
+export type { VolumeInspect } from './volumes/record.js';
 
 export interface EngineOptions {
   /** the store root, /var/lib/raind by default */
@@ -65,6 +69,7 @@ export class Engine {
   readonly images: ImageStore;
 
   private containerEngine?: Containers;
+  private volumeEngine?: Volumes;
 
   constructor(readonly opts: EngineOptions) {
     this.images = new ImageStore(opts.root);
@@ -72,8 +77,20 @@ export class Engine {
 
   /** The containers of this store; made on first use. */
   get containers(): Containers {
-    this.containerEngine ??= new Containers(this.images, { root: this.opts.root, runRoot: this.opts.runRoot ?? '/run/raind' });
+    this.containerEngine ??= new Containers(this.images, {
+      root: this.opts.root,
+      runRoot: this.opts.runRoot ?? '/run/raind',
+      volumes: this.volumes,
+    });
     return this.containerEngine;
+  }
+
+  /** The volumes of this store; a volume is in use while a container, running or not, has it. */
+  get volumes(): Volumes {
+    this.volumeEngine ??= new Volumes(this.opts.root, () =>
+      this.containers.list().flatMap((c) => volumesOf(c).map((volume) => ({ volume, Id: c.Id, Name: c.Name }))),
+    );
+    return this.volumeEngine;
   }
 
   pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {

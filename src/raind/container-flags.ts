@@ -241,7 +241,7 @@ function ulimit(cmd: string, text: string): Ulimit {
   return { Name: m[1] ?? '', Soft: soft, Hard: hard };
 }
 
-/** --mount type=bind|volume|tmpfs,source=...,target=...[,readonly][,tmpfs-size=...] */
+/** --mount type=bind|volume|tmpfs,source=...,target=...[,readonly][,tmpfs-size=...][,volume-nocopy] */
 function mountFlag(cmd: string, text: string): MountSpec {
   const fields = new Map<string, string>();
   for (const part of text.split(',')) {
@@ -267,5 +267,7 @@ function mountFlag(cmd: string, text: string): MountSpec {
   }
   const propagation = fields.get('bind-propagation');
   if (propagation) spec.BindOptions = { Propagation: propagation };
+  const noCopy = fields.get('volume-nocopy');
+  if (type === 'volume' && (noCopy === 'true' || noCopy === '1')) spec.VolumeOptions = { NoCopy: true };
   return spec;
 }

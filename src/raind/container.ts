@@ -106,7 +106,8 @@ async function startOrExplain(engine: Engine, id: string): Promise<void> {
   } catch (e) {
     if (engine.containers.inspect(id).HostConfig.AutoRemove) {
       try {
-        engine.containers.remove(id, true);
+        /* --rm: the anonymous volumes go with it */
+        engine.containers.remove(id, true, true);
       } catch {}
     }
     throw asEngineFailure(e);
@@ -188,7 +189,7 @@ export async function containerRemove(engine: Engine, argv: string[]): Promise<n
   const values = parseOptions('rm', split.options, options);
   if (split.rest.length === 0) throw new UsageError('rm: expected at least one container');
   return eachContainer('rm', split.rest, async (name) => {
-    engine.containers.remove(name, values.force === true);
+    engine.containers.remove(name, values.force === true, values.volumes === true);
     out(`${name}\n`);
   });
 }

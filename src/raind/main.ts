@@ -26,6 +26,7 @@ import {
 import { anyInspect, containerInspect, containerList } from './container-list.js';
 import { containerLogs } from './container-logs.js';
 import { containerExec } from './container-exec.js';
+import { volumeCreate, volumeInspect, volumeList, volumePrune, volumeRemove } from './volume.js';
 
 const USAGE = `usage: raind [--root DIR] [--runroot DIR] COMMAND [options] [args]
 
@@ -57,11 +58,18 @@ container commands (also as: container VERB):
       --stop-signal SIG, --stop-timeout S, --ulimit NAME=SOFT[:HARD], --init,
       --network none|host, --runtime droplet|runc|crun, --pull missing|never
   start [-a] [-i] | stop [-t S] | restart [-t S] | kill [-s SIG] | pause | unpause | wait  CONTAINER...
-  rm [-f] CONTAINER...
+  rm [-f] [-v] CONTAINER...
   ps [-a] [-q] [-l] [--filter KEY=VALUE]... [--format table|json] [--no-trunc]
   inspect CONTAINER|IMAGE...
   logs [-f] [--since T] [--until T] [--tail N] [-t] CONTAINER
   exec [-i] [-t] [-d] [-e K=V] [-w DIR] [-u USER] CONTAINER COMMAND...
+
+volume commands:
+  volume create [--label K=V]... [NAME]       a 64-hex name without NAME
+  volume ls [-q] [--format table|json] [--filter name=|label=|dangling=|driver=]...
+  volume inspect NAME...
+  volume rm [-f] NAME...                      refused while a container uses the volume
+  volume prune [-a]                           unused anonymous volumes; -a: unused named ones too
 
 registry commands:
   login -u USER [-p PASS | --password-stdin] [--authfile FILE] [--tls-verify=false] REGISTRY
@@ -114,6 +122,18 @@ const CONTAINER: Record<string, Command> = {
   unpause: containerUnpause,
   cleanup: containerCleanup,
 };
+
+const VOLUME: Record<string, Command> = {
+  create: volumeCreate,
+  ls: volumeList,
+  list: volumeList,
+  inspect: volumeInspect,
+  rm: volumeRemove,
+  remove: volumeRemove,
+  prune: volumePrune,
+};
+
+const GROUPS: Record<string, Record<string, Command>> = { image: IMAGE, container: CONTAINER, volume: VOLUME };
 
 const TOP: Record<string, Command> = {
   create: containerCreate,
@@ -172,13 +192,14 @@ export async function main(argv: string[]): Promise<number> {
     let name = argv[i];
     let rest = argv.slice(i + 1);
     let table = TOP;
-    if (name === 'image' || name === 'container') {
-      table = name === 'image' ? IMAGE : CONTAINER;
+    let group = '';
+    if (name !== undefined && Object.hasOwn(GROUPS, name)) {
+      table = GROUPS[name] ?? TOP;
+      group = `${name} `;
       name = rest[0];
       rest = rest.slice(1);
     }
     if (name === undefined) throw new UsageError(`no command (raind --help lists them)`);
-    const group = table === IMAGE ? 'image ' : table === CONTAINER ? 'container ' : '';
     const command = Object.hasOwn(table, name) ? table[name] : undefined;
     if (command === undefined) throw new UsageError(`unknown command "${group}${name}"`);
     return await command(new Engine({ root, runRoot, authFile: authFilePath(), ...(certsDir ? { certsDirs: [certsDir] } : {}) }), rest);

@@ -97,7 +97,7 @@ describe('raind image import', () => {
     assert.notEqual(bad.code, 0);
     assert.equal(
       bad.stderr,
-      'raind: change "RUN make": RUN is not one of CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL\n',
+      'raind: change "RUN make": RUN is not one of CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, VOLUME\n',
     );
     const json = raind(root, ['import', '--change', 'CMD ["a", 1]', rootfsTar]);
     assert.match(json.stderr, /^raind: change "CMD \["a", 1\]": not a JSON list of strings\n$/);

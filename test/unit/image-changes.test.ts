@@ -31,6 +31,16 @@ describe('--change instructions', () => {
     });
   });
 
+  test("VOLUME: the JSON form and the space-separated one add to the image's volumes", () => {
+    assert.deepEqual(apply('VOLUME ["/data", "/logs"]', 'VOLUME /cache /tmp/x').Volumes, {
+      '/data': {},
+      '/logs': {},
+      '/cache': {},
+      '/tmp/x': {},
+    });
+    assert.throws(() => apply('VOLUME data'), /VOLUME "data" must be an absolute path/);
+  });
+
   test('what cannot be applied is refused, naming the change', () => {
     assert.throws(() => apply('RUN make'), /change "RUN make": RUN is not one of/);
     assert.throws(() => apply('WORKDIR srv'), /absolute path/);

@@ -13,10 +13,11 @@ import { isMountPoint, mountOverlay } from '../snapshots/overlay.js';
 import type { ImageStore } from '../store/store.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
-import { ociMounts, requestedMounts, type VolumeResolver } from './mounts.js';
+import { anonymousVolumeName } from '../volumes/names.js';
+import { containerMounts, ociMounts, requestedMounts, type VolumeResolver, withImageVolumes } from './mounts.js';
 import { generatedName, validateName } from './names.js';
 import { ociConfig } from './oci-config.js';
-import { type ContainerRecord, type HostConfig, initialState } from './record.js';
+import { type ContainerRecord, type HostConfig, type MountSpec, initialState } from './record.js';
 import { unmountRoot } from './root-mount.js';
 import { ContainerStore } from './store.js';
 import { resolveUser } from './user.js';
@@ -26,7 +27,7 @@ export type { CreateRequest } from './merge-config.js';
 export interface ContainersOptions {
   root: string;
   runRoot: string;
-  /** named volumes; without it, -v NAME:/path is refused */
+  /** volumes; without them, -v NAME:/path and images with VOLUMEs are refused */
   volumes?: VolumeResolver;
 }
 
@@ -64,9 +65,12 @@ export class Containers {
     const imageConfig = JSON.parse(readFileSync(this.images.blobs.path(image.id), 'utf8')) as ImageConfig;
     const id = this.store.claimId();
     let name: string | undefined;
+    /* volumes this create made: a create that fails removes them */
+    const madeVolumes: string[] = [];
     try {
       name = this.claimName(explicitName, id);
       const config = mergeConfig(request, imageConfig.config ?? {}, id);
+      const mounts = withImageVolumes(requestedMounts(host), config.Volumes);
       const record: ContainerRecord = {
         Id: id,
         Name: name,
@@ -82,16 +86,20 @@ export class Containers {
         HostConfig: host,
         Mounts: [],
         Layers: image.layers,
+        AnonymousVolumes: Object.fromEntries(
+          mounts.filter((m) => m.Type === 'volume' && m.Source === '').map((m) => [m.Target, anonymousVolumeName()]),
+        ),
       };
       this.store.write(record);
       return await this.store.lockedAsync(id, async () => {
-        await this.launch(record, runtime);
+        await this.launch(record, runtime, madeVolumes);
         this.store.write(record);
         return record;
       });
     } catch (err) {
       try {
         this.destroy(id);
+        this.opts.volumes?.removeIfUnused(madeVolumes);
       } catch {
         /* the create's error is the one to tell; rm -f removes what is left */
       }
@@ -116,8 +124,9 @@ export class Containers {
   }
 
   /** The runtime side of a (re)start: the root mounted, the config written, conmon and the
-   * runtime's create. Called with the container's lock held. */
-  private async launch(record: ContainerRecord, runtime = this.runtime(record.HostConfig.Runtime)): Promise<void> {
+   * runtime's create. Called with the container's lock held. The first launch (create's)
+   * lists the volumes it makes in `madeVolumes`, and fills empty ones from the image. */
+  private async launch(record: ContainerRecord, runtime = this.runtime(record.HostConfig.Runtime), madeVolumes?: string[]): Promise<void> {
     const dir = this.store.dir(record.Id);
     const runDir = this.store.runDir(record.Id);
     const what = `create ${record.Name}`;
@@ -129,12 +138,17 @@ export class Containers {
     const hostNetwork = record.HostConfig.NetworkMode === 'host';
     const etc = writeEtcFiles(dir, record.Config.Hostname, hostNetwork);
     const user = resolveUser(merged, record.Config.User);
-    const volumes: VolumeResolver =
-      this.opts.volumes ??
-      ((name) => {
-        throw new UserError(`volume ${name}: named volumes are not available here`, { kind: 'invalid', field: 'Binds' });
-      });
-    const mounts = ociMounts(requestedMounts(record.HostConfig), volumes);
+    const anonymous = new Set(Object.values(record.AnonymousVolumes ?? {}));
+    const volumeSource = (m: MountSpec): string => {
+      const volumes = this.opts.volumes;
+      if (!volumes)
+        throw new UserError(`volume ${m.Source || m.Target}: volumes are not available here`, { kind: 'invalid', field: 'Binds' });
+      const request = { name: m.Source, target: m.Target, anonymous: anonymous.has(m.Source), rootfs: merged };
+      const { path, created } = volumes.mountSource({ ...request, copyUp: madeVolumes !== undefined && !m.VolumeOptions?.NoCopy });
+      if (created) madeVolumes?.push(m.Source);
+      return path;
+    };
+    const mounts = ociMounts(containerMounts(record), volumeSource);
     record.Mounts = mounts.points;
     const init = record.HostConfig.Init ? initProgram() : undefined;
     const spec = ociConfig({ record, rootfs: merged, etc, user, mounts: mounts.oci, ...(init ? { init } : {}) });
@@ -341,8 +355,9 @@ export class Containers {
   }
 
   /** rm: a running container only with force; then everything of it goes: the runtime's
-   * state, the monitor, the root's mount, the directories, the name. */
-  remove(text: string, force = false): string {
+   * state, the monitor, the root's mount, the directories, the name; with `volumes` (rm -v)
+   * its anonymous volumes too. */
+  remove(text: string, force = false, volumes = false): string {
     const id = this.resolve(text);
     return this.store.locked(id, () => {
       let record: ContainerRecord | undefined;
@@ -356,8 +371,14 @@ export class Containers {
           kind: 'conflict',
         });
       this.destroy(id, record);
+      if (volumes && record) this.removeAnonymousVolumes(record);
       return id;
     });
+  }
+
+  /** A removed container's anonymous volumes, unless another container uses them. */
+  private removeAnonymousVolumes(record: ContainerRecord): void {
+    this.opts.volumes?.removeIfUnused(Object.values(record.AnonymousVolumes ?? {}));
   }
 
   /** Removes whatever exists of a container; works on what a killed command left. */
@@ -413,6 +434,8 @@ export class Containers {
       if (record.HostConfig.AutoRemove) {
         this.keepExitCode(id, record.State.ExitCode);
         this.destroy(id, record);
+        /* docker's --rm takes the anonymous volumes with the container */
+        this.removeAnonymousVolumes(record);
         return false;
       }
       return shouldRestart(record);

@@ -60,6 +60,8 @@ export interface MountSpec {
   /** tmpfs: size in bytes and mode */
   TmpfsOptions?: { SizeBytes?: number; Mode?: number /** as given to --tmpfs */; Options?: string };
   BindOptions?: { Propagation?: string };
+  /** NoCopy: the volume is not filled from the image (`-v name:/path:nocopy`) */
+  VolumeOptions?: { NoCopy?: boolean };
 }
 
 /** The part of docker's HostConfig the engine uses. */
@@ -89,6 +91,7 @@ export interface HostConfig {
 export interface MountPoint {
   Type: string;
   Name?: string;
+  Driver?: string;
   Source: string;
   Destination: string;
   Mode: string;
@@ -114,6 +117,9 @@ export interface ContainerRecord {
   Mounts: MountPoint[];
   /** the image's layers (chain IDs, lowest first): the container's root holds on to them */
   Layers: string[];
+  /** the container's anonymous volumes (`-v /path`, the image's VOLUMEs), by mount point:
+   * named at create, so that every start mounts the same ones */
+  AnonymousVolumes?: Record<string, string>;
   /** the monitor (conmon) while the container runs, with its start time (pid reuse) */
   Monitor?: { Pid: number; StartTime: string };
   /** the init's start time, to tell it from a later process with its pid */

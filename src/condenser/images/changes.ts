@@ -2,7 +2,7 @@ import { UserError } from '../../lib/errors.js';
 import type { ImageRunConfig } from '../../oci/image/types.js';
 
 /** Applies Dockerfile instructions given as `--change` (docker import's subset that needs no
- * build: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL) to a run config. */
+ * build: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, VOLUME) to a run config. */
 export function applyChange(config: ImageRunConfig, change: string): void {
   const m = /^\s*([A-Za-z]+)\s+([\s\S]*?)\s*$/.exec(change);
   const bad = (why: string) => new UserError(`change "${change}": ${why}`, { kind: 'invalid' });
@@ -38,14 +38,24 @@ export function applyChange(config: ImageRunConfig, change: string): void {
         config.ExposedPorts = { ...config.ExposedPorts, [p.includes('/') ? p : `${p}/tcp`]: {} };
       }
       return;
+    case 'VOLUME':
+      for (const path of args.startsWith('[') ? jsonList(args, bad) : args.split(/\s+/)) {
+        if (!path.startsWith('/')) throw bad(`VOLUME "${path}" must be an absolute path`);
+        config.Volumes = { ...config.Volumes, [path]: {} };
+      }
+      return;
     default:
-      throw bad(`${instruction} is not one of CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL`);
+      throw bad(`${instruction} is not one of CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, VOLUME`);
   }
 }
 
 /** The JSON form `["a", "b"]`, or the shell form run by /bin/sh -c, as a Dockerfile. */
 function command(args: string, bad: (why: string) => UserError): string[] {
   if (!args.startsWith('[')) return ['/bin/sh', '-c', args];
+  return jsonList(args, bad);
+}
+
+function jsonList(args: string, bad: (why: string) => UserError): string[] {
   let v: unknown;
   try {
     v = JSON.parse(args);
