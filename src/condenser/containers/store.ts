@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { NotFoundError, UserError, errnoCode, reason } from '../../lib/errors.js';
@@ -183,7 +183,19 @@ export class ContainerStore {
   remove(id: string): void {
     const merged = join(this.dir(id), 'merged');
     if (isMountPoint(merged)) throw new UserError(`remove ${this.dir(id)}: ${merged} is still mounted`, { kind: 'conflict' });
-    rmSync(this.dir(id), { recursive: true, force: true });
+    /* renamed away first: the container is gone at once and whole for whoever looks (a
+     * `run --rm` waiting for it), and a removal killed halfway leaves only a hidden directory
+     * that the next removal sweeps */
+    const trash = join(this.containers, `.removing-${id}`);
+    try {
+      renameSync(this.dir(id), trash);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw new UserError(`remove ${this.dir(id)}: ${reason(err)}`);
+    }
     rmSync(this.runDir(id), { recursive: true, force: true });
+    for (const name of readdirSync(this.containers)) {
+      if (name.startsWith('.removing-') && !isMountPoint(join(this.containers, name, 'merged')))
+        rmSync(join(this.containers, name), { recursive: true, force: true });
+    }
   }
 }
