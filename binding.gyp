@@ -35,7 +35,8 @@
         "native/addon/flock.c",
         "native/addon/fs_nodes.c",
         "native/addon/hook_spawn.c",
-        "native/addon/seqpacket.c"
+        "native/addon/seqpacket.c",
+        "native/addon/termios.c"
       ],
       "cflags": [
         "-std=gnu11",

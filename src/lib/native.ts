@@ -18,6 +18,10 @@ export interface Native {
   /** shutdown(2): how is 0 (read), 1 (write: the peer reads end-of-file) or 2 (both, which
    * also wakes a read blocked on it) */
   shutdownSocket(fd: number, how: 0 | 1 | 2): void;
+  /** cfmakeraw on a terminal (output processing off too, unlike setRawMode): its settings before */
+  makeRaw(fd: number): Buffer;
+  /** gives a terminal back the settings makeRaw returned */
+  restoreTermios(fd: number, saved: Buffer): void;
   /** TIOCSWINSZ */
   setWinsize(fd: number, rows: number, cols: number): void;
   /** flock(LOCK_EX or LOCK_SH, never waiting): false when another open file holds it */
