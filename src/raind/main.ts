@@ -26,6 +26,7 @@ import {
 import { anyInspect, containerInspect, containerList } from './container-list.js';
 import { containerLogs } from './container-logs.js';
 import { containerExec } from './container-exec.js';
+import { containerAttach } from './container-attach.js';
 
 const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
 
@@ -93,6 +94,7 @@ const CONTAINER: Record<string, Command> = {
   inspect: containerInspect,
   logs: containerLogs,
   exec: containerExec,
+  attach: containerAttach,
   wait: containerWait,
   pause: containerPause,
   unpause: containerUnpause,
@@ -110,6 +112,7 @@ const TOP: Record<string, Command> = {
   ps: containerList,
   logs: containerLogs,
   exec: containerExec,
+  attach: containerAttach,
   wait: containerWait,
   pause: containerPause,
   unpause: containerUnpause,
