@@ -19,8 +19,8 @@ export interface AttachOptions {
 export type AttachOutcome = 'exited' | 'detached';
 
 /** One attach to a container: its output to ours (stdout and stderr apart), our stdin to
- * its stdin, our terminal's size to its terminal (or, without one, our signals to it). connect(), then relay(), and end() on
- * every way out: it gives our terminal back. */
+ * its stdin, our terminal's size to its terminal (or, without one, our signals to it).
+ * connect(), then relay(), and end() on every way out: it gives our terminal back. */
 export class AttachSession {
   private socket: AttachSocket | undefined;
   private tty = false;

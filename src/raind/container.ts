@@ -45,9 +45,8 @@ async function createFromArgs(
   if (cmd === 'run' && values.detach !== true) attachedRun(request);
   if (values.pull !== undefined && values.pull !== 'missing')
     throw new UsageError(`${cmd}: --pull supports "missing" only, not "${values.pull}"`);
-  await ensureImage(engine, image, values.quiet === true);
-  /* checked before anything is made */
   const detachKeys = cmd === 'run' ? detachKeysFlag(cmd, values['detach-keys']) : undefined;
+  await ensureImage(engine, image, values.quiet === true);
   const record = await engine.containers.create(request);
   return { record, values, detachKeys };
 }
