@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -17,8 +17,13 @@ const PTY_DIALOG = join(REPO, 'test', 'helpers', 'pty-dialog.py');
 
 const args = (rest: string[]) => ['--root', root, '--runroot', runRoot, ...rest];
 
+/** The containers this suite made and saw: the ids create and run -d print, and those of
+ * the containers the tests leave (a --rm one in the foreground is gone before it is seen). */
+const seen = new Set<string>();
+
 function raind(rest: string[], input?: string): Result {
   const r = spawnSync(RAIND, args(rest), { encoding: 'utf8', env: testEnv(), timeout: 60_000, input: input ?? '' });
+  if ((rest[0] === 'create' || rest[0] === 'run') && /^[0-9a-z]{12}\n$/.test(r.stdout)) seen.add(r.stdout.trim());
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -67,7 +72,10 @@ before(() => {
 
 /** Each test's containers go, whatever it left. */
 function removeContainers(): void {
-  for (const id of raindOk(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean)) raind(['rm', '-f', id]);
+  for (const id of raindOk(['ps', '-a', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean)) {
+    seen.add(id);
+    raind(['rm', '-f', id]);
+  }
 }
 
 afterEach(removeContainers);
@@ -207,8 +215,14 @@ describe('raind attach', () => {
     raindOk(['rm', 'idle']);
   });
 
-  test('nothing is left behind: no processes, no mounts', () => {
+  test('nothing is left behind: no processes, mounts or cgroups', () => {
     assert.deepEqual(mountsUnder(dir), []);
     assert.deepEqual(processesWith(root), []);
+    assert.ok(seen.size >= 4, 'the containers the tests left were seen');
+    const cgroups = readdirSync('/sys/fs/cgroup').flatMap((h) => [...seen].map((id) => join('/sys/fs/cgroup', h, 'raind', id)));
+    assert.deepEqual(
+      cgroups.filter((c) => existsSync(c)),
+      [],
+    );
   });
 });
