@@ -34,7 +34,9 @@
         "native/addon/console.c",
         "native/addon/flock.c",
         "native/addon/fs_nodes.c",
-        "native/addon/hook_spawn.c"
+        "native/addon/hook_spawn.c",
+        "native/addon/seqpacket.c",
+        "native/addon/termios.c"
       ],
       "cflags": [
         "-std=gnu11",

@@ -109,6 +109,8 @@ void register_console(napi_env env, napi_value exports);    /* console.c */
 void register_flock(napi_env env, napi_value exports);      /* flock.c */
 void register_fs_nodes(napi_env env, napi_value exports);   /* fs_nodes.c */
 void register_hook_spawn(napi_env env, napi_value exports); /* hook_spawn.c */
+void register_seqpacket(napi_env env, napi_value exports);  /* seqpacket.c */
+void register_termios(napi_env env, napi_value exports);    /* termios.c */
 
 NAPI_MODULE_INIT() {
   register_cgroup_bpf(env, exports);
@@ -116,6 +118,8 @@ NAPI_MODULE_INIT() {
   register_flock(env, exports);
   register_fs_nodes(env, exports);
   register_hook_spawn(env, exports);
+  register_seqpacket(env, exports);
+  register_termios(env, exports);
   napi_property_descriptor props[] = {
       {"spawnInit", NULL, spawn_init, NULL, NULL, NULL, napi_default, NULL},
       {"waitPid", NULL, wait_pid, NULL, NULL, NULL, napi_default, NULL},

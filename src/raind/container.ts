@@ -4,8 +4,13 @@ import { parseSignal } from '../lib/signals.js';
 import type { Engine } from '../condenser/engine.js';
 import { findImage } from '../condenser/images/names.js';
 import { LogReader } from '../condenser/logs/k8s-file.js';
+import type { CreateRequest } from '../condenser/containers/merge-config.js';
+import type { ContainerRecord } from '../condenser/containers/record.js';
 import { CREATE_OPTIONS, createRequest, parseOptions, splitAtPositional } from './container-flags.js';
+import { attachAndStart, detachKeysFlag } from './container-attach.js';
 import { followUntilExit } from './container-logs.js';
+import { proxySignals } from './signal-proxy.js';
+import { terminalSize } from './local-terminal.js';
 import { PullProgress } from './progress.js';
 import { err, out } from './output.js';
 
@@ -26,18 +31,33 @@ async function ensureImage(engine: Engine, ref: string, quiet: boolean): Promise
 }
 
 /** `create` and `run` read the same flags; errors of the engine exit 125 (docker's code). */
-async function createFromArgs(engine: Engine, cmd: string, argv: string[], extra: Record<string, { type: 'boolean'; short?: string }>) {
+async function createFromArgs(
+  engine: Engine,
+  cmd: string,
+  argv: string[],
+  extra: Record<string, { type: 'boolean' | 'string'; short?: string }>,
+) {
   const options = { ...CREATE_OPTIONS, ...extra };
   const split = splitAtPositional(argv, options);
   const values = parseOptions(cmd, split.options, options);
   const [image, ...command] = split.rest;
   if (image === undefined) throw new UsageError(`${cmd}: expected an image`);
   const request = createRequest(cmd, values, image, command);
+  if (cmd === 'run' && values.detach !== true) attachedRun(request);
   const pull = (values.pull as string | undefined) ?? 'missing';
   if (pull !== 'missing' && pull !== 'never') throw new UsageError(`${cmd}: --pull must be missing or never, not "${pull}"`);
+  const detachKeys = cmd === 'run' ? detachKeysFlag(cmd, values['detach-keys']) : undefined;
   if (pull === 'missing') await ensureImage(engine, image, values.quiet === true);
   const record = await engine.containers.create(request);
-  return { record, values };
+  return { record, values, detachKeys };
+}
+
+/** docker's CLI for a `run` it attaches to: stdin closes when this client leaves, and a
+ * terminal starts at this one's size. */
+function attachedRun(request: CreateRequest): void {
+  if (request.Config.OpenStdin) request.Config.StdinOnce = true;
+  const size = request.Config.Tty ? terminalSize() : undefined;
+  if (size) request.HostConfig = { ...request.HostConfig, ConsoleSize: [size.rows, size.cols] };
 }
 
 export async function containerCreate(engine: Engine, argv: string[]): Promise<number> {
@@ -55,11 +75,11 @@ export async function containerCreate(engine: Engine, argv: string[]): Promise<n
 export async function containerRun(engine: Engine, argv: string[]): Promise<number> {
   let created: Awaited<ReturnType<typeof createFromArgs>>;
   try {
-    created = await createFromArgs(engine, 'run', argv, { detach: { type: 'boolean', short: 'd' } });
+    created = await createFromArgs(engine, 'run', argv, { detach: { type: 'boolean', short: 'd' }, 'detach-keys': { type: 'string' } });
   } catch (e) {
     throw asEngineFailure(e);
   }
-  const { record, values } = created;
+  const { record, values, detachKeys = Buffer.alloc(0) } = created;
   const containers = engine.containers;
   if (values.detach) {
     await startOrExplain(engine, record.Id);
@@ -67,8 +87,8 @@ export async function containerRun(engine: Engine, argv: string[]): Promise<numb
     return 0;
   }
   if (record.Config.Tty || record.Config.OpenStdin) {
-    const { attachAndStart } = await import('./container-attach.js');
-    return attachAndStart(engine, record.Id);
+    const options = { stdin: record.Config.OpenStdin, detachKeys };
+    return attachAndStart(engine, record.Id, options, (beforeStart) => startOrExplain(engine, record.Id, beforeStart));
   }
   const reader = LogReader.open(containers.logPath(record.Id));
   await startOrExplain(engine, record.Id);
@@ -81,28 +101,10 @@ export async function containerRun(engine: Engine, argv: string[]): Promise<numb
   }
 }
 
-const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-
-/** docker's --sig-proxy: a signal to `run` in the foreground goes to the container, which
- * decides whether it ends (Ctrl-C then stops a server as it would outside a container). */
-function proxySignals(engine: Engine, id: string): () => void {
-  const forward = (signal: NodeJS.Signals) => {
-    try {
-      engine.containers.kill(id, signal);
-    } catch {
-      /* it has exited meanwhile */
-    }
-  };
-  for (const s of PROXIED) process.on(s, forward);
-  return () => {
-    for (const s of PROXIED) process.off(s, forward);
-  };
-}
-
 /** A container whose command cannot run: docker's 126 (not executable) and 127 (not found). */
-async function startOrExplain(engine: Engine, id: string): Promise<void> {
+async function startOrExplain(engine: Engine, id: string, beforeStart?: (record: ContainerRecord) => void): Promise<void> {
   try {
-    await engine.containers.start(id);
+    await engine.containers.start(id, beforeStart);
   } catch (e) {
     if (engine.containers.inspect(id).HostConfig.AutoRemove) {
       try {
@@ -127,15 +129,19 @@ function asEngineFailure(e: unknown): unknown {
 }
 
 export async function containerStart(engine: Engine, argv: string[]): Promise<number> {
-  const options = { attach: { type: 'boolean', short: 'a' }, interactive: { type: 'boolean', short: 'i' } } as const;
+  const options = {
+    attach: { type: 'boolean', short: 'a' },
+    interactive: { type: 'boolean', short: 'i' },
+    'detach-keys': { type: 'string' },
+  } as const;
   const split = splitAtPositional(argv, options);
   const values = parseOptions('start', split.options, options);
   if (split.rest.length === 0) throw new UsageError('start: expected at least one container');
   if (values.attach || values.interactive) {
     if (split.rest.length !== 1) throw new UsageError('start: --attach takes one container');
-    const id = engine.containers.resolve(split.rest[0] ?? '');
-    const { attachAndStart } = await import('./container-attach.js');
-    return attachAndStart(engine, id);
+    const record = engine.containers.inspect(split.rest[0] ?? '');
+    const detachKeys = detachKeysFlag('start', values['detach-keys']);
+    return attachAndStart(engine, record.Id, { stdin: values.interactive === true && record.Config.OpenStdin, detachKeys });
   }
   return eachContainer('start', split.rest, async (name) => {
     await engine.containers.start(name);

@@ -27,6 +27,7 @@ import { anyInspect, containerInspect, containerList } from './container-list.js
 import { containerLogs } from './container-logs.js';
 import { containerExec } from './container-exec.js';
 import { volumeCreate, volumeInspect, volumeList, volumePrune, volumeRemove } from './volume.js';
+import { containerAttach } from './container-attach.js';
 
 const USAGE = `usage: raind [--root DIR] [--runroot DIR] COMMAND [options] [args]
 
@@ -117,6 +118,7 @@ const CONTAINER: Record<string, Command> = {
   inspect: containerInspect,
   logs: containerLogs,
   exec: containerExec,
+  attach: containerAttach,
   wait: containerWait,
   pause: containerPause,
   unpause: containerUnpause,
@@ -146,6 +148,7 @@ const TOP: Record<string, Command> = {
   ps: containerList,
   logs: containerLogs,
   exec: containerExec,
+  attach: containerAttach,
   wait: containerWait,
   pause: containerPause,
   unpause: containerUnpause,

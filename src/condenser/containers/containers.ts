@@ -7,6 +7,7 @@ import { isAlive, readProcStat } from '../../lib/proc-stat.js';
 import { sleepMs } from '../../lib/sleep.js';
 import type { ImageConfig } from '../../oci/image/types.js';
 import { findImage } from '../images/names.js';
+import { AttachSocket, type OutputStream, resizeTerminal } from '../monitor/attach-socket.js';
 import { recordedExit, startMonitor } from '../monitor/conmon.js';
 import { OciRuntime, RUNTIMES, type RuntimeName } from '../runtime/oci-runtime.js';
 import { isMountPoint, mountOverlay } from '../snapshots/overlay.js';
@@ -169,13 +170,26 @@ export class Containers {
       runtime,
       tty: record.Config.Tty,
       stdin: record.Config.OpenStdin,
-      leaveStdinOpen: record.Config.OpenStdin && !record.Config.StdinOnce,
+      /* docker's rule: StdinOnce closes stdin when the attached client leaves, except on a
+       * terminal, where a detach must not end the shell */
+      leaveStdinOpen: record.Config.OpenStdin && !(record.Config.StdinOnce && !record.Config.Tty),
       exitCommand: [ownExecutable('raind'), '--root', this.opts.root, '--runroot', this.opts.runRoot, 'container', 'cleanup', record.Id],
     });
     const monitorPid = Number(readText(join(runDir, 'conmon.pid')).trim());
     record.State = { ...initialState(), Pid: pid, StartedAt: record.State.StartedAt, FinishedAt: record.State.FinishedAt };
     record.InitStartTime = readProcStat(pid)?.startTime ?? '';
     record.Monitor = { Pid: monitorPid, StartTime: readProcStat(monitorPid)?.startTime ?? '' };
+  }
+
+  /** A client of the container's attach socket (conmon's): output goes to onOutput, input
+   * to the container's stdin when it was created with OpenStdin. */
+  attach(id: string, onOutput: (stream: OutputStream, data: Buffer) => void): AttachSocket {
+    return AttachSocket.connect(join(this.opts.runRoot, 'socket', id, 'attach'), onOutput);
+  }
+
+  /** The size of the container's terminal (Tty); false when its monitor is gone. */
+  resizeTerminal(id: string, rows: number, cols: number): boolean {
+    return resizeTerminal(join(this.store.dir(id), 'ctl'), rows, cols);
   }
 
   logPath(id: string): string {
@@ -251,8 +265,10 @@ export class Containers {
     return record;
   }
 
-  /** start: the runtime's start, after a new create when the container ran before. */
-  async start(text: string): Promise<ContainerRecord> {
+  /** start: the runtime's start, after a new create when the container ran before.
+   * beforeStart runs once the monitor is up and the init waits: an attached client
+   * connects there so that it misses no output. */
+  async start(text: string, beforeStart?: (record: ContainerRecord) => void): Promise<ContainerRecord> {
     const id = this.resolve(text);
     return this.store.lockedAsync(id, async () => {
       const record = this.refreshed(this.store.read(id));
@@ -260,6 +276,7 @@ export class Containers {
       const runtime = this.runtime(record.HostConfig.Runtime);
       if (record.State.Pid === 0) await this.launch(record, runtime);
       try {
+        beforeStart?.(record);
         runtime.start(id);
       } catch (err) {
         this.afterFailedStart(record, runtime);

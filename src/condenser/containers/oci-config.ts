@@ -122,6 +122,7 @@ export function ociConfig(input: OciConfigInput): object {
     ociVersion: '1.2.1',
     process: {
       terminal: config.Tty,
+      ...consoleSize(record),
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
       args: [...(input.init ? [INIT_PATH, '--'] : []), ...(config.Entrypoint ?? []), ...config.Cmd],
       env,
@@ -171,4 +172,12 @@ function ownHardLimit(name: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The terminal's size at create (docker's ConsoleSize; [0, 0] is none), so that the
+ * command's first look at its terminal sees the caller's size. */
+function consoleSize(record: ContainerRecord): { consoleSize?: { height: number; width: number } } {
+  const [height = 0, width = 0] = record.HostConfig.ConsoleSize ?? [];
+  if (!record.Config.Tty || !(height > 0 && width > 0)) return {};
+  return { consoleSize: { height: Math.min(height, 65535), width: Math.min(width, 65535) } };
 }

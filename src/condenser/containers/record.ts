@@ -85,6 +85,8 @@ export interface HostConfig {
   Ulimits: Ulimit[];
   Init: boolean;
   Runtime: string;
+  /** [height, width] of the terminal at create, as docker's CLI sends its own (Tty) */
+  ConsoleSize?: [number, number];
 }
 
 /** A mount as inspect shows it. */
