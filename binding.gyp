@@ -34,7 +34,8 @@
         "native/addon/console.c",
         "native/addon/flock.c",
         "native/addon/fs_nodes.c",
-        "native/addon/hook_spawn.c"
+        "native/addon/hook_spawn.c",
+        "native/addon/open_in_root.c"
       ],
       "cflags": [
         "-std=gnu11",
