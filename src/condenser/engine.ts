@@ -17,6 +17,7 @@ import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 import { type OverlayDirs, mountOverlay, unmountOverlay } from './snapshots/overlay.js';
 import { Containers } from './containers/containers.js';
+import { type ResetReport, resetStore } from './system-reset.js';
 
 export type { LayerEvent, PullOptions, PullResult } from './images/pull.js';
 export type { PushOptions, PushResult } from './images/push.js';
@@ -28,6 +29,7 @@ export type { ImportOptions } from './images/import.js';
 export type { ImageRecord } from './store/image-index.js';
 export type { Credentials, RegistryOptions } from './registry/client.js';
 export type { OverlayDirs } from './snapshots/overlay.js';
+export type { ResetReport } from './system-reset.js';
 
 export interface EngineOptions {
   /** the store root, /var/lib/raind by default */
@@ -146,6 +148,12 @@ export class Engine {
   /** Unmounts `<dir>/merged` and removes `diff/`, `work/` and `merged/`. */
   unmountImage(dir: string): void {
     unmountOverlay(dir, `unmount ${dir}`);
+  }
+
+  /** system reset: every container, image, layer and volume of this store gone, nothing
+   * of it left mounted; --root and --runroot stay, empty. */
+  reset(): ResetReport {
+    return resetStore(this.containers, this.images, this.opts.root, this.opts.runRoot ?? '/run/raind');
   }
 
   listImages(): ImageRecord[] {

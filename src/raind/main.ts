@@ -26,6 +26,10 @@ import {
 import { anyInspect, containerInspect, containerList } from './container-list.js';
 import { containerLogs } from './container-logs.js';
 import { containerExec } from './container-exec.js';
+import { containerCopy, containerExport } from './container-copy.js';
+import { containerStats, containerTop } from './container-stats.js';
+import { containerPort, containerPrune, containerRename } from './container-manage.js';
+import { systemReset } from './system.js';
 
 const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
 
@@ -46,6 +50,16 @@ image commands:
   image prune                                 untagged images, and blobs and layers no image uses
   image import [-c|--change INSTR]... FILE|- [REF]   a rootfs tar as a one-layer image (also: import)
   pull REF                                    same as image pull
+
+container files, processes and housekeeping (also under container):
+  cp [-a] [-L] CONTAINER:SRC DEST|-  /  cp [-a] [-L] SRC|- CONTAINER:DEST
+  export [-o FILE] CONTAINER                  the root filesystem as a tar
+  top CONTAINER [ps options]                  its processes (default ps -f)
+  stats [-a] [--no-stream] [--format table|json] [CONTAINER...]
+  rename CONTAINER NEW_NAME
+  port CONTAINER
+  container prune [-f]                        removes every container that is not running
+  system reset [-f]                           removes every container, image and volume
 
 registry commands:
   login -u USER [-p PASS | --password-stdin] [--authfile FILE] [--tls-verify=false] REGISTRY
@@ -97,6 +111,17 @@ const CONTAINER: Record<string, Command> = {
   pause: containerPause,
   unpause: containerUnpause,
   cleanup: containerCleanup,
+  cp: containerCopy,
+  export: containerExport,
+  top: containerTop,
+  stats: containerStats,
+  rename: containerRename,
+  port: containerPort,
+  prune: containerPrune,
+};
+
+const SYSTEM: Record<string, Command> = {
+  reset: systemReset,
 };
 
 const TOP: Record<string, Command> = {
@@ -125,6 +150,12 @@ const TOP: Record<string, Command> = {
   load: imageLoad,
   history: imageHistory,
   import: imageImport,
+  cp: containerCopy,
+  export: containerExport,
+  top: containerTop,
+  stats: containerStats,
+  rename: containerRename,
+  port: containerPort,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -156,13 +187,13 @@ export async function main(argv: string[]): Promise<number> {
     let name = argv[i];
     let rest = argv.slice(i + 1);
     let table = TOP;
-    if (name === 'image' || name === 'container') {
-      table = name === 'image' ? IMAGE : CONTAINER;
+    if (name === 'image' || name === 'container' || name === 'system') {
+      table = name === 'image' ? IMAGE : name === 'container' ? CONTAINER : SYSTEM;
       name = rest[0];
       rest = rest.slice(1);
     }
     if (name === undefined) throw new UsageError(`no command (raind --help lists them)`);
-    const group = table === IMAGE ? 'image ' : table === CONTAINER ? 'container ' : '';
+    const group = table === IMAGE ? 'image ' : table === CONTAINER ? 'container ' : table === SYSTEM ? 'system ' : '';
     const command = Object.hasOwn(table, name) ? table[name] : undefined;
     if (command === undefined) throw new UsageError(`unknown command "${group}${name}"`);
     return await command(new Engine({ root, runRoot, authFile: authFilePath(), ...(certsDir ? { certsDirs: [certsDir] } : {}) }), rest);
