@@ -57,6 +57,12 @@ describe('raind cp from a container', () => {
     assert.equal(readFileSync(join(work, 'd3/f'), 'utf8'), 'hi\n');
   });
 
+  test('the whole root, from /', () => {
+    store.ok(['cp', 'cpc:/', join(work, 'whole')]);
+    assert.equal(readFileSync(join(work, 'whole/data/sub/g'), 'utf8'), 'deep\n');
+    assert.equal(readlinkSync(join(work, 'whole/bin/sh')), 'busybox');
+  });
+
   test("a symlink to /etc/passwd is copied as itself, and with -L it is the container's file", () => {
     store.ok(['cp', 'cpc:/data/pw', join(work, 'pw')]);
     assert.equal(lstatSync(join(work, 'pw')).isSymbolicLink(), true);

@@ -25,18 +25,19 @@ export interface CopyOptions {
 /** A tar of the source, as `docker cp CONTAINER:PATH -` writes it: the top entry named
  * after the source's last component. */
 export async function archiveSource(src: CopyEnd, out: Writable, opts: CopyOptions = {}): Promise<void> {
-  const pack = tar.pack();
-  const written = pipeline(pack, out);
   await withTop(src, opts.follow === true, async (top) => {
+    const pack = tar.pack();
+    const written = pipeline(pack, out);
     try {
       await archiveTree(pack, top);
       pack.finalize();
     } catch (err) {
       pack.destroy(err as Error);
+      await written.catch(() => {});
       throw err;
     }
+    await written;
   });
-  await written;
 }
 
 /** docker cp SRC DEST between two roots, by docker's rules:
@@ -46,7 +47,7 @@ export async function archiveSource(src: CopyEnd, out: Writable, opts: CopyOptio
  *   refused). */
 export async function copyBetween(src: CopyEnd, dest: CopyEnd, opts: CopyOptions = {}): Promise<void> {
   await withTop(src, opts.follow === true, async (top, isDir) => {
-    const contentsOnly = /(^|\/)\.$/.test(src.path);
+    const contentsOnly = /(^|\/)\.$/.test(src.path) || top.name === '.';
     const plan = extractionPlan(dest, top.name, isDir, contentsOnly);
     const pack = tar.pack();
     const through = new PassThrough();

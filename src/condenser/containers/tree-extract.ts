@@ -80,7 +80,9 @@ function mapName(name: string, opts: ExtractOptions): string | undefined {
   let rel = parts.join('/');
   const from = opts.rename?.from;
   if (from !== undefined && opts.rename) {
-    if (rel === from) rel = opts.rename.to;
+    /* "." is a root's archive: every entry is below it */
+    if (from === '.') rel = posix.join(opts.rename.to, rel);
+    else if (rel === from) rel = opts.rename.to;
     else if (rel.startsWith(`${from}/`)) rel = posix.join(opts.rename.to, rel.slice(from.length + 1));
   }
   rel = posix.normalize(rel);
