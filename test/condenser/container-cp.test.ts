@@ -134,6 +134,29 @@ describe('raind cp into a container', () => {
     assert.equal(existsSync(join('/etc', ESCAPE)), false);
   });
 
+  test('a container swapping a directory for a symlink to ../../../../etc during the copies cannot lead them out', () => {
+    store.ok([
+      'run',
+      '-d',
+      '--name',
+      'racer',
+      'busybox:test',
+      'sh',
+      '-c',
+      'while :; do rm -rf /race; mkdir /race; rm -rf /race; ln -s ../../../../etc /race; done',
+    ]);
+    writeFileSync(join(work, 'race-src'), 'raced\n');
+    for (let i = 0; i < 20; i++) {
+      /* each copy lands in /race (a directory then) or in the container's /etc, or fails */
+      store.run(['cp', join(work, 'race-src'), `racer:/race/${ESCAPE}`]);
+      store.run(['cp', 'racer:/race/passwd', join(work, `race-out-${i}`)]);
+      assert.equal(existsSync(join('/etc', ESCAPE)), false, "a copy into the container wrote the host's /etc");
+      if (existsSync(join(work, `race-out-${i}`)))
+        assert.equal(readFileSync(join(work, `race-out-${i}`), 'utf8'), 'root:x:0:0:container root:/root:/bin/sh\n');
+    }
+    store.ok(['rm', '-f', 'racer']);
+  });
+
   test('a directory onto a file is refused', () => {
     const r = store.run(['cp', join(work, 'hd'), 'cpc:/data/f']);
     assert.notEqual(r.code, 0);
