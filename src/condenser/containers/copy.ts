@@ -51,23 +51,32 @@ export async function copyBetween(src: CopyEnd, dest: CopyEnd, opts: CopyOptions
     const plan = extractionPlan(dest, top.name, isDir, contentsOnly);
     const pack = tar.pack();
     const through = new PassThrough();
-    const packing = (async () => {
-      try {
-        await archiveTree(pack, top);
-        pack.finalize();
-      } catch (err) {
-        pack.destroy(err as Error);
+    /* the side that fails first has the error to tell: the other one then only sees its
+     * stream torn down */
+    let first: unknown;
+    const noting = (p: Promise<unknown>) =>
+      p.catch((err) => {
+        first ??= err;
         throw err;
-      }
-    })();
-    const piping = pipeline(pack, through);
-    const [packed, , extracted] = await Promise.allSettled([
-      packing,
-      piping,
-      extractArchive(through, { root: dest.root, what: `copy to ${dest.path}`, ...plan, ...(opts.owner ? { owner: opts.owner } : {}) }),
+      });
+    const results = await Promise.allSettled([
+      noting(
+        (async () => {
+          try {
+            await archiveTree(pack, top);
+            pack.finalize();
+          } catch (err) {
+            pack.destroy(err as Error);
+            throw err;
+          }
+        })(),
+      ),
+      noting(pipeline(pack, through)),
+      noting(
+        extractArchive(through, { root: dest.root, what: `copy to ${dest.path}`, ...plan, ...(opts.owner ? { owner: opts.owner } : {}) }),
+      ),
     ]);
-    if (extracted.status === 'rejected') throw extracted.reason;
-    if (packed.status === 'rejected') throw packed.reason;
+    if (results.some((r) => r.status === 'rejected')) throw first;
   });
 }
 
