@@ -36,7 +36,8 @@
         "native/addon/fs_nodes.c",
         "native/addon/hook_spawn.c",
         "native/addon/seqpacket.c",
-        "native/addon/termios.c"
+        "native/addon/termios.c",
+        "native/addon/open_in_root.c"
       ],
       "cflags": [
         "-std=gnu11",

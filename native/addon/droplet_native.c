@@ -104,13 +104,14 @@ static napi_value wait_pid(napi_env env, napi_callback_info info) {
   return out;
 }
 
-void register_cgroup_bpf(napi_env env, napi_value exports); /* cgroup_bpf.c */
-void register_console(napi_env env, napi_value exports);    /* console.c */
-void register_flock(napi_env env, napi_value exports);      /* flock.c */
-void register_fs_nodes(napi_env env, napi_value exports);   /* fs_nodes.c */
-void register_hook_spawn(napi_env env, napi_value exports); /* hook_spawn.c */
-void register_seqpacket(napi_env env, napi_value exports);  /* seqpacket.c */
-void register_termios(napi_env env, napi_value exports);    /* termios.c */
+void register_cgroup_bpf(napi_env env, napi_value exports);   /* cgroup_bpf.c */
+void register_console(napi_env env, napi_value exports);      /* console.c */
+void register_flock(napi_env env, napi_value exports);        /* flock.c */
+void register_fs_nodes(napi_env env, napi_value exports);     /* fs_nodes.c */
+void register_hook_spawn(napi_env env, napi_value exports);   /* hook_spawn.c */
+void register_seqpacket(napi_env env, napi_value exports);    /* seqpacket.c */
+void register_termios(napi_env env, napi_value exports);      /* termios.c */
+void register_open_in_root(napi_env env, napi_value exports); /* open_in_root.c */
 
 NAPI_MODULE_INIT() {
   register_cgroup_bpf(env, exports);
@@ -120,6 +121,7 @@ NAPI_MODULE_INIT() {
   register_hook_spawn(env, exports);
   register_seqpacket(env, exports);
   register_termios(env, exports);
+  register_open_in_root(env, exports);
   napi_property_descriptor props[] = {
       {"spawnInit", NULL, spawn_init, NULL, NULL, NULL, napi_default, NULL},
       {"waitPid", NULL, wait_pid, NULL, NULL, NULL, napi_default, NULL},

@@ -19,6 +19,7 @@ import { type OverlayDirs, mountOverlay, unmountOverlay } from './snapshots/over
 import { Containers } from './containers/containers.js';
 import { volumesOf } from './containers/mounts.js';
 import { Volumes } from './volumes/volumes.js';
+import { type ResetReport, resetStore } from './system-reset.js';
 
 export type { LayerEvent, PullOptions, PullResult } from './images/pull.js';
 export type { PushOptions, PushResult } from './images/push.js';
@@ -32,6 +33,7 @@ export type { Credentials, RegistryOptions } from './registry/client.js';
 export type { OverlayDirs } from './snapshots/overlay.js';
 export type { VolumePruneResult } from './volumes/volumes.js';
 export type { VolumeInspect } from './volumes/record.js';
+export type { ResetReport } from './system-reset.js';
 
 export interface EngineOptions {
   /** the store root, /var/lib/raind by default */
@@ -163,6 +165,12 @@ export class Engine {
   /** Unmounts `<dir>/merged` and removes `diff/`, `work/` and `merged/`. */
   unmountImage(dir: string): void {
     unmountOverlay(dir, `unmount ${dir}`);
+  }
+
+  /** system reset: every container, image, layer and volume of this store gone, nothing
+   * of it left mounted; --root and --runroot stay, empty. */
+  reset(): ResetReport {
+    return resetStore(this.containers, this.images, this.opts.root, this.opts.runRoot ?? '/run/raind');
   }
 
   listImages(): ImageRecord[] {

@@ -39,6 +39,9 @@ export interface Native {
   attachDeviceFilter(cgroupDir: string, insns: Buffer): void;
   /** the ids of the device programs attached to a cgroup */
   deviceFilterIds(cgroupDir: string): number[];
+  /** openat2(rootFd, path, flags, mode) resolving in the root (RESOLVE_IN_ROOT): a new fd;
+   * throws an Error whose code is the errno's name */
+  openInRoot(rootFd: number, path: string, flags: number, mode: number): number;
 }
 
 /** Set by the build of the executables; absent when Node runs the modules (tests). */

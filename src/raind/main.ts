@@ -28,6 +28,10 @@ import { containerLogs } from './container-logs.js';
 import { containerExec } from './container-exec.js';
 import { volumeCreate, volumeInspect, volumeList, volumePrune, volumeRemove } from './volume.js';
 import { containerAttach } from './container-attach.js';
+import { containerCopy, containerExport } from './container-copy.js';
+import { containerStats, containerTop } from './container-stats.js';
+import { containerPort, containerPrune, containerRename } from './container-manage.js';
+import { systemReset } from './system.js';
 
 const USAGE = `usage: raind [--root DIR] [--runroot DIR] COMMAND [options] [args]
 
@@ -71,6 +75,16 @@ volume commands:
   volume inspect NAME...
   volume rm [-f] NAME...                      refused while a container uses the volume
   volume prune [-a]                           unused anonymous volumes; -a: unused named ones too
+
+container files, processes and housekeeping (also under container):
+  cp [-a] [-L] CONTAINER:SRC DEST|-  /  cp [-a] [-L] SRC|- CONTAINER:DEST
+  export [-o FILE] CONTAINER                  the root filesystem as a tar
+  top CONTAINER [ps options]                  its processes (default ps -f)
+  stats [-a] [--no-stream] [--format table|json] [CONTAINER...]
+  rename CONTAINER NEW_NAME
+  port CONTAINER
+  container prune [-f]                        removes every container that is not running
+  system reset [-f]                           removes every container, image and volume
 
 registry commands:
   login -u USER [-p PASS | --password-stdin] [--authfile FILE] [--tls-verify=false] REGISTRY
@@ -123,6 +137,17 @@ const CONTAINER: Record<string, Command> = {
   pause: containerPause,
   unpause: containerUnpause,
   cleanup: containerCleanup,
+  cp: containerCopy,
+  export: containerExport,
+  top: containerTop,
+  stats: containerStats,
+  rename: containerRename,
+  port: containerPort,
+  prune: containerPrune,
+};
+
+const SYSTEM: Record<string, Command> = {
+  reset: systemReset,
 };
 
 const VOLUME: Record<string, Command> = {
@@ -135,7 +160,7 @@ const VOLUME: Record<string, Command> = {
   prune: volumePrune,
 };
 
-const GROUPS: Record<string, Record<string, Command>> = { image: IMAGE, container: CONTAINER, volume: VOLUME };
+const GROUPS: Record<string, Record<string, Command>> = { image: IMAGE, container: CONTAINER, volume: VOLUME, system: SYSTEM };
 
 const TOP: Record<string, Command> = {
   create: containerCreate,
@@ -164,6 +189,12 @@ const TOP: Record<string, Command> = {
   load: imageLoad,
   history: imageHistory,
   import: imageImport,
+  cp: containerCopy,
+  export: containerExport,
+  top: containerTop,
+  stats: containerStats,
+  rename: containerRename,
+  port: containerPort,
 };
 
 export async function main(argv: string[]): Promise<number> {

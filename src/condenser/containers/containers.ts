@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { NotFoundError, UserError } from '../../lib/errors.js';
 import { findInPath, ownExecutable } from '../../lib/executables.js';
@@ -11,6 +12,11 @@ import { AttachSocket, type OutputStream, resizeTerminal } from '../monitor/atta
 import { recordedExit, startMonitor } from '../monitor/conmon.js';
 import { OciRuntime, RUNTIMES, type RuntimeName } from '../runtime/oci-runtime.js';
 import { isMountPoint, mountOverlay } from '../snapshots/overlay.js';
+import { archiveSource, type CopyEnd, copyBetween, extractInto } from './copy.js';
+import { exportRoot } from './export.js';
+import { RootDir } from './in-root.js';
+import { listProcesses, type ProcessList } from './processes.js';
+import { type RuntimeStats, type StatsSample, sampleOf } from './stats.js';
 import type { ImageStore } from '../store/store.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
@@ -24,6 +30,23 @@ import { ContainerStore } from './store.js';
 import { resolveUser } from './user.js';
 
 export type { CreateRequest } from './merge-config.js';
+export type { ProcessList } from './processes.js';
+export type { ContainerStats, StatsSample } from './stats.js';
+
+/** The host's side of a copy: a path, or a tar stream (docker cp's "-"). */
+export type HostEnd = { path: string } | { stream: Readable } | { stream: Writable };
+
+export interface CopyRequest {
+  /** cp -a: owners as at the source; otherwise root in a container, the caller on the host */
+  archive?: boolean;
+  /** cp -L: follow a symlink that is the source itself */
+  follow?: boolean;
+}
+
+export interface PruneReport {
+  ContainersDeleted: string[];
+  SpaceReclaimed: number;
+}
 
 export interface ContainersOptions {
   root: string;
@@ -474,6 +497,126 @@ export class Containers {
     writeFileAtomic(join(dir, id), String(code));
   }
 
+  /** Runs fn with the container's root (merged/) mounted, holding its lock: a stopped
+   * container's root is mounted for it, and unmounted after unless it was mounted before. */
+  async withRoot<T>(text: string, fn: (merged: string, record: ContainerRecord) => Promise<T>): Promise<T> {
+    const id = this.resolve(text);
+    return this.store.lockedAsync(id, async () => {
+      const record = this.refreshed(this.store.read(id));
+      const dir = this.store.dir(id);
+      const merged = join(dir, 'merged');
+      const wasMounted = isMountPoint(merged);
+      if (!wasMounted) mountOverlay(this.images.paths, record.Layers, dir, `mount the root of ${record.Name}`);
+      try {
+        return await fn(merged, record);
+      } finally {
+        if (!wasMounted) unmountRoot(dir, id);
+      }
+    });
+  }
+
+  /** cp CONTAINER:PATH to a host path, or as a tar to a stream. Every path of the container
+   * is resolved inside its root (in-root.ts); a running container's merged/ is its view. */
+  async copyFrom(text: string, path: string, to: HostEnd, request: CopyRequest = {}): Promise<void> {
+    await this.withRoot(text, async (merged) => {
+      const root = new RootDir(merged);
+      const host = new RootDir('/');
+      try {
+        const src: CopyEnd = { root, path };
+        const follow = request.follow === true;
+        if ('stream' in to) await archiveSource(src, to.stream as Writable, { follow });
+        else {
+          const owner = request.archive ? undefined : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+          await copyBetween(src, { root: host, path: absoluteHostPath(to.path) }, { follow, ...(owner ? { owner } : {}) });
+        }
+      } finally {
+        root.close();
+        host.close();
+      }
+    });
+  }
+
+  /** cp a host path (or a tar from a stream) to CONTAINER:PATH. */
+  async copyTo(text: string, path: string, from: HostEnd, request: CopyRequest = {}): Promise<void> {
+    await this.withRoot(text, async (merged) => {
+      const root = new RootDir(merged);
+      const host = new RootDir('/');
+      try {
+        const dest: CopyEnd = { root, path };
+        const owner = request.archive ? undefined : { uid: 0, gid: 0 };
+        const opts = { follow: request.follow === true, ...(owner ? { owner } : {}) };
+        if ('stream' in from) await extractInto(from.stream as Readable, dest, opts);
+        else await copyBetween({ root: host, path: absoluteHostPath(from.path) }, dest, opts);
+      } finally {
+        root.close();
+        host.close();
+      }
+    });
+  }
+
+  /** export: a tar of the container's root filesystem, its merged view. */
+  async exportTo(text: string, out: Writable): Promise<void> {
+    await this.withRoot(text, (merged) => exportRoot(merged, out));
+  }
+
+  /** top: the container's processes as the host's ps shows them. */
+  top(text: string, psOptions: string[] = []): ProcessList {
+    const record = this.inspect(text);
+    if (record.State.Status !== 'running' && record.State.Status !== 'paused')
+      throw new UserError(`container ${record.Name} is not running`, { kind: 'conflict' });
+    const pids = this.runtime(record.HostConfig.Runtime).pids(record.Id);
+    return listProcesses(pids, psOptions);
+  }
+
+  /** One reading of the container's counters (zeros when it is not running): two of them
+   * make the CPU % (statsBetween). */
+  statsSample(text: string): StatsSample {
+    const record = this.inspect(text);
+    const running = record.State.Status === 'running' || record.State.Status === 'paused';
+    const stats = running ? (this.runtime(record.HostConfig.Runtime).stats(record.Id) as RuntimeStats | undefined) : undefined;
+    return sampleOf(record.Id, record.Name, stats);
+  }
+
+  /** rename: the new name's link is claimed first, so a name in use is refused before
+   * anything changes. */
+  rename(text: string, newName: string): ContainerRecord {
+    const name = validateName(newName.startsWith('/') ? newName.slice(1) : newName);
+    const id = this.resolve(text);
+    return this.store.locked(id, () => {
+      const record = this.store.read(id);
+      if (record.Name === name) throw new UserError(`rename: the container is already named ${name}`, { kind: 'conflict', field: 'name' });
+      this.store.claimName(name, id);
+      const old = record.Name;
+      record.Name = name;
+      this.store.write(record);
+      this.store.releaseName(old, id);
+      return record;
+    });
+  }
+
+  /** container prune: removes every container that is not running (exited or created);
+   * what their writable layers and logs held is the space reclaimed. */
+  prune(): PruneReport {
+    const report: PruneReport = { ContainersDeleted: [], SpaceReclaimed: 0 };
+    for (const record of this.list()) {
+      if (record.State.Status === 'running' || record.State.Status === 'paused' || record.State.Status === 'restarting') continue;
+      const dir = this.store.dir(record.Id);
+      const size = diskUsage(join(dir, 'diff')) + diskUsage(this.logPath(record.Id));
+      try {
+        this.store.locked(record.Id, () => {
+          const now = this.refreshed(this.store.read(record.Id));
+          if (now.State.Status === 'running' || now.State.Status === 'paused') return;
+          this.destroy(record.Id, now);
+          report.ContainersDeleted.push(record.Id);
+          report.SpaceReclaimed += size;
+        });
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    return report;
+  }
+
   /** wait: until the container has exited (or, with --rm, is gone); its exit code. */
   async wait(text: string, opts: { removed?: boolean } = {}): Promise<number> {
     const id = this.resolve(text);
@@ -550,4 +693,24 @@ function exitTime(runDir: string): string {
   } catch {
     return new Date().toISOString();
   }
+}
+
+/** A host path as the copy code takes it: absolute, with what its end says (a trailing "/"
+ * or "/.") kept. */
+function absoluteHostPath(path: string): string {
+  return isAbsolute(path) ? path : `${process.cwd()}/${path}`;
+}
+
+/** The bytes of the files under path (or of the file), symlinks not followed. */
+function diskUsage(path: string): number {
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return 0;
+  }
+  if (!st.isDirectory()) return st.isFile() ? st.size : 0;
+  let total = 0;
+  for (const name of readdirSync(path)) total += diskUsage(join(path, name));
+  return total;
 }

@@ -119,7 +119,8 @@ export function ociConfig(input: OciConfigInput): object {
     if (sys) Object.assign(sys, { type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
   }
   return {
-    ociVersion: '1.2.1',
+    /* the version every runtime here accepts: crun 1.8 refuses 1.2 */
+    ociVersion: '1.0.2',
     process: {
       terminal: config.Tty,
       ...consoleSize(record),

@@ -96,4 +96,19 @@ export class OciRuntime {
     const out = this.run(['ps', '--format', 'json', id], `list the processes of ${id}`);
     return (JSON.parse(out) as number[]).filter((p) => Number.isInteger(p));
   }
+
+  /** The data of runc's stats event (`events --stats`), which droplet, runc and crun print;
+   * undefined when the container is not running. */
+  stats(id: string): unknown {
+    const r = spawnSync(this.path, [...this.globalArgs, 'events', '--stats', id], { encoding: 'utf8' });
+    if (r.status !== 0) return undefined;
+    const line = String(r.stdout ?? '')
+      .split('\n')
+      .find((l) => l.trim().startsWith('{'));
+    try {
+      return line === undefined ? undefined : (JSON.parse(line) as { data?: unknown }).data;
+    } catch {
+      return undefined;
+    }
+  }
 }
