@@ -36,7 +36,7 @@ async function createFromArgs(engine: Engine, cmd: string, argv: string[], extra
   const pull = (values.pull as string | undefined) ?? 'missing';
   if (pull !== 'missing' && pull !== 'never') throw new UsageError(`${cmd}: --pull must be missing or never, not "${pull}"`);
   if (pull === 'missing') await ensureImage(engine, image, values.quiet === true);
-  const record = await engine.containers.create(request);
+  const record = await engine.containers.create(request, { warn: (message) => err(`WARNING: ${message}\n`) });
   return { record, values };
 }
 

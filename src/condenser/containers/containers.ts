@@ -11,6 +11,7 @@ import { recordedExit, startMonitor } from '../monitor/conmon.js';
 import { OciRuntime, RUNTIMES, type RuntimeName } from '../runtime/oci-runtime.js';
 import { isMountPoint, mountOverlay } from '../snapshots/overlay.js';
 import type { ImageStore } from '../store/store.js';
+import { containerCapabilities } from './capabilities.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
 import { ociMounts, requestedMounts, type VolumeResolver } from './mounts.js';
@@ -18,6 +19,7 @@ import { generatedName, validateName } from './names.js';
 import { ociConfig } from './oci-config.js';
 import { type ContainerRecord, type HostConfig, initialState } from './record.js';
 import { unmountRoot } from './root-mount.js';
+import { type ContainerSeccomp, containerSeccomp } from './seccomp/container-profile.js';
 import { ContainerStore } from './store.js';
 import { resolveUser } from './user.js';
 
@@ -54,9 +56,12 @@ export class Containers {
   /** create: the container's directory, its root mounted from the image's layers, its OCI
    * config, and conmon running the runtime's create: the init then waits on exec.fifo, as
    * the seed shows. Anything that fails undoes what was made. */
-  async create(request: CreateRequest): Promise<ContainerRecord> {
+  async create(request: CreateRequest, opts: { warn?: (message: string) => void } = {}): Promise<ContainerRecord> {
     const host: HostConfig = { ...defaultHostConfig(), ...request.HostConfig };
     validateHostConfig(host);
+    /* a bad profile is refused before anything is made */
+    const { warning } = seccompOf(host);
+    if (warning !== undefined) opts.warn?.(warning);
     const runtime = this.runtime(host.Runtime);
     requestedMounts(host);
     const explicitName = request.name !== undefined && request.name !== '' ? validateName(request.name) : undefined;
@@ -136,7 +141,8 @@ export class Containers {
       });
     const mounts = ociMounts(requestedMounts(record.HostConfig), volumes);
     record.Mounts = mounts.points;
-    const spec = ociConfig({ record, rootfs: merged, etc, user, mounts: mounts.oci });
+    const { seccomp } = seccompOf(record.HostConfig);
+    const spec = ociConfig({ record, rootfs: merged, etc, user, mounts: mounts.oci, ...(seccomp ? { seccomp } : {}) });
     writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     for (const f of ['exit', 'oom', 'pidfile', 'conmon.pid']) rmSync(join(runDir, f), { force: true });
     /* conmon makes these anew and fails on ones its last run left */
@@ -454,6 +460,11 @@ function validateHostConfig(host: HostConfig): void {
   if (host.MemorySwap > 0 && host.MemorySwap < host.Memory) throw bad('--memory-swap', 'must be at least --memory');
   if (host.NanoCpus < 0) throw bad('--cpus', 'must not be negative');
   if (host.PidsLimit < -1) throw bad('--pids-limit', 'must be -1 (unlimited) or more');
+}
+
+function seccompOf(host: HostConfig): ContainerSeccomp {
+  const capabilities = containerCapabilities(host.CapAdd, host.CapDrop, host.Privileged);
+  return containerSeccomp({ securityOpt: host.SecurityOpt, privileged: host.Privileged, capabilities });
 }
 
 function signalQuietly(runtime: OciRuntime, id: string, signal: string, all = false): void {

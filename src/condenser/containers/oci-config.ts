@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { EtcFiles } from './etc-files.js';
 import { containerCapabilities } from './capabilities.js';
 import type { ContainerRecord } from './record.js';
+import type { OciSeccomp } from './seccomp/convert.js';
 import type { ResolvedUser } from './user.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -23,6 +24,8 @@ export interface OciConfigInput {
   mounts: OciMount[];
   /** a network namespace made for the container; none: a new empty one */
   netnsPath?: string;
+  /** linux.seccomp; none: no filter */
+  seccomp?: OciSeccomp;
 }
 
 /** docker's allow list for a container's devices: all mknod, and the default devices. */
@@ -138,6 +141,7 @@ export function ociConfig(input: OciConfigInput): object {
       },
       namespaces,
       ...(host.Privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(input.seccomp ? { seccomp: input.seccomp } : {}),
     },
   };
 }
