@@ -60,8 +60,8 @@ export class Containers {
     const host: HostConfig = { ...defaultHostConfig(), ...request.HostConfig };
     validateHostConfig(host);
     /* a bad profile is refused before anything is made */
-    const { warning } = seccompOf(host);
-    if (warning !== undefined) opts.warn?.(warning);
+    const security = seccompOf(host);
+    if (security.warning !== undefined) opts.warn?.(security.warning);
     const runtime = this.runtime(host.Runtime);
     requestedMounts(host);
     const explicitName = request.name !== undefined && request.name !== '' ? validateName(request.name) : undefined;
@@ -90,7 +90,7 @@ export class Containers {
       };
       this.store.write(record);
       return await this.store.lockedAsync(id, async () => {
-        await this.launch(record, runtime);
+        await this.launch(record, runtime, security);
         this.store.write(record);
         return record;
       });
@@ -122,7 +122,11 @@ export class Containers {
 
   /** The runtime side of a (re)start: the root mounted, the config written, conmon and the
    * runtime's create. Called with the container's lock held. */
-  private async launch(record: ContainerRecord, runtime = this.runtime(record.HostConfig.Runtime)): Promise<void> {
+  private async launch(
+    record: ContainerRecord,
+    runtime = this.runtime(record.HostConfig.Runtime),
+    security = seccompOf(record.HostConfig),
+  ): Promise<void> {
     const dir = this.store.dir(record.Id);
     const runDir = this.store.runDir(record.Id);
     const what = `create ${record.Name}`;
@@ -141,7 +145,7 @@ export class Containers {
       });
     const mounts = ociMounts(requestedMounts(record.HostConfig), volumes);
     record.Mounts = mounts.points;
-    const { seccomp } = seccompOf(record.HostConfig);
+    const { seccomp } = security;
     const spec = ociConfig({ record, rootfs: merged, etc, user, mounts: mounts.oci, ...(seccomp ? { seccomp } : {}) });
     writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     for (const f of ['exit', 'oom', 'pidfile', 'conmon.pid']) rmSync(join(runDir, f), { force: true });
