@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 # busybox-static: the test rootfs. runc, crun, hyperfine: the benchmark's peers.
 # podman, conmon, containerd, docker.io, skopeo: the real callers the tests drive droplet with.
+# podman depends on golang-github-containers-common: /usr/share/containers/seccomp.json, the
+# default seccomp profile raind gives containers. g++ (gcc, static libc): the seccomp tests' probe.
 # docker-registry: the registry the image tests push to and pull from, on 127.0.0.1.
 # time, curl, jq: bench/pull.sh (peak RSS, pushing the generated image, reading results).
 # clang-format: npm test checks the format of native/.

@@ -5,6 +5,7 @@ import { parseSignal } from '../lib/signals.js';
 import { parseSize } from '../lib/units.js';
 import type { CreateRequest } from '../condenser/containers/merge-config.js';
 import type { MountSpec, RestartPolicy, Ulimit } from '../condenser/containers/record.js';
+import { parseProfileText } from '../condenser/containers/seccomp/container-profile.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -207,10 +208,27 @@ function restartPolicy(cmd: string, text: string | undefined): RestartPolicy {
 }
 
 function securityOpt(cmd: string, text: string): string {
-  const [key = '', value] = text.split(/[=:]/, 2);
+  const at = text.search(/[=:]/);
+  const key = at < 0 ? text : text.slice(0, at);
+  const value = at < 0 ? undefined : text.slice(at + 1);
   if (key === 'no-new-privileges' && (value === undefined || value === 'true' || value === 'false')) return text;
-  if (key === 'seccomp' && value !== undefined) return text;
+  if (key === 'seccomp' && value === 'unconfined') return 'seccomp=unconfined';
+  if (key === 'seccomp' && value) return `seccomp=${seccompFile(cmd, value)}`;
   throw new UsageError(`${cmd}: --security-opt "${text}" is not supported (no-new-privileges, seccomp=FILE|unconfined)`);
+}
+
+/** seccomp=FILE becomes seccomp=<the profile's JSON>, as docker's CLI does: the container
+ * keeps its profile even if the file changes or goes. Checked here, to name the file. */
+function seccompFile(cmd: string, file: string): string {
+  const flag = `${cmd}: --security-opt seccomp=${file}`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${flag}: ${reason(e)}`);
+  }
+  parseProfileText(text, flag);
+  return JSON.stringify(JSON.parse(text));
 }
 
 function ulimit(cmd: string, text: string): Ulimit {

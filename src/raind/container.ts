@@ -48,7 +48,7 @@ async function createFromArgs(
   if (pull !== 'missing' && pull !== 'never') throw new UsageError(`${cmd}: --pull must be missing or never, not "${pull}"`);
   const detachKeys = cmd === 'run' ? detachKeysFlag(cmd, values['detach-keys']) : undefined;
   if (pull === 'missing') await ensureImage(engine, image, values.quiet === true);
-  const record = await engine.containers.create(request);
+  const record = await engine.containers.create(request, { warn: (message) => err(`WARNING: ${message}\n`) });
   return { record, values, detachKeys };
 }
 

@@ -42,11 +42,13 @@ export function makeTestEngine(prefix = 'raind-engine-'): TestEngine {
   return { dir, root, runRoot, run, ok, globalArgs };
 }
 
-/** A busybox-static image in the engine's store, imported from a rootfs tar (no registry). */
-export function importBusybox(engine: TestEngine, ref = 'busybox:test'): void {
+/** A busybox-static image in the engine's store, imported from a rootfs tar (no registry);
+ * `prepare` adds to the rootfs first. */
+export function importBusybox(engine: TestEngine, ref = 'busybox:test', prepare?: (rootfs: string) => void): void {
   const rootfs = mkdtempSync(join(tmpdir(), 'raind-rootfs-'));
   try {
     makeRootfs(rootfs);
+    prepare?.(rootfs);
     const tar = execFileSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 64 << 20 });
     engine.ok(['import', '--change', 'CMD ["/bin/sh"]', '-', ref], { input: tar });
   } finally {

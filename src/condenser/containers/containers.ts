@@ -18,6 +18,7 @@ import { RootDir } from './in-root.js';
 import { listProcesses, type ProcessList } from './processes.js';
 import { type RuntimeStats, type StatsSample, sampleOf } from './stats.js';
 import type { ImageStore } from '../store/store.js';
+import { containerCapabilities } from './capabilities.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
 import { anonymousVolumeName } from '../volumes/names.js';
@@ -26,6 +27,7 @@ import { generatedName, validateName } from './names.js';
 import { ociConfig } from './oci-config.js';
 import { type ContainerRecord, type HostConfig, type MountSpec, initialState } from './record.js';
 import { unmountRoot } from './root-mount.js';
+import { type ContainerSeccomp, containerSeccomp } from './seccomp/container-profile.js';
 import { ContainerStore } from './store.js';
 import { resolveUser } from './user.js';
 
@@ -79,9 +81,12 @@ export class Containers {
   /** create: the container's directory, its root mounted from the image's layers, its OCI
    * config, and conmon running the runtime's create: the init then waits on exec.fifo, as
    * the seed shows. Anything that fails undoes what was made. */
-  async create(request: CreateRequest): Promise<ContainerRecord> {
+  async create(request: CreateRequest, opts: { warn?: (message: string) => void } = {}): Promise<ContainerRecord> {
     const host: HostConfig = { ...defaultHostConfig(), ...request.HostConfig };
     validateHostConfig(host);
+    /* a bad profile is refused before anything is made */
+    const security = seccompOf(host);
+    if (security.warning !== undefined) opts.warn?.(security.warning);
     const runtime = this.runtime(host.Runtime);
     requestedMounts(host);
     const explicitName = request.name !== undefined && request.name !== '' ? validateName(request.name) : undefined;
@@ -116,7 +121,7 @@ export class Containers {
       };
       this.store.write(record);
       return await this.store.lockedAsync(id, async () => {
-        await this.launch(record, runtime, madeVolumes);
+        await this.launch(record, runtime, { madeVolumes, security });
         this.store.write(record);
         return record;
       });
@@ -150,7 +155,13 @@ export class Containers {
   /** The runtime side of a (re)start: the root mounted, the config written, conmon and the
    * runtime's create. Called with the container's lock held. The first launch (create's)
    * lists the volumes it makes in `madeVolumes`, and fills empty ones from the image. */
-  private async launch(record: ContainerRecord, runtime = this.runtime(record.HostConfig.Runtime), madeVolumes?: string[]): Promise<void> {
+  private async launch(
+    record: ContainerRecord,
+    runtime = this.runtime(record.HostConfig.Runtime),
+    opts: { madeVolumes?: string[]; security?: ContainerSeccomp } = {},
+  ): Promise<void> {
+    const { madeVolumes } = opts;
+    const security = opts.security ?? seccompOf(record.HostConfig);
     const dir = this.store.dir(record.Id);
     const runDir = this.store.runDir(record.Id);
     const what = `create ${record.Name}`;
@@ -175,7 +186,16 @@ export class Containers {
     const mounts = ociMounts(containerMounts(record), volumeSource);
     record.Mounts = mounts.points;
     const init = record.HostConfig.Init ? initProgram() : undefined;
-    const spec = ociConfig({ record, rootfs: merged, etc, user, mounts: mounts.oci, ...(init ? { init } : {}) });
+    const { seccomp } = security;
+    const spec = ociConfig({
+      record,
+      rootfs: merged,
+      etc,
+      user,
+      mounts: mounts.oci,
+      ...(init ? { init } : {}),
+      ...(seccomp ? { seccomp } : {}),
+    });
     writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     for (const f of ['exit', 'oom', 'pidfile', 'conmon.pid']) rmSync(join(runDir, f), { force: true });
     /* conmon makes these anew and fails on ones its last run left */
@@ -669,6 +689,11 @@ function initProgram(): string {
   if (!found)
     throw new UserError('--init: no tini-static or docker-init on this host (Debian package tini)', { kind: 'invalid', field: 'Init' });
   return found;
+}
+
+function seccompOf(host: HostConfig): ContainerSeccomp {
+  const capabilities = containerCapabilities(host.CapAdd, host.CapDrop, host.Privileged);
+  return containerSeccomp({ securityOpt: host.SecurityOpt, privileged: host.Privileged, capabilities });
 }
 
 function signalQuietly(runtime: OciRuntime, id: string, signal: string, all = false): void {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { EtcFiles } from './etc-files.js';
 import { containerCapabilities } from './capabilities.js';
 import type { ContainerRecord } from './record.js';
+import type { OciSeccomp } from './seccomp/convert.js';
 import type { ResolvedUser } from './user.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -25,6 +26,8 @@ export interface OciConfigInput {
   netnsPath?: string;
   /** --init: the host's static init (tini), run as PID 1 in front of the command */
   init?: string;
+  /** linux.seccomp; none: no filter */
+  seccomp?: OciSeccomp;
 }
 
 /** Where --init's program appears in the container, as docker puts it. */
@@ -146,6 +149,7 @@ export function ociConfig(input: OciConfigInput): object {
       },
       namespaces,
       ...(host.Privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(input.seccomp ? { seccomp: input.seccomp } : {}),
     },
   };
 }
