@@ -57,6 +57,9 @@ export interface ContainersOptions {
   volumes?: VolumeResolver;
 }
 
+/** How long `wait` waits for the exit code of a container --rm removed. */
+const GONE_WAIT_MS = 10_000;
+
 const RESTART_POLICIES = ['', 'no', 'always', 'unless-stopped', 'on-failure'];
 
 /** The engine's containers: create (the init waits on exec.fifo, watched by conmon), start,
@@ -492,10 +495,11 @@ export class Containers {
       /* a create that failed (its command undoes it) or was killed (rm -f removes it) */
       if (record.State.Status !== 'exited') return false;
       if (record.HostConfig.AutoRemove) {
-        this.keepExitCode(id, record.State.ExitCode);
         this.destroy(id, record);
         /* docker's --rm takes the anonymous volumes with the container */
         this.removeAnonymousVolumes(record);
+        /* last: a `run --rm` waiting for the code returns once everything is gone */
+        this.keepExitCode(id, record.State.ExitCode);
         return false;
       }
       return shouldRestart(record);
@@ -641,6 +645,7 @@ export class Containers {
   async wait(text: string, opts: { removed?: boolean } = {}): Promise<number> {
     const id = this.resolve(text);
     const kept = join(this.opts.runRoot, 'exits', id);
+    let goneSince: number | undefined;
     for (;;) {
       let record: ContainerRecord | undefined;
       try {
@@ -648,9 +653,15 @@ export class Containers {
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
         const code = readText(kept).trim();
-        rmSync(kept, { force: true });
-        if (code !== '') return Number(code);
-        throw err;
+        if (code !== '') {
+          rmSync(kept, { force: true });
+          return Number(code);
+        }
+        /* --rm's cleanup writes the code once it has removed everything: a moment */
+        goneSince ??= Date.now();
+        if (Date.now() - goneSince > GONE_WAIT_MS) throw err;
+        await new Promise((r) => setTimeout(r, 25));
+        continue;
       }
       const s = record.State;
       const done = s.Status === 'exited' && s.Pid === 0 && !shouldRestart(record);
