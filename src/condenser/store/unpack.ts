@@ -63,6 +63,8 @@ export async function unpackLayer(
   if (compression === 'gzip') stages.push(createGunzip({ chunkSize: INFLATE_CHUNK }));
   else if (compression === 'zstd') stages.push(zstdDecompressor(mediaType, what));
   const feeding = pipeline([source, ...stages, hasher, tar] as unknown as readonly (NodeJS.ReadableStream | NodeJS.WritableStream)[]);
+  /* awaited below, after the entries: a failure meanwhile is not an unhandled rejection */
+  feeding.catch(() => {});
   const writer = new LayerWriter(dir, what, rawXattrs);
   try {
     for await (const entry of tar) {
