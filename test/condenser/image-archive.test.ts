@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startSuiteRegistry, stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
+import { startSuiteRegistry, stopSuiteRegistry, type TestRegistry } from '../helpers/registry.js';
 import { RAIND, raind, raindOk } from '../helpers/raind.js';
 import { type PushedImage, pushBusybox } from '../helpers/test-image.js';
 

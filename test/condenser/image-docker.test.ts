@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startSuiteRegistry, stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
+import { startSuiteRegistry, stopSuiteRegistry, type TestRegistry } from '../helpers/registry.js';
 import { raindOk } from '../helpers/raind.js';
 import { pushBusybox, pushIndex } from '../helpers/test-image.js';
 

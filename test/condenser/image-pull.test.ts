@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startSuiteRegistry, stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
+import { startSuiteRegistry, stopSuiteRegistry, type TestRegistry } from '../helpers/registry.js';
 import { RAIND, raind, raindOk } from '../helpers/raind.js';
 import { type PushedImage, pushBusybox, pushIndex } from '../helpers/test-image.js';
 

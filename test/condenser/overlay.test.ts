@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { Engine } from '../../src/condenser/engine.js';
 import { type TarEntry, makeTar } from '../helpers/layer-tar.js';
 import { raindOk } from '../helpers/raind.js';
-import { startSuiteRegistry, stopSuiteRegistry, TestRegistry } from '../helpers/registry.js';
+import { startSuiteRegistry, stopSuiteRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
