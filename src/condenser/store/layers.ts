@@ -23,8 +23,9 @@ export interface LayerSource {
 /** Unpacked layers, one directory per chain ID. A layer is unpacked into tmp/ and renamed
  * into place only once whole and its diff ID checked, so a directory in layers/ is always
  * complete. Each layer stands alone (whiteouts are kept as overlay's marks, applied only
- * when overlayfs stacks the layers), so layers unpack in any order and at once. Call these
- * holding the layer's lock ("layer-<chain hex>"). */
+ * when overlayfs stacks the layers), so layers unpack in any order and at once. A pull,
+ * which works outside the store's lock, calls these holding the layer's lock ("layer-<chain
+ * hex>"): the temporary directory is the holder's alone. */
 export class LayerStore {
   constructor(
     private readonly paths: StorePaths,
