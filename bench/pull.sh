@@ -69,7 +69,8 @@ hyperfine --runs "$RUNS" --warmup 1 --prepare "$reset" --export-json "$work/hype
   -n "raind pull" "$raind_cmd" -n "podman pull" "$podman_cmd" -n "skopeo copy (no unpack)" "$skopeo_cmd"
 
 echo
-jq -r '.results as $r | ($r[0].mean) as $base | $r[] | "\(.command): mean \(.mean * 1000 | round) ms, \(.mean / $base * 100 | round / 100)x raind"' "$work/hyperfine.json"
+# each as a ratio of podman's time, measured side by side in this one run
+jq -r '.results as $r | ($r[] | select(.command == "podman pull") | .mean) as $base | $r[] | "\(.command): mean \(.mean * 1000 | round) ms ± \(.stddev * 1000 | round), \(.mean / $base * 100 | round / 100)x podman"' "$work/hyperfine.json"
 
 eval "$reset"
 rss=$( { /usr/bin/time -f %M $raind_cmd >/dev/null; } 2>&1 | tail -1)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -45,6 +45,25 @@ async function pushRandom(registry: TestRegistry, repo: string, count: number, s
   };
   await registry.pushManifest(repo, 'v1', manifest.mediaType, Buffer.from(JSON.stringify(manifest)));
   return { id, layers };
+}
+
+/** An image of one uncompressed layer, `diffId` what its config gives (the real one by
+ * default): an archive whose bytes unpack whole before its digest can be checked. */
+async function pushPlain(registry: TestRegistry, repo: string, diffId?: (real: string) => string): Promise<Pushed> {
+  const tar = await makeTar([{ name: 'data', content: randomBytes(256 << 10) }]);
+  const layer = { digest: await registry.pushBlob(repo, tar), size: tar.length, diffId: sha(tar) };
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId?.(layer.diffId) ?? layer.diffId] } }),
+  );
+  const id = await registry.pushBlob(repo, config);
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: id, size: config.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer.digest, size: layer.size }],
+  };
+  await registry.pushManifest(repo, 'v1', manifest.mediaType, Buffer.from(JSON.stringify(manifest)));
+  return { id, layers: [layer] };
 }
 
 interface Run {
@@ -212,6 +231,79 @@ describe('pull robustness', () => {
     assert.match(gets.at(-1)?.range ?? '', /^bytes=[1-9]\d*-$/, 'the second pull resumes the partial blob');
     assertPulled(root, image);
     assert.deepEqual(list(join(root, 'locks')), [], 'no lock file left');
+  });
+
+  test('a digest or diff ID mismatch found while the layer streams in: nothing in place, nothing left', async () => {
+    /* a file's bytes altered: the archive still unpacks whole, only the digest tells */
+    const tampered = await pushPlain(registry, 'test/tampered-plain');
+    const data = registry.blobData(tampered.layers[0]!.digest);
+    const bytes = readFileSync(data);
+    bytes.writeUInt8(bytes.readUInt8(1024) ^ 0xff, 1024);
+    writeFileSync(data, bytes);
+    await pushPlain(registry, 'test/wrong-diff', () => `sha256:${'0'.repeat(64)}`);
+    for (const [repo, why] of [
+      ['test/tampered-plain', /: digest mismatch: the content received has digest sha256:[0-9a-f]{64}\n$/],
+      [
+        'test/wrong-diff',
+        /: diff ID mismatch: the uncompressed layer has digest sha256:[0-9a-f]{64}, the image config gives sha256:0{64}\n$/,
+      ],
+    ] as const) {
+      const root = newRoot();
+      const r = await raindAsync(root, ['pull', '-q', `${registry.host}/${repo}:v1`]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, why);
+      assert.deepEqual(list(join(root, 'blobs/sha256')), [], `${repo}: no blob`);
+      assert.deepEqual(list(join(root, 'layers')), [], `${repo}: no layer`);
+      assert.deepEqual(list(join(root, 'tmp')), [], `${repo}: no partial blob or unpack`);
+      assert.ok(!existsSync(join(root, 'images.json')) || JSON.parse(readFileSync(join(root, 'images.json'), 'utf8')).images.length === 0);
+    }
+  });
+
+  test('kill -9 mid streaming unpack: the half-unpacked layer is never in place; prune removes the leftovers, a pull completes', async () => {
+    const victim = image.layers[3]!;
+    /* the fourth layer's chain ID, as the store names its directory */
+    const chain = image.layers
+      .slice(0, 4)
+      .map((l) => l.diffId)
+      .reduce((parent, diff) => sha(Buffer.from(`${parent} ${diff}`)));
+    const killMidLayer = async (root: string) => {
+      let pid = 0;
+      let stalled = false;
+      proxy.handle = (req, _res, forward) => {
+        if (stalled || !req.url?.endsWith(victim.digest)) return false;
+        stalled = true;
+        forward({ stallAfter: Math.floor(victim.size / 2), onLimit: () => setTimeout(() => process.kill(pid, 'SIGKILL'), 300) });
+        return true;
+      };
+      const killed = await raindAsync(root, ['pull', '-q', '--max-concurrent-downloads', '1', `${proxy.host}/test/big:v1`], (p) => {
+        pid = p;
+      });
+      proxy.handle = undefined;
+      assert.equal(killed.code, null, 'killed');
+      const tmp = list(join(root, 'tmp'));
+      assert.ok(tmp.includes(`blob-${hex(victim.digest)}.partial`), `the partial blob is kept: ${tmp}`);
+      assert.ok(tmp.includes(`layer-${hex(chain)}`), `the layer was being unpacked as it downloaded: ${tmp}`);
+      assert.ok(list(join(root, `tmp/layer-${hex(chain)}`)).length > 0, 'something of it was unpacked');
+      assert.ok(!list(join(root, 'layers')).includes(hex(chain)), 'not in place');
+      assert.ok(!list(join(root, 'blobs/sha256')).includes(hex(victim.digest)), 'its blob not in place');
+    };
+
+    const pruned = newRoot();
+    await killMidLayer(pruned);
+    const prune = spawnSync(RAIND, ['--root', pruned, 'image', 'prune', '-f'], { encoding: 'utf8', env: testEnv() });
+    assert.equal(prune.status, 0, prune.stderr);
+    assert.deepEqual(list(join(pruned, 'tmp')), [], 'prune removes what the killed pull left in tmp/');
+    assert.deepEqual(list(join(pruned, 'layers')), []);
+    assert.deepEqual(list(join(pruned, 'blobs/sha256')), []);
+
+    const again = newRoot();
+    await killMidLayer(again);
+    const r = await raindAsync(again, ['pull', '-q', `${proxy.host}/test/big:v1`]);
+    assert.equal(r.code, 0, r.stderr);
+    assertPulled(again, image);
+    assert.ok(list(join(again, 'layers')).includes(hex(chain)));
+    const data = readFileSync(join(again, 'layers', hex(chain), 'data3'));
+    assert.equal(data.length, 1 << 20, 'the layer unpacked whole from the resumed blob');
   });
 
   test('up to 3 downloads at once by default, 1 with --max-concurrent-downloads 1', async () => {

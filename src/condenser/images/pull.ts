@@ -13,10 +13,12 @@ import {
   layerCompression,
 } from '../../oci/image/types.js';
 import { type FetchedManifest, RegistryClient, type RegistryOptions } from '../registry/client.js';
-import { RETRIES, backoffMs, delay } from '../registry/retry.js';
-import { downloadBlob } from '../store/blob-download.js';
 import type { ImageRecord } from '../store/image-index.js';
+import type { LayerSource } from '../store/layers.js';
 import type { ImageStore } from '../store/store.js';
+import { ensureBlob, layerLock } from './pull-blob.js';
+import type { LayerEvent } from './pull-events.js';
+import { type Stored, pullLayer } from './pull-layer.js';
 
 export interface PullOptions extends RegistryOptions {
   platform?: PlatformSpec;
@@ -28,24 +30,7 @@ export interface PullOptions extends RegistryOptions {
   maxConcurrentDownloads?: number;
 }
 
-export type LayerStatus =
-  | 'Pulling fs layer'
-  | 'Waiting'
-  | 'Downloading'
-  | 'Retrying'
-  | 'Download complete'
-  | 'Extracting'
-  | 'Pull complete'
-  | 'Already exists';
-
-export interface LayerEvent {
-  /** the layer blob's digest */
-  digest: string;
-  status: LayerStatus;
-  /** bytes so far, and of how many (Downloading) */
-  current?: number;
-  total?: number;
-}
+export type { LayerEvent, LayerStatus } from './pull-events.js';
 
 export interface PullResult {
   image: ImageRecord;
@@ -61,8 +46,8 @@ interface Resolved {
 }
 
 /** Pulls an image into the store: manifest (through an index, for the platform), config and
- * layers, each blob verified as it streams in, each layer unpacked once; then names it.
- * Blobs are downloaded, several at once, and layers unpacked outside the store's lock, each
+ * layers, each blob verified as it streams in and unpacked as it arrives, each layer once;
+ * then names it. Layers are fetched, several at once, outside the store's lock, each
  * under a lock of its own (a second pull of the same blob waits for it, then finds it
  * there); only the commit to the index takes the store's lock. On failure whatever this pull
  * stored that no image refers to is removed, so the store is as it was. */
@@ -106,8 +91,9 @@ interface Fetched {
   downloaded: number;
 }
 
-/** Config first (its diff IDs check the layers), then the layers: up to N downloads at once,
- * unpacked one by one in the manifest's order as they arrive. */
+/** Config first (its diff IDs give the layers' chain IDs, and check them), then the layers,
+ * up to N at once, each unpacked as it downloads (pull-layer.ts): no layer waits for
+ * another, as each unpacks into a directory of its own. */
 async function fetchAll(
   store: ImageStore,
   client: RegistryClient,
@@ -120,14 +106,15 @@ async function fetchAll(
   const tell = opts.layerProgress ?? (() => {});
   const platform = opts.platform ?? hostPlatform();
   let downloaded = 0;
-  const get = async (d: Descriptor, what: string, report?: (e: LayerEvent) => void): Promise<void> => {
-    if (await ensureBlob(store, client, ref, d, what, report)) {
-      mine.blobs.add(d.digest);
+  const stored: Stored = {
+    blob: (digest) => {
+      mine.blobs.add(digest);
       downloaded++;
-    }
+    },
+    layer: (chain) => mine.layers.add(chain),
   };
 
-  await get(manifest.config, 'config');
+  if (await ensureBlob(store, client, ref, manifest.config, 'config')) stored.blob(manifest.config.digest);
   const config = readConfig(store.blobs.path(manifest.config.digest), manifest.config.digest);
   if (config.os !== platform.os || config.architecture !== platform.architecture) {
     say(`warning: the image's platform ${formatPlatform(config)} does not match ${formatPlatform(platform)}`);
@@ -139,10 +126,11 @@ async function fetchAll(
     });
   }
   const chains = chainIds(diffIds);
-  const compressions = manifest.layers.map((layer) => {
-    const c = layerCompression(layer.mediaType);
-    if (c === undefined) throw new UserError(`layer ${layer.digest}: unsupported media type "${layer.mediaType}"`, { kind: 'invalid' });
-    return c;
+  const sources: LayerSource[] = manifest.layers.map((layer, i) => {
+    const compression = layerCompression(layer.mediaType);
+    if (compression === undefined)
+      throw new UserError(`layer ${layer.digest}: unsupported media type "${layer.mediaType}"`, { kind: 'invalid' });
+    return { chainId: chains[i]!, mediaType: layer.mediaType, compression, diffId: diffIds[i]!, what: `layer ${layer.digest}` };
   });
 
   /* which layers need their blob: a layer unpacked already needs none, unless the blob is
@@ -151,97 +139,25 @@ async function fetchAll(
   for (const [i, l] of manifest.layers.entries()) tell({ digest: l.digest, status: need[i] ? 'Pulling fs layer' : 'Already exists' });
   for (const [i, l] of manifest.layers.entries()) if (need[i]) tell({ digest: l.digest, status: 'Waiting' });
 
+  const todo = manifest.layers.flatMap((_, i) => (need[i] ? [i] : []));
   const limit = Math.max(1, opts.maxConcurrentDownloads ?? 3);
-  let failed = false;
-  let next = 0;
-  const done: Promise<void>[] = manifest.layers.map(() => Promise.resolve());
-  const resolvers = manifest.layers.map(() => ({ ok: () => {}, fail: (_e: unknown) => {} }));
-  for (const [i] of manifest.layers.entries()) {
-    done[i] = new Promise<void>((ok, fail) => {
-      resolvers[i] = { ok, fail };
-    });
-    done[i]!.catch(() => {}); /* awaited below; a failure after another's is not lost */
-  }
+  let failure: { err: unknown } | undefined;
   const worker = async () => {
-    while (!failed && next < manifest.layers.length) {
-      const i = next++;
+    for (let i = todo.shift(); i !== undefined && !failure; i = todo.shift()) {
       const layer = manifest.layers[i]!;
-      if (!need[i] || store.blobs.has(layer.digest)) {
-        resolvers[i]!.ok();
-        continue;
-      }
       try {
-        await get(layer, `layer ${layer.digest}`, tell);
-        tell({ digest: layer.digest, status: 'Download complete' });
-        resolvers[i]!.ok();
+        await pullLayer(store, client, ref, layer, sources[i]!, tell, stored);
+        tell({ digest: layer.digest, status: 'Pull complete' });
       } catch (err) {
-        failed = true;
-        resolvers[i]!.fail(err);
+        /* the first failure is the one reported; the other workers stop before their next
+         * layer, so none writes any more once this returns */
+        failure ??= { err };
       }
     }
   };
-  const workers = Array.from({ length: Math.min(limit, manifest.layers.length) }, worker);
-  try {
-    for (const [i, layer] of manifest.layers.entries()) {
-      await done[i];
-      if (!need[i]) continue;
-      const chain = chains[i]!;
-      const release = await store.locks.acquire(`layer-${parseDigest(chain).hex}`);
-      try {
-        tell({ digest: layer.digest, status: 'Extracting' });
-        if (await store.layers.ensure(chain, layer.digest, layer.mediaType, compressions[i]!, diffIds[i]!, `layer ${layer.digest}`))
-          mine.layers.add(chain);
-      } finally {
-        release();
-      }
-      tell({ digest: layer.digest, status: 'Pull complete' });
-    }
-  } catch (err) {
-    failed = true;
-    /* stop here only once no download of ours writes any more */
-    await Promise.allSettled(workers);
-    throw err;
-  }
-  await Promise.all(workers);
+  await Promise.all(Array.from({ length: Math.min(limit, todo.length) }, worker));
+  if (failure) throw failure.err;
   return { config, chains, downloaded };
-}
-
-/** The blob in the store: downloaded (resuming a partial one, retrying transient failures)
- * under its own lock, unless there already or fetched meanwhile by another pull. True when
- * this call downloaded it. */
-async function ensureBlob(
-  store: ImageStore,
-  client: RegistryClient,
-  ref: Reference,
-  d: Descriptor,
-  what: string,
-  report?: (e: LayerEvent) => void,
-): Promise<boolean> {
-  if (store.blobs.has(d.digest)) return false;
-  const release = await store.locks.acquire(`blob-${parseDigest(d.digest).hex}`);
-  try {
-    if (store.blobs.has(d.digest)) return false;
-    let last = 0;
-    await downloadBlob(store.paths, (offset) => client.getBlob(ref.path, d.digest, offset), d.digest, d.size, what, {
-      progress: (n) => {
-        /* a report per 64 KiB at most: the renderer redraws on each */
-        if (n - last < 65536 && n !== d.size) return;
-        last = n;
-        report?.({ digest: d.digest, status: 'Downloading', current: n, total: d.size });
-      },
-      retry: async (err, attempt) => {
-        /* a stream that broke mid-way is not a UserError; a refused or busy registry was
-         * already retried by the client */
-        if (err instanceof UserError || attempt >= RETRIES) return false;
-        report?.({ digest: d.digest, status: 'Retrying' });
-        await delay(backoffMs(attempt));
-        return true;
-      },
-    });
-    return true;
-  } finally {
-    release();
-  }
 }
 
 /** Under the store's lock: whatever a concurrent command's collector removed meanwhile is
@@ -261,9 +177,16 @@ async function commit(
     if (await ensureBlob(store, client, ref, d, `${d === manifest.config ? 'config' : 'layer'} ${d.digest}`)) mine.blobs.add(d.digest);
   for (const [i, layer] of manifest.layers.entries()) {
     const chain = chains[i]!;
+    if (store.layers.has(chain)) continue;
     const compression = layerCompression(layer.mediaType)!; /* checked when fetched */
-    if (await store.layers.ensure(chain, layer.digest, layer.mediaType, compression, config.rootfs.diff_ids[i]!, `layer ${layer.digest}`))
-      mine.layers.add(chain);
+    /* another pull may be unpacking it outside the store's lock: wait for it */
+    const release = await store.locks.acquire(layerLock(chain));
+    try {
+      if (await store.layers.ensure(chain, layer.digest, layer.mediaType, compression, config.rootfs.diff_ids[i]!, `layer ${layer.digest}`))
+        mine.layers.add(chain);
+    } finally {
+      release();
+    }
   }
   const blobs = [...manifests.map((m) => m.digest), manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
 

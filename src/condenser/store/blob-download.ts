@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
-import { type Readable, Transform } from 'node:stream';
+import { type Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../../lib/errors.js';
 import type { StorePaths } from './paths.js';
@@ -17,6 +17,9 @@ export interface DownloadHooks {
   retry?: (err: unknown, attempt: number) => Promise<boolean>;
   /** a transfer that sends nothing for this long is broken off (and may be retried) */
   idleMs?: number;
+  /** a second reader of the bytes, fed as they arrive (an unpacker), when the download
+   * starts from the first byte; see downloadBlob for when it is cut off */
+  sink?: Writable;
 }
 
 /** docker gives up on a silent connection after about this long too */
@@ -25,7 +28,13 @@ const IDLE_MS = 30_000;
 /** Downloads a blob into tmp/blob-<hex>.partial, resuming what an earlier, broken transfer
  * (or a killed pull) left there: the partial bytes are hashed again and the rest is asked for
  * from where they end. Renamed into blobs/ only when size and digest match. Call it holding
- * the blob's lock: the partial file is the holder's alone. */
+ * the blob's lock: the partial file is the holder's alone.
+ *
+ * A sink gets every byte once, in order, and is ended only once the blob is verified and in
+ * place; the result is then true. It is destroyed instead, and the result is false, when it
+ * cannot get them all that way: a partial file to resume, a transfer that broke (resumed or
+ * not), the sink's own failure (the download goes on without it) or the download's failure.
+ * The caller then reads the stored blob, if there is one. */
 export async function downloadBlob(
   paths: StorePaths,
   source: RangeSource,
@@ -33,9 +42,19 @@ export async function downloadBlob(
   size: number,
   what: string,
   hooks: DownloadHooks = {},
-): Promise<void> {
+): Promise<boolean> {
   const final = paths.blob(digest);
-  if (existsSync(final)) return;
+  let sink = hooks.sink;
+  /* without an error: nobody may be listening for one any more; its reader sees the stream
+   * close early */
+  const cutSink = () => {
+    sink?.destroy();
+    sink = undefined;
+  };
+  if (existsSync(final)) {
+    cutSink();
+    return false;
+  }
   mkdirSync(paths.blobs, { recursive: true });
   mkdirSync(paths.tmp, { recursive: true });
   const partial = paths.partial(digest);
@@ -52,33 +71,49 @@ export async function downloadBlob(
     if (have > 0) for await (const chunk of createReadStream(partial)) hash.update(chunk as Buffer);
   };
   await resync();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await transfer();
-      break;
-    } catch (err) {
-      const local = writeFailure(err, what, partial);
-      if (local) {
-        rmSync(partial, { force: true });
-        throw local;
-      }
-      await resync();
-      if (!(hooks.retry && (await hooks.retry(err, attempt)))) {
-        if (!(err instanceof UserError)) throw new UserError(`${what}: ${(err as Error).message}`, { cause: err });
-        throw err;
+  if (have > 0) cutSink();
+  try {
+    await transferAll();
+    if (have !== size) {
+      rmSync(partial, { force: true });
+      throw new UserError(`${what}: size mismatch: ${have} bytes received, the manifest gives ${size}`);
+    }
+    const got = `sha256:${hash.digest('hex')}`;
+    if (got !== digest) {
+      rmSync(partial, { force: true });
+      throw new UserError(`${what}: digest mismatch: the content received has digest ${got}`);
+    }
+    renameSync(partial, final);
+  } catch (err) {
+    cutSink();
+    throw err;
+  }
+  /* a sink that failed after its last write did not get everything through */
+  if (sink?.destroyed) sink = undefined;
+  sink?.end();
+  return sink !== undefined;
+
+  async function transferAll(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await transfer();
+        return;
+      } catch (err) {
+        const local = writeFailure(err, what, partial);
+        if (local) {
+          rmSync(partial, { force: true });
+          throw local;
+        }
+        /* the sink has bytes the file may have lost: the stored blob is read afterwards */
+        cutSink();
+        await resync();
+        if (!(hooks.retry && (await hooks.retry(err, attempt)))) {
+          if (!(err instanceof UserError)) throw new UserError(`${what}: ${(err as Error).message}`, { cause: err });
+          throw err;
+        }
       }
     }
   }
-  if (have !== size) {
-    rmSync(partial, { force: true });
-    throw new UserError(`${what}: size mismatch: ${have} bytes received, the manifest gives ${size}`);
-  }
-  const got = `sha256:${hash.digest('hex')}`;
-  if (got !== digest) {
-    rmSync(partial, { force: true });
-    throw new UserError(`${what}: digest mismatch: the content received has digest ${got}`);
-  }
-  renameSync(partial, final);
 
   async function transfer(): Promise<void> {
     if (have === size && size > 0) return;
@@ -103,7 +138,22 @@ export async function downloadBlob(
         have += chunk.length;
         hash.update(chunk);
         hooks.progress?.(have);
-        done(null, chunk);
+        if (sink?.destroyed) sink = undefined;
+        if (!sink || sink.write(chunk)) return done(null, chunk);
+        /* a slow sink holds the transfer back (memory stays flat); its wait is not silence */
+        clearTimeout(timer);
+        whenWritable(sink).then(
+          () => {
+            watch();
+            done(null, chunk);
+          },
+          () => {
+            /* the sink failed on its own: the download goes on without it */
+            sink = undefined;
+            watch();
+            done(null, chunk);
+          },
+        );
       },
     });
     try {
@@ -112,4 +162,21 @@ export async function downloadBlob(
       clearTimeout(timer);
     }
   }
+}
+
+/** Resolves when `w` drained, rejects when it was destroyed first. */
+function whenWritable(w: Writable): Promise<void> {
+  if (w.destroyed) return Promise.reject(new Error('destroyed'));
+  return new Promise((ok, fail) => {
+    const drained = () => {
+      w.off('close', closed);
+      ok();
+    };
+    const closed = () => {
+      w.off('drain', drained);
+      fail(new Error('destroyed'));
+    };
+    w.once('drain', drained);
+    w.once('close', closed);
+  });
 }
