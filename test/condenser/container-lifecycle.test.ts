@@ -128,6 +128,20 @@ describe('raind containers: the seed demo and the lifecycle', () => {
     assert.equal(output, 'ready\ngot int\n');
   });
 
+  test('an image a container uses is not removed, nor pruned, and the error names the container', () => {
+    e.ok(['tag', 'busybox:test', 'busybox:only']);
+    const id = e.ok(['create', '--name', 'holder', 'busybox:only', 'true']).stdout.trim();
+    e.ok(['rmi', 'busybox:test']);
+    const r = e.run(['rmi', 'busybox:only']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`in use by container holder \\(${id}\\)`));
+    e.ok(['image', 'prune']);
+    e.ok(['start', '-a', 'holder']);
+    e.ok(['rm', 'holder']);
+    e.ok(['tag', 'busybox:only', 'busybox:test']);
+    e.ok(['rmi', 'busybox:only']);
+  });
+
   test('a stopped container starts again with what it wrote', () => {
     const id = e.ok(['create', 'busybox:test', 'sh', '-c', 'echo run >> /count; cat /count']).stdout.trim();
     e.ok(['start', id]);
