@@ -168,9 +168,13 @@ export class Store {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        rmSync(this.dir(id), { recursive: true, force: true });
+        /* the marker goes last: a delete killed halfway leaves a directory list still shows */
+        const dir = this.dir(id);
+        for (const name of readdirSync(dir)) if (name !== MARKER) rmSync(join(dir, name), { recursive: true, force: true });
+        rmSync(dir, { recursive: true, force: true });
         return;
       } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return;
         if (errnoCode(err) !== 'ENOTEMPTY' || attempt >= 100) throw new UserError(`remove ${this.dir(id)}: ${reason(err)}`);
         sleepMs(2);
       }
