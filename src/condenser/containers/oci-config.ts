@@ -113,7 +113,8 @@ export function ociConfig(input: OciConfigInput): object {
     if (sys) Object.assign(sys, { type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
   }
   return {
-    ociVersion: '1.2.1',
+    /* crun before 1.9 refuses a version without "1.0" in it; nothing here needs a later one */
+    ociVersion: '1.0.2',
     process: {
       terminal: config.Tty,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
