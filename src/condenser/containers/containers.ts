@@ -14,6 +14,7 @@ import type { ImageStore } from '../store/store.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
 import { ociMounts, requestedMounts, type VolumeResolver } from './mounts.js';
+import { isContainerId } from './id.js';
 import { generatedName, validateName } from './names.js';
 import { ociConfig } from './oci-config.js';
 import { type ContainerRecord, type HostConfig, initialState } from './record.js';
@@ -85,7 +86,7 @@ export class Containers {
       };
       this.store.write(record);
       return await this.store.lockedAsync(id, async () => {
-        await this.launch(record, runtime);
+        await this.launch(record, runtime, { fresh: true });
         this.store.write(record);
         return record;
       });
@@ -117,12 +118,17 @@ export class Containers {
 
   /** The runtime side of a (re)start: the root mounted, the config written, conmon and the
    * runtime's create. Called with the container's lock held. */
-  private async launch(record: ContainerRecord, runtime = this.runtime(record.HostConfig.Runtime)): Promise<void> {
+  private async launch(
+    record: ContainerRecord,
+    runtime = this.runtime(record.HostConfig.Runtime),
+    opts: { fresh?: boolean } = {},
+  ): Promise<void> {
     const dir = this.store.dir(record.Id);
     const runDir = this.store.runDir(record.Id);
     const what = `create ${record.Name}`;
-    /* a runtime state left by a container that died without cleanup */
-    runtime.delete(record.Id);
+    /* a runtime state left by a container that died without cleanup; a new id has none,
+     * and asking the runtime costs a process */
+    if (!opts.fresh) runtime.delete(record.Id);
     const merged = join(dir, 'merged');
     /* a restart may come before the last run's cleanup unmounted it */
     if (!isMountPoint(merged)) mountOverlay(this.images.paths, record.Layers, dir, what);
@@ -217,22 +223,27 @@ export class Containers {
   /** start: the runtime's start, after a new create when the container ran before. */
   async start(text: string): Promise<ContainerRecord> {
     const id = this.resolve(text);
-    return this.store.lockedAsync(id, async () => {
-      const record = this.refreshed(this.store.read(id));
-      if (record.State.Status === 'running' || record.State.Status === 'paused') return record;
-      const runtime = this.runtime(record.HostConfig.Runtime);
-      if (record.State.Pid === 0) await this.launch(record, runtime);
-      try {
-        runtime.start(id);
-      } catch (err) {
-        this.afterFailedStart(record, runtime);
-        throw err;
-      }
-      record.State = { ...record.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
-      record.StoppedByUser = false;
-      this.store.write(record);
-      return record;
-    });
+    return this.store.lockedAsync(id, () => this.startLocked(id));
+  }
+
+  /** start, with the container's lock held; `restart` counts it as a restart, in the
+   * record written once it runs. */
+  private async startLocked(id: string, restart = false): Promise<ContainerRecord> {
+    const record = this.refreshed(this.store.read(id));
+    if (record.State.Status === 'running' || record.State.Status === 'paused') return record;
+    if (restart) record.RestartCount++;
+    const runtime = this.runtime(record.HostConfig.Runtime);
+    if (record.State.Pid === 0) await this.launch(record, runtime);
+    try {
+      runtime.start(id);
+    } catch (err) {
+      this.afterFailedStart(record, runtime);
+      throw err;
+    }
+    record.State = { ...record.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
+    record.StoppedByUser = false;
+    this.store.write(record);
+    return record;
   }
 
   private afterFailedStart(record: ContainerRecord, runtime: OciRuntime): void {
@@ -338,8 +349,8 @@ export class Containers {
   }
 
   /** Removes whatever exists of a container; works on what a killed command left. */
-  private destroy(id: string, record = this.tryRead(id)): void {
-    const runtimes = record ? [record.HostConfig.Runtime] : [...RUNTIMES];
+  private destroy(id: string, record = this.tryRead(id), opts: { runtimeDeleted?: boolean } = {}): void {
+    const runtimes = opts.runtimeDeleted ? [] : record ? [record.HostConfig.Runtime] : [...RUNTIMES];
     for (const name of runtimes) {
       try {
         this.runtime(name).delete(id);
@@ -347,9 +358,13 @@ export class Containers {
         if (record) throw err;
       }
     }
-    if (record?.Monitor && isAlive(record.Monitor.Pid, record.Monitor.StartTime)) {
-      /* its container is gone: conmon exits by itself; wait a moment so nothing races */
-      for (let i = 0; i < 100 && isAlive(record.Monitor.Pid, record.Monitor.StartTime); i++) sleepMs(10);
+    if (record?.Monitor) {
+      /* its container is gone: conmon records the exit, then runs the exit command and
+       * waits for it, and that cleanup waits for this lock; so wait for the exit file (conmon
+       * writes nothing after it), not for conmon to end */
+      const { Pid, StartTime } = record.Monitor;
+      const runDir = this.store.runDir(id);
+      for (let i = 0; i < 100 && isAlive(Pid, StartTime) && !recordedExit(runDir); i++) sleepMs(10);
     }
     unmountRoot(this.store.dir(id), id);
     const name = record?.Name ?? this.nameOf(id);
@@ -389,19 +404,20 @@ export class Containers {
       if (record.State.Status !== 'exited') return false;
       if (record.HostConfig.AutoRemove) {
         this.keepExitCode(id, record.State.ExitCode);
-        this.destroy(id, record);
+        this.destroy(id, record, { runtimeDeleted: true });
         return false;
       }
       return shouldRestart(record);
     });
     if (!restart) return;
+    /* the restart is counted in the record only with the container running again: `wait`
+     * reads without the lock, and an exited record with the last restart counted would
+     * tell it that no run is left */
     await this.store.lockedAsync(id, async () => {
       const record = this.refreshed(this.store.read(id));
       if (record.State.Status !== 'exited' || !shouldRestart(record)) return;
-      record.RestartCount++;
-      this.store.write(record);
+      await this.startLocked(id, true);
     });
-    await this.start(id);
   }
 
   /** The exit code of a --rm container outlives it, for the `run` that waits on it. */
@@ -411,19 +427,32 @@ export class Containers {
     writeFileAtomic(join(dir, id), String(code));
   }
 
+  private takeKeptExit(id: string): number | undefined {
+    const kept = join(this.opts.runRoot, 'exits', id);
+    const code = readText(kept).trim();
+    rmSync(kept, { force: true });
+    return code === '' ? undefined : Number(code);
+  }
+
   /** wait: until the container has exited (or, with --rm, is gone); its exit code. */
   async wait(text: string, opts: { removed?: boolean } = {}): Promise<number> {
-    const id = this.resolve(text);
-    const kept = join(this.opts.runRoot, 'exits', id);
+    let id: string;
+    try {
+      id = this.resolve(text);
+    } catch (err) {
+      /* a --rm container that exited and was removed before we looked: `run` waits by id */
+      const code = err instanceof NotFoundError && isContainerId(text) ? this.takeKeptExit(text) : undefined;
+      if (code !== undefined) return code;
+      throw err;
+    }
     for (;;) {
       let record: ContainerRecord | undefined;
       try {
         record = this.refreshed(this.store.read(id));
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
-        const code = readText(kept).trim();
-        rmSync(kept, { force: true });
-        if (code !== '') return Number(code);
+        const code = this.takeKeptExit(id);
+        if (code !== undefined) return code;
         throw err;
       }
       const s = record.State;
