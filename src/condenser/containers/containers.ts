@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { NotFoundError, UserError } from '../../lib/errors.js';
+import { isLocked } from '../../lib/lock.js';
 import { ownExecutable } from '../../lib/executables.js';
 import { isAlive, readProcStat } from '../../lib/proc-stat.js';
 import { sleepMs } from '../../lib/sleep.js';
@@ -64,32 +65,10 @@ export class Containers {
     requestedMounts(host);
     const explicitName = request.name !== undefined && request.name !== '' ? validateName(request.name) : undefined;
     const id = this.store.claimId();
-    let name: string | undefined;
     try {
-      name = this.claimName(explicitName, id);
-      const config = mergeConfig(request, imageConfig.config ?? {}, id);
-      const record: ContainerRecord = {
-        Id: id,
-        Name: name,
-        Created: new Date().toISOString(),
-        Path: (config.Entrypoint ?? config.Cmd)[0] ?? '',
-        Args: [...(config.Entrypoint ?? []), ...config.Cmd].slice(1),
-        Image: image.id,
-        ImageName: request.Config.Image,
-        State: initialState(),
-        RestartCount: 0,
-        Driver: 'overlay',
-        Config: config,
-        HostConfig: host,
-        Mounts: [],
-        Layers: image.layers,
-      };
-      this.store.write(record);
-      return await this.store.lockedAsync(id, async () => {
-        await this.launch(record, runtime, { fresh: true });
-        this.store.write(record);
-        return record;
-      });
+      /* held from the directory's claim to the record's write: ps shows a directory without
+       * a record, that no create holds, as a dead container that rm -f removes */
+      return await this.store.lockedAsync(id, () => this.createLocked(id, explicitName, request, image, imageConfig, host, runtime));
     } catch (err) {
       try {
         this.destroy(id);
@@ -98,6 +77,39 @@ export class Containers {
       }
       throw err;
     }
+  }
+
+  private async createLocked(
+    id: string,
+    explicitName: string | undefined,
+    request: CreateRequest,
+    image: { id: string; layers: string[] },
+    imageConfig: ImageConfig,
+    host: HostConfig,
+    runtime: OciRuntime,
+  ): Promise<ContainerRecord> {
+    const name = this.claimName(explicitName, id);
+    const config = mergeConfig(request, imageConfig.config ?? {}, id);
+    const record: ContainerRecord = {
+      Id: id,
+      Name: name,
+      Created: new Date().toISOString(),
+      Path: (config.Entrypoint ?? config.Cmd)[0] ?? '',
+      Args: [...(config.Entrypoint ?? []), ...config.Cmd].slice(1),
+      Image: image.id,
+      ImageName: request.Config.Image,
+      State: initialState(),
+      RestartCount: 0,
+      Driver: 'overlay',
+      Config: config,
+      HostConfig: host,
+      Mounts: [],
+      Layers: image.layers,
+    };
+    this.store.write(record);
+    await this.launch(record, runtime, { fresh: true });
+    this.store.write(record);
+    return record;
   }
 
   private claimName(explicit: string | undefined, id: string): string {
@@ -181,20 +193,34 @@ export class Containers {
   /** The record, its state brought up to date with what the processes say. */
   inspect(text: string): ContainerRecord {
     const id = this.resolve(text);
-    return this.refreshed(this.store.read(id));
+    const record = this.readOrDead(id);
+    if (!record) throw new NotFoundError(`no such container: ${text}`);
+    return this.refreshed(record);
   }
 
   list(): ContainerRecord[] {
     const out: ContainerRecord[] = [];
     for (const id of this.store.ids()) {
-      try {
-        out.push(this.refreshed(this.store.read(id)));
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-        /* a create killed before its record: rm -f removes the directory */
-      }
+      const record = this.readOrDead(id);
+      if (record) out.push(this.refreshed(record));
     }
     return out;
+  }
+
+  /** The record; for a directory without one, which a create killed before it wrote it
+   * left, a dead container (rm -f removes it); undefined while a create still holds it. */
+  private readOrDead(id: string): ContainerRecord | undefined {
+    try {
+      return this.store.read(id);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      if (isLocked(this.store.runDir(id))) return undefined;
+      try {
+        return this.store.read(id);
+      } catch {
+        return deadRecord(id, this.nameOf(id) ?? '', this.store.dir(id));
+      }
+    }
   }
 
   /** A container whose init has died is exited, with the code conmon recorded. */
@@ -427,11 +453,16 @@ export class Containers {
     writeFileAtomic(join(dir, id), String(code));
   }
 
-  private takeKeptExit(id: string): number | undefined {
+  /** The exit code a removed --rm container left, once its removal has finished: its
+   * record goes first, and `run --rm` returns with nothing of it left. */
+  private async takeKeptExit(id: string): Promise<number | undefined> {
     const kept = join(this.opts.runRoot, 'exits', id);
     const code = readText(kept).trim();
+    if (code === '') return undefined;
+    for (let i = 0; i < 500 && (existsSync(this.store.dir(id)) || existsSync(this.store.runDir(id))); i++)
+      await new Promise((r) => setTimeout(r, 10));
     rmSync(kept, { force: true });
-    return code === '' ? undefined : Number(code);
+    return Number(code);
   }
 
   /** wait: until the container has exited (or, with --rm, is gone); its exit code. */
@@ -441,7 +472,7 @@ export class Containers {
       id = this.resolve(text);
     } catch (err) {
       /* a --rm container that exited and was removed before we looked: `run` waits by id */
-      const code = err instanceof NotFoundError && isContainerId(text) ? this.takeKeptExit(text) : undefined;
+      const code = err instanceof NotFoundError && isContainerId(text) ? await this.takeKeptExit(text) : undefined;
       if (code !== undefined) return code;
       throw err;
     }
@@ -451,7 +482,7 @@ export class Containers {
         record = this.refreshed(this.store.read(id));
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
-        const code = this.takeKeptExit(id);
+        const code = await this.takeKeptExit(id);
         if (code !== undefined) return code;
         throw err;
       }
@@ -461,6 +492,46 @@ export class Containers {
       await new Promise((r) => setTimeout(r, 25));
     }
   }
+}
+
+/** What ps and inspect show of a directory without a record. */
+function deadRecord(id: string, name: string, dir: string): ContainerRecord {
+  let created = new Date(0).toISOString();
+  try {
+    created = statSync(dir).mtime.toISOString();
+  } catch {}
+  return {
+    Id: id,
+    Name: name,
+    Created: created,
+    Path: '',
+    Args: [],
+    Image: '',
+    ImageName: '',
+    State: { ...initialState(), Status: 'dead', Dead: true },
+    RestartCount: 0,
+    Driver: 'overlay',
+    Config: {
+      Hostname: '',
+      Domainname: '',
+      User: '',
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: false,
+      OpenStdin: false,
+      StdinOnce: false,
+      Env: [],
+      Cmd: [],
+      Image: '',
+      WorkingDir: '',
+      Entrypoint: null,
+      Labels: {},
+    },
+    HostConfig: defaultHostConfig(),
+    Mounts: [],
+    Layers: [],
+  };
 }
 
 function shouldRestart(record: ContainerRecord): boolean {
