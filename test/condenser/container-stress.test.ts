@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { testEnv } from '../helpers/droplet.js';
@@ -72,18 +72,27 @@ describe('raind create killed midway', () => {
     });
   }
 
-  /* and at the moment raind starts a given child: the root's mount, the monitor */
-  for (const child of ['mount', 'conmon']) {
-    test(`killed as it runs ${child}: ps -a tells the truth and rm -f leaves nothing`, async () => {
-      const name = `killed-at-${child}`;
+  /* and at given steps: as raind runs mount (the root), and once the runtime's init waits
+   * on exec.fifo (raind has yet to record it) */
+  const steps: [string, (raindPid: number) => boolean][] = [
+    ['mounting the root', (pid) => childrenOf(pid).some((c) => commOf(c) === 'mount')],
+    ['the init waiting', () => initsUnder(env.root).length > 0],
+  ];
+  for (const [step, reached] of steps) {
+    test(`killed at ${step}: ps -a tells the truth and rm -f leaves nothing`, async () => {
+      const name = `killed-${step.replace(/ /g, '-')}`;
       const [cmd = '', ...args] = env.argv(['create', '--name', name, '--network', 'none', BUSYBOX_IMAGE, 'sleep', '600']);
       const raind = spawn(cmd, args, { env: testEnv(), stdio: 'ignore' });
-      const exited = new Promise((r) => raind.once('exit', r));
-      const seen = await childAppears(raind.pid ?? 0, child, exited);
-      raind.kill('SIGKILL');
-      await exited;
-      assert.ok(seen, `raind ran no ${child}`);
+      let gone = false;
+      const exited = new Promise((r) => raind.once('exit', r)).then(() => {
+        gone = true;
+      });
       try {
+        while (!gone && !reached(raind.pid ?? 0)) await new Promise((r) => setImmediate(r));
+        const seen = !gone;
+        raind.kill('SIGKILL');
+        await exited;
+        assert.ok(seen, `raind ended before ${step}`);
         await checkAndRemove(name);
       } finally {
         const ids = env.ids();
@@ -145,25 +154,33 @@ describe('raind create killed midway', () => {
   }
 });
 
-/** Resolves true once the process has a child whose name is comm, false if it exits first. */
-async function childAppears(pid: number, comm: string, exited: Promise<unknown>): Promise<boolean> {
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-  });
-  while (!gone) {
-    let children: string[] = [];
-    try {
-      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    } catch {}
-    for (const c of children) {
-      try {
-        if (readFileSync(`/proc/${c}/comm`, 'utf8').trim() === comm) return true;
-      } catch {}
-    }
-    await new Promise((r) => setImmediate(r));
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
-  return false;
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** droplet's inits waiting on an exec.fifo under dir. */
+function initsUnder(dir: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const args = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      if (args[0] === 'droplet' && args[1] === 'init' && (args[3] ?? '').startsWith(`${dir}/`)) out.push(Number(e));
+    } catch {}
+  }
+  return out;
 }
 
 /** Someone holds an flock on the directory (this process cannot take it). */
