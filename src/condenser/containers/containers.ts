@@ -1,8 +1,9 @@
-import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { NotFoundError, UserError } from '../../lib/errors.js';
+import { isLocked } from '../../lib/lock.js';
 import { findInPath, ownExecutable } from '../../lib/executables.js';
 import { isAlive, readProcStat } from '../../lib/proc-stat.js';
 import { sleepMs } from '../../lib/sleep.js';
@@ -23,6 +24,7 @@ import { writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
 import { anonymousVolumeName } from '../volumes/names.js';
 import { containerMounts, ociMounts, requestedMounts, type VolumeResolver, withImageVolumes } from './mounts.js';
+import { isContainerId } from './id.js';
 import { generatedName, validateName } from './names.js';
 import { ociConfig } from './oci-config.js';
 import { type ContainerRecord, type HostConfig, type MountSpec, initialState } from './record.js';
@@ -96,38 +98,14 @@ export class Containers {
     const { image } = findImage(this.images.images(), request.Config.Image);
     const imageConfig = JSON.parse(readFileSync(this.images.blobs.path(image.id), 'utf8')) as ImageConfig;
     const id = this.store.claimId();
-    let name: string | undefined;
     /* volumes this create made: a create that fails removes them */
     const madeVolumes: string[] = [];
     try {
-      name = this.claimName(explicitName, id);
-      const config = mergeConfig(request, imageConfig.config ?? {}, id);
-      const mounts = withImageVolumes(requestedMounts(host), config.Volumes);
-      const record: ContainerRecord = {
-        Id: id,
-        Name: name,
-        Created: new Date().toISOString(),
-        Path: (config.Entrypoint ?? config.Cmd)[0] ?? '',
-        Args: [...(config.Entrypoint ?? []), ...config.Cmd].slice(1),
-        Image: image.id,
-        ImageName: request.Config.Image,
-        State: initialState(),
-        RestartCount: 0,
-        Driver: 'overlay',
-        Config: config,
-        HostConfig: host,
-        Mounts: [],
-        Layers: image.layers,
-        AnonymousVolumes: Object.fromEntries(
-          mounts.filter((m) => m.Type === 'volume' && m.Source === '').map((m) => [m.Target, anonymousVolumeName()]),
-        ),
-      };
-      this.store.write(record);
-      return await this.store.lockedAsync(id, async () => {
-        await this.launch(record, runtime, { madeVolumes, security });
-        this.store.write(record);
-        return record;
-      });
+      /* held from the directory's claim to the record's write: ps shows a directory without
+       * a record, that no create holds, as a dead container that rm -f removes */
+      return await this.store.lockedAsync(id, () =>
+        this.createLocked(id, explicitName, request, image, imageConfig, host, runtime, { madeVolumes, security }),
+      );
     } catch (err) {
       try {
         this.destroy(id);
@@ -137,6 +115,44 @@ export class Containers {
       }
       throw err;
     }
+  }
+
+  private async createLocked(
+    id: string,
+    explicitName: string | undefined,
+    request: CreateRequest,
+    image: { id: string; layers: string[] },
+    imageConfig: ImageConfig,
+    host: HostConfig,
+    runtime: OciRuntime,
+    launch: { madeVolumes: string[]; security: ContainerSeccomp },
+  ): Promise<ContainerRecord> {
+    const name = this.claimName(explicitName, id);
+    const config = mergeConfig(request, imageConfig.config ?? {}, id);
+    const mounts = withImageVolumes(requestedMounts(host), config.Volumes);
+    const record: ContainerRecord = {
+      Id: id,
+      Name: name,
+      Created: new Date().toISOString(),
+      Path: (config.Entrypoint ?? config.Cmd)[0] ?? '',
+      Args: [...(config.Entrypoint ?? []), ...config.Cmd].slice(1),
+      Image: image.id,
+      ImageName: request.Config.Image,
+      State: initialState(),
+      RestartCount: 0,
+      Driver: 'overlay',
+      Config: config,
+      HostConfig: host,
+      Mounts: [],
+      Layers: image.layers,
+      AnonymousVolumes: Object.fromEntries(
+        mounts.filter((m) => m.Type === 'volume' && m.Source === '').map((m) => [m.Target, anonymousVolumeName()]),
+      ),
+    };
+    this.store.write(record);
+    await this.launch(record, runtime, { fresh: true, ...launch });
+    this.store.write(record);
+    return record;
   }
 
   private claimName(explicit: string | undefined, id: string): string {
@@ -156,20 +172,21 @@ export class Containers {
   }
 
   /** The runtime side of a (re)start: the root mounted, the config written, conmon and the
-   * runtime's create. Called with the container's lock held. The first launch (create's)
-   * lists the volumes it makes in `madeVolumes`, and fills empty ones from the image. */
+   * runtime's create. Called with the container's lock held. The first launch (create's,
+   * `fresh`) lists the volumes it makes in `madeVolumes`, and fills empty ones from the image. */
   private async launch(
     record: ContainerRecord,
     runtime = this.runtime(record.HostConfig.Runtime),
-    opts: { madeVolumes?: string[]; security?: ContainerSeccomp } = {},
+    opts: { fresh?: boolean; madeVolumes?: string[]; security?: ContainerSeccomp } = {},
   ): Promise<void> {
     const { madeVolumes } = opts;
     const security = opts.security ?? seccompOf(record.HostConfig);
     const dir = this.store.dir(record.Id);
     const runDir = this.store.runDir(record.Id);
     const what = `create ${record.Name}`;
-    /* a runtime state left by a container that died without cleanup */
-    runtime.delete(record.Id);
+    /* a runtime state left by a container that died without cleanup; a new id has none,
+     * and asking the runtime costs a process */
+    if (!opts.fresh) runtime.delete(record.Id);
     const merged = join(dir, 'merged');
     /* a restart may come before the last run's cleanup unmounted it */
     if (!isMountPoint(merged)) mountOverlay(this.images.paths, record.Layers, dir, what);
@@ -250,42 +267,36 @@ export class Containers {
   /** The record, its state brought up to date with what the processes say. */
   inspect(text: string): ContainerRecord {
     const id = this.resolve(text);
-    return this.refreshed(this.store.read(id));
+    const record = this.readOrDead(id);
+    if (!record) throw new NotFoundError(`no such container: ${text}`);
+    return this.refreshed(record);
   }
 
   list(): ContainerRecord[] {
     const out: ContainerRecord[] = [];
     for (const id of this.store.ids()) {
-      try {
-        out.push(this.refreshed(this.store.read(id)));
-      } catch (err) {
-        if (!(err instanceof UserError)) throw err;
-        /* a create killed before its record was written, or a record that cannot be read:
-         * shown as dead, and rm -f removes it */
-        out.push(this.deadRecord(id, err.message));
-      }
+      const record = this.readOrDead(id);
+      if (record) out.push(this.refreshed(record));
     }
     return out;
   }
 
-  private deadRecord(id: string, why: string): ContainerRecord {
-    const host = defaultHostConfig();
-    return {
-      Id: id,
-      Name: this.nameOf(id) ?? '',
-      Created: '',
-      Path: '',
-      Args: [],
-      Image: '',
-      ImageName: '',
-      State: { ...initialState(), Status: 'dead', Dead: true, Error: why },
-      RestartCount: 0,
-      Driver: 'overlay',
-      Config: { ...mergeConfig({ Config: { Image: '', Cmd: ['?'] } }, {}, id), Cmd: [] },
-      HostConfig: host,
-      Mounts: [],
-      Layers: [],
-    };
+  /** The record; for a directory without one, which a create killed before it wrote it
+   * left, a dead container (rm -f removes it); undefined while a create still holds it. */
+  private readOrDead(id: string): ContainerRecord | undefined {
+    try {
+      return this.store.read(id);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      /* a record that cannot be read is as good as none */
+      if (!(err instanceof NotFoundError)) return deadRecord(id, this.nameOf(id) ?? '', this.store.dir(id));
+      if (isLocked(this.store.runDir(id))) return undefined;
+      try {
+        return this.store.read(id);
+      } catch {
+        return deadRecord(id, this.nameOf(id) ?? '', this.store.dir(id));
+      }
+    }
   }
 
   /** A container whose init has died is exited, with the code conmon recorded. */
@@ -316,23 +327,28 @@ export class Containers {
    * connects there so that it misses no output. */
   async start(text: string, beforeStart?: (record: ContainerRecord) => void): Promise<ContainerRecord> {
     const id = this.resolve(text);
-    return this.store.lockedAsync(id, async () => {
-      const record = this.refreshed(this.store.read(id));
-      if (record.State.Status === 'running' || record.State.Status === 'paused') return record;
-      const runtime = this.runtime(record.HostConfig.Runtime);
-      if (record.State.Pid === 0) await this.launch(record, runtime);
-      try {
-        beforeStart?.(record);
-        runtime.start(id);
-      } catch (err) {
-        this.afterFailedStart(record, runtime);
-        throw err;
-      }
-      record.State = { ...record.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
-      record.StoppedByUser = false;
-      this.store.write(record);
-      return record;
-    });
+    return this.store.lockedAsync(id, () => this.startLocked(id, false, beforeStart));
+  }
+
+  /** start, with the container's lock held; `restart` counts it as a restart, in the
+   * record written once it runs. */
+  private async startLocked(id: string, restart = false, beforeStart?: (record: ContainerRecord) => void): Promise<ContainerRecord> {
+    const record = this.refreshed(this.store.read(id));
+    if (record.State.Status === 'running' || record.State.Status === 'paused') return record;
+    if (restart) record.RestartCount++;
+    const runtime = this.runtime(record.HostConfig.Runtime);
+    if (record.State.Pid === 0) await this.launch(record, runtime);
+    try {
+      beforeStart?.(record);
+      runtime.start(id);
+    } catch (err) {
+      this.afterFailedStart(record, runtime);
+      throw err;
+    }
+    record.State = { ...record.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
+    record.StoppedByUser = false;
+    this.store.write(record);
+    return record;
   }
 
   private afterFailedStart(record: ContainerRecord, runtime: OciRuntime): void {
@@ -445,8 +461,8 @@ export class Containers {
   }
 
   /** Removes whatever exists of a container; works on what a killed command left. */
-  private destroy(id: string, record = this.tryRead(id)): void {
-    const runtimes = record ? [record.HostConfig.Runtime] : [...RUNTIMES];
+  private destroy(id: string, record = this.tryRead(id), opts: { runtimeDeleted?: boolean } = {}): void {
+    const runtimes = opts.runtimeDeleted ? [] : record ? [record.HostConfig.Runtime] : [...RUNTIMES];
     for (const name of runtimes) {
       try {
         this.runtime(name).delete(id);
@@ -454,9 +470,13 @@ export class Containers {
         if (record) throw err;
       }
     }
-    if (record?.Monitor && isAlive(record.Monitor.Pid, record.Monitor.StartTime)) {
-      /* its container is gone: conmon exits by itself; wait a moment so nothing races */
-      for (let i = 0; i < 100 && isAlive(record.Monitor.Pid, record.Monitor.StartTime); i++) sleepMs(10);
+    if (record?.Monitor) {
+      /* its container is gone: conmon records the exit, then runs the exit command and
+       * waits for it, and that cleanup waits for this lock; so wait for the exit file (conmon
+       * writes nothing after it), not for conmon to end */
+      const { Pid, StartTime } = record.Monitor;
+      const runDir = this.store.runDir(id);
+      for (let i = 0; i < 100 && isAlive(Pid, StartTime) && !recordedExit(runDir); i++) sleepMs(10);
     }
     unmountRoot(this.store.dir(id), id);
     const name = record?.Name ?? this.nameOf(id);
@@ -495,7 +515,7 @@ export class Containers {
       /* a create that failed (its command undoes it) or was killed (rm -f removes it) */
       if (record.State.Status !== 'exited') return false;
       if (record.HostConfig.AutoRemove) {
-        this.destroy(id, record);
+        this.destroy(id, record, { runtimeDeleted: true });
         /* docker's --rm takes the anonymous volumes with the container */
         this.removeAnonymousVolumes(record);
         /* last: a `run --rm` waiting for the code returns once everything is gone */
@@ -505,13 +525,14 @@ export class Containers {
       return shouldRestart(record);
     });
     if (!restart) return;
+    /* the restart is counted in the record only with the container running again: `wait`
+     * reads without the lock, and an exited record with the last restart counted would
+     * tell it that no run is left */
     await this.store.lockedAsync(id, async () => {
       const record = this.refreshed(this.store.read(id));
       if (record.State.Status !== 'exited' || !shouldRestart(record)) return;
-      record.RestartCount++;
-      this.store.write(record);
+      await this.startLocked(id, true);
     });
-    await this.start(id);
   }
 
   /** The exit code of a --rm container outlives it, for the `run` that waits on it. */
@@ -641,27 +662,42 @@ export class Containers {
     return report;
   }
 
+  /** The exit code a removed --rm container left; its cleanup writes it once everything
+   * else is gone, so it is waited for a moment. */
+  private async takeKeptExit(id: string): Promise<number | undefined> {
+    const kept = join(this.opts.runRoot, 'exits', id);
+    let code = readText(kept).trim();
+    for (let waited = 0; code === '' && waited < GONE_WAIT_MS; waited += 25) {
+      await new Promise((r) => setTimeout(r, 25));
+      code = readText(kept).trim();
+    }
+    if (code === '') return undefined;
+    for (let i = 0; i < 500 && (existsSync(this.store.dir(id)) || existsSync(this.store.runDir(id))); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    rmSync(kept, { force: true });
+    return Number(code);
+  }
+
   /** wait: until the container has exited (or, with --rm, is gone); its exit code. */
   async wait(text: string, opts: { removed?: boolean } = {}): Promise<number> {
-    const id = this.resolve(text);
-    const kept = join(this.opts.runRoot, 'exits', id);
-    let goneSince: number | undefined;
+    let id: string;
+    try {
+      id = this.resolve(text);
+    } catch (err) {
+      /* a --rm container that exited and was removed before we looked: `run` waits by id */
+      const code = err instanceof NotFoundError && isContainerId(text) ? await this.takeKeptExit(text) : undefined;
+      if (code !== undefined) return code;
+      throw err;
+    }
     for (;;) {
       let record: ContainerRecord | undefined;
       try {
         record = this.refreshed(this.store.read(id));
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
-        const code = readText(kept).trim();
-        if (code !== '') {
-          rmSync(kept, { force: true });
-          return Number(code);
-        }
-        /* --rm's cleanup writes the code once it has removed everything: a moment */
-        goneSince ??= Date.now();
-        if (Date.now() - goneSince > GONE_WAIT_MS) throw err;
-        await new Promise((r) => setTimeout(r, 25));
-        continue;
+        const code = await this.takeKeptExit(id);
+        if (code !== undefined) return code;
+        throw err;
       }
       const s = record.State;
       const done = s.Status === 'exited' && s.Pid === 0 && !shouldRestart(record);
@@ -669,6 +705,46 @@ export class Containers {
       await new Promise((r) => setTimeout(r, 25));
     }
   }
+}
+
+/** What ps and inspect show of a directory without a record. */
+function deadRecord(id: string, name: string, dir: string): ContainerRecord {
+  let created = new Date(0).toISOString();
+  try {
+    created = statSync(dir).mtime.toISOString();
+  } catch {}
+  return {
+    Id: id,
+    Name: name,
+    Created: created,
+    Path: '',
+    Args: [],
+    Image: '',
+    ImageName: '',
+    State: { ...initialState(), Status: 'dead', Dead: true },
+    RestartCount: 0,
+    Driver: 'overlay',
+    Config: {
+      Hostname: '',
+      Domainname: '',
+      User: '',
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: false,
+      OpenStdin: false,
+      StdinOnce: false,
+      Env: [],
+      Cmd: [],
+      Image: '',
+      WorkingDir: '',
+      Entrypoint: null,
+      Labels: {},
+    },
+    HostConfig: defaultHostConfig(),
+    Mounts: [],
+    Layers: [],
+  };
 }
 
 function shouldRestart(record: ContainerRecord): boolean {

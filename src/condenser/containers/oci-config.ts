@@ -122,7 +122,7 @@ export function ociConfig(input: OciConfigInput): object {
     if (sys) Object.assign(sys, { type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
   }
   return {
-    /* the version every runtime here accepts: crun 1.8 refuses 1.2 */
+    /* crun before 1.9 refuses a version without "1.0" in it; nothing here needs a later one */
     ociVersion: '1.0.2',
     process: {
       terminal: config.Tty,

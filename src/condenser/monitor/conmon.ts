@@ -83,6 +83,9 @@ export async function startMonitor(opts: MonitorOptions): Promise<number> {
   let child: ReturnType<typeof spawn>;
   try {
     child = spawn(conmon, args, {
+      /* conmon writes files into its working directory (an `oom` file, as podman runs it
+       * from the bundle): the container's own directory, never the caller's */
+      cwd: opts.bundle,
       stdio: ['ignore', 'ignore', errFd, 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
       detached: true,
