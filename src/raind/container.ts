@@ -95,9 +95,20 @@ export async function containerRun(engine: Engine, argv: string[]): Promise<numb
   const stopProxy = proxySignals(engine, record.Id);
   try {
     if (reader) await followUntilExit(engine, record.Id, reader);
+    /* the exit is recorded: this process removes a --rm container itself rather than
+     * wait for conmon's cleanup to start; whichever takes the lock first does it */
+    if (record.HostConfig.AutoRemove) await cleanupQuietly(engine, record.Id);
     return await containers.wait(record.Id, { removed: true });
   } finally {
     stopProxy();
+  }
+}
+
+async function cleanupQuietly(engine: Engine, id: string): Promise<void> {
+  try {
+    await engine.containers.cleanup(id);
+  } catch (e) {
+    if (!(e instanceof NotFoundError)) throw e;
   }
 }
 
