@@ -17,6 +17,9 @@ import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 import { type OverlayDirs, mountOverlay, unmountOverlay } from './snapshots/overlay.js';
 import { Containers } from './containers/containers.js';
+import type { ContainerRecord } from './containers/record.js';
+import type { NetworkConfig } from './network/config.js';
+import type { CreateNetworkOptions } from './network/store.js';
 
 export type { LayerEvent, PullOptions, PullResult } from './images/pull.js';
 export type { PushOptions, PushResult } from './images/push.js';
@@ -28,6 +31,8 @@ export type { ImportOptions } from './images/import.js';
 export type { ImageRecord } from './store/image-index.js';
 export type { Credentials, RegistryOptions } from './registry/client.js';
 export type { OverlayDirs } from './snapshots/overlay.js';
+export type { NetworkConfig } from './network/config.js';
+export type { CreateNetworkOptions } from './network/store.js';
 
 export interface EngineOptions {
   /** the store root, /var/lib/raind by default */
@@ -168,6 +173,49 @@ export class Engine {
       Config: config.config ?? null,
       RootFS: { Type: config.rootfs.type, Layers: config.rootfs.diff_ids },
     };
+  }
+
+  createNetwork(opts: CreateNetworkOptions): NetworkConfig {
+    return this.containers.networks.create(opts);
+  }
+
+  listNetworks(): NetworkConfig[] {
+    return this.containers.networks.list();
+  }
+
+  /** The network, and the containers on it. */
+  inspectNetwork(text: string): { network: NetworkConfig; containers: ContainerRecord[] } {
+    const network = this.containers.networks.get(text);
+    return { network, containers: this.networkUsers(network) };
+  }
+
+  /** A network a container is on (running or not) is refused, naming the container. */
+  removeNetwork(text: string): NetworkConfig {
+    return this.containers.networks.remove(text, (n) => this.networkUsers(n)[0]?.Name);
+  }
+
+  /** The user networks no container is on; their names. */
+  pruneNetworks(): string[] {
+    const removed: string[] = [];
+    for (const n of this.listNetworks().slice(1)) {
+      try {
+        this.removeNetwork(n.name);
+        removed.push(n.name);
+      } catch (err) {
+        if (!(err instanceof UserError) || err.kind !== 'conflict') throw err;
+      }
+    }
+    return removed;
+  }
+
+  private networkUsers(network: NetworkConfig): ContainerRecord[] {
+    return this.containers.list().filter((c) => {
+      try {
+        return this.containers.networkOf(c.HostConfig.NetworkMode)?.id === network.id;
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** Gives the image `source` names the name `target` too (moving it from another image). */

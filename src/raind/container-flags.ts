@@ -5,6 +5,7 @@ import { parseSignal } from '../lib/signals.js';
 import { parseSize } from '../lib/units.js';
 import type { CreateRequest } from '../condenser/containers/merge-config.js';
 import type { MountSpec, RestartPolicy, Ulimit } from '../condenser/containers/record.js';
+import type { PortBindings } from '../condenser/network/ports.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -96,10 +97,12 @@ export function createRequest(cmd: string, values: Values, image: string, comman
     const eq = l.indexOf('=');
     labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
   }
-  const publish = list(values.publish);
-  if (publish.length)
-    throw new UsageError(`${cmd}: -p ${publish[0]}: publishing ports needs a network; this engine has --network none and host only`);
-  const network = str(values.network) ?? str(values.net) ?? 'none';
+  const portBindings: PortBindings = {};
+  for (const p of list(values.publish)) {
+    const { key, binding } = publishFlag(cmd, p);
+    portBindings[key] = [...(portBindings[key] ?? []), binding];
+  }
+  const network = str(values.network) ?? str(values.net);
   const stopSignal = str(values['stop-signal']);
   if (stopSignal !== undefined) parseSignal(stopSignal, `${cmd}: --stop-signal`);
   const stopTimeout = optionalInt(cmd, '--stop-timeout', str(values['stop-timeout']), -1);
@@ -140,7 +143,8 @@ export function createRequest(cmd: string, values: Values, image: string, comman
           return colon < 0 ? [t, ''] : [t.slice(0, colon), t.slice(colon + 1)];
         }),
       ),
-      NetworkMode: network,
+      ...(network !== undefined ? { NetworkMode: network } : {}),
+      PortBindings: portBindings,
       RestartPolicy: restartPolicy(cmd, str(values.restart)),
       AutoRemove: values.rm === true,
       CapAdd: list(values['cap-add']),
@@ -157,6 +161,30 @@ export function createRequest(cmd: string, values: Values, image: string, comman
       Init: values.init === true,
       Runtime: str(values.runtime) ?? 'droplet',
     },
+  };
+}
+
+/** -p [IP:][HOST:]CTR[/tcp|udp]: HOST empty or left out is a port the engine picks. */
+export function publishFlag(cmd: string, text: string): { key: string; binding: { HostIp: string; HostPort: string } } {
+  const bad = (why: string) => new UsageError(`${cmd}: -p ${text}: ${why}`);
+  const slash = text.lastIndexOf('/');
+  const protocol = slash < 0 ? 'tcp' : text.slice(slash + 1);
+  if (protocol !== 'tcp' && protocol !== 'udp') throw bad(`the protocol must be tcp or udp, not "${protocol}"`);
+  const parts = (slash < 0 ? text : text.slice(0, slash)).split(':');
+  if (parts.length > 3) throw bad('expected [IP:][HOST:]CTR[/tcp|udp] (IPv6 host addresses are not supported)');
+  const container = parts.pop() ?? '';
+  const host = parts.pop() ?? '';
+  const ip = parts.pop() ?? '';
+  if ([container, host].some((p) => p.includes('-'))) throw bad('port ranges are not supported yet: publish each port');
+  const port = (p: string, what: string) => {
+    const n = Number(p);
+    if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw bad(`the ${what} port must be a number from 1 to 65535, not "${p}"`);
+    return String(n);
+  };
+  if (ip !== '' && !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw bad(`"${ip}" is not an IPv4 address`);
+  return {
+    key: `${port(container, 'container')}/${protocol}`,
+    binding: { HostIp: ip, HostPort: host === '' ? '' : port(host, 'host') },
   };
 }
 

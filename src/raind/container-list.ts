@@ -2,6 +2,7 @@ import { UsageError } from '../lib/errors.js';
 import type { Engine } from '../condenser/engine.js';
 import type { ContainerRecord } from '../condenser/containers/record.js';
 import { familiarName } from '../condenser/images/names.js';
+import { emptyNetworkSettings } from '../condenser/network/settings.js';
 import { parseOptions, splitAtPositional } from './container-flags.js';
 import { err, out, table, timeAgo } from './output.js';
 
@@ -174,6 +175,6 @@ export function inspectView(c: ContainerRecord): object {
     ...shown,
     Name: `/${c.Name}`,
     Config: { ...c.Config, Image: ImageName },
-    NetworkSettings: { Networks: {}, Ports: {}, IPAddress: '', Gateway: '', MacAddress: '' },
+    NetworkSettings: c.NetworkSettings ?? emptyNetworkSettings(),
   };
 }

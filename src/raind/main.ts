@@ -26,6 +26,8 @@ import {
 import { anyInspect, containerInspect, containerList } from './container-list.js';
 import { containerLogs } from './container-logs.js';
 import { containerExec } from './container-exec.js';
+import { containerPort } from './container-port.js';
+import { networkCreate, networkInspect, networkList, networkPrune, networkRemove } from './network.js';
 
 const USAGE = `usage: raind [--root DIR] COMMAND [options] [args]
 
@@ -46,6 +48,14 @@ image commands:
   image prune                                 untagged images, and blobs and layers no image uses
   image import [-c|--change INSTR]... FILE|- [REF]   a rootfs tar as a one-layer image (also: import)
   pull REF                                    same as image pull
+
+network commands:
+  network create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]... NAME
+  network ls [-q] [--format table|json]
+  network inspect NAME...
+  network rm NAME...                          refused while a container is on it
+  network prune                               the networks no container is on
+  (run/create: --network NAME|none|host, -p [IP:][HOST:]CTR[/tcp|udp]; port CONTAINER)
 
 registry commands:
   login -u USER [-p PASS | --password-stdin] [--authfile FILE] [--tls-verify=false] REGISTRY
@@ -97,6 +107,17 @@ const CONTAINER: Record<string, Command> = {
   pause: containerPause,
   unpause: containerUnpause,
   cleanup: containerCleanup,
+  port: containerPort,
+};
+
+const NETWORK: Record<string, Command> = {
+  create: networkCreate,
+  ls: networkList,
+  list: networkList,
+  inspect: networkInspect,
+  rm: networkRemove,
+  remove: networkRemove,
+  prune: networkPrune,
 };
 
 const TOP: Record<string, Command> = {
@@ -113,6 +134,7 @@ const TOP: Record<string, Command> = {
   wait: containerWait,
   pause: containerPause,
   unpause: containerUnpause,
+  port: containerPort,
   pull: imagePull,
   images: imageList,
   rmi: imageRemove,
@@ -156,13 +178,13 @@ export async function main(argv: string[]): Promise<number> {
     let name = argv[i];
     let rest = argv.slice(i + 1);
     let table = TOP;
-    if (name === 'image' || name === 'container') {
-      table = name === 'image' ? IMAGE : CONTAINER;
+    if (name === 'image' || name === 'container' || name === 'network') {
+      table = name === 'image' ? IMAGE : name === 'network' ? NETWORK : CONTAINER;
       name = rest[0];
       rest = rest.slice(1);
     }
     if (name === undefined) throw new UsageError(`no command (raind --help lists them)`);
-    const group = table === IMAGE ? 'image ' : table === CONTAINER ? 'container ' : '';
+    const group = table === IMAGE ? 'image ' : table === CONTAINER ? 'container ' : table === NETWORK ? 'network ' : '';
     const command = Object.hasOwn(table, name) ? table[name] : undefined;
     if (command === undefined) throw new UsageError(`unknown command "${group}${name}"`);
     return await command(new Engine({ root, runRoot, authFile: authFilePath(), ...(certsDir ? { certsDirs: [certsDir] } : {}) }), rest);

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { NotFoundError, UserError } from '../../lib/errors.js';
@@ -11,6 +11,10 @@ import { recordedExit, startMonitor } from '../monitor/conmon.js';
 import { OciRuntime, RUNTIMES, type RuntimeName } from '../runtime/oci-runtime.js';
 import { isMountPoint, mountOverlay } from '../snapshots/overlay.js';
 import type { ImageStore } from '../store/store.js';
+import { attach, detach } from '../network/attach.js';
+import { DEFAULT_ALIASES, type NetworkConfig, SPECIAL_MODES } from '../network/config.js';
+import { Leases } from '../network/leases.js';
+import { NetworkStore } from '../network/store.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
 import { ociMounts, requestedMounts, type VolumeResolver } from './mounts.js';
@@ -37,12 +41,35 @@ const RESTART_POLICIES = ['', 'no', 'always', 'unless-stopped', 'on-failure'];
  * container is made holding its lock. */
 export class Containers {
   readonly store: ContainerStore;
+  readonly networks: NetworkStore;
+  readonly leases = new Leases();
 
   constructor(
     readonly images: ImageStore,
     readonly opts: ContainersOptions,
   ) {
     this.store = new ContainerStore(opts.root, opts.runRoot);
+    this.networks = new NetworkStore(opts.root);
+  }
+
+  /** The network a network mode names; none for `none` and `host`. */
+  networkOf(mode: string): NetworkConfig | undefined {
+    if (SPECIAL_MODES.includes(mode)) return undefined;
+    try {
+      return this.networks.get(mode === '' ? (DEFAULT_ALIASES[0] ?? 'raind') : mode);
+    } catch (err) {
+      if (err instanceof UserError && err.kind === 'not-found')
+        throw new UserError(`--network: network ${mode} does not exist (none, host, or a network of raind network ls)`, {
+          kind: 'not-found',
+          field: 'NetworkMode',
+        });
+      throw err;
+    }
+  }
+
+  /** The container's pinned network namespace. */
+  netnsPath(id: string): string {
+    return join(this.opts.runRoot, 'netns', id);
   }
 
   runtime(name: string): OciRuntime {
@@ -57,6 +84,12 @@ export class Containers {
   async create(request: CreateRequest): Promise<ContainerRecord> {
     const host: HostConfig = { ...defaultHostConfig(), ...request.HostConfig };
     validateHostConfig(host);
+    const network = this.networkOf(host.NetworkMode);
+    if (!network && Object.keys(host.PortBindings).length > 0)
+      throw new UserError(`-p: publishing ports needs a network, not --network ${host.NetworkMode}`, {
+        kind: 'invalid',
+        field: 'PortBindings',
+      });
     const runtime = this.runtime(host.Runtime);
     requestedMounts(host);
     const explicitName = request.name !== undefined && request.name !== '' ? validateName(request.name) : undefined;
@@ -67,6 +100,8 @@ export class Containers {
     try {
       name = this.claimName(explicitName, id);
       const config = mergeConfig(request, imageConfig.config ?? {}, id);
+      if (Object.keys(host.PortBindings).length)
+        config.ExposedPorts = { ...config.ExposedPorts, ...Object.fromEntries(Object.keys(host.PortBindings).map((p) => [p, {}])) };
       const record: ContainerRecord = {
         Id: id,
         Name: name,
@@ -127,7 +162,30 @@ export class Containers {
     /* a restart may come before the last run's cleanup unmounted it */
     if (!isMountPoint(merged)) mountOverlay(this.images.paths, record.Layers, dir, what);
     const hostNetwork = record.HostConfig.NetworkMode === 'host';
-    const etc = writeEtcFiles(dir, record.Config.Hostname, hostNetwork);
+    const network = this.networkOf(record.HostConfig.NetworkMode);
+    /* a container that died without its cleanup still holds its last network */
+    if (existsSync(this.netnsPath(record.Id))) this.detachQuietly(record);
+    delete record.NetworkSettings;
+    if (network) {
+      record.NetworkSettings = await attach(
+        { id: record.Id, name: record.Name, runDir, netns: this.netnsPath(record.Id), network, ports: record.HostConfig.PortBindings },
+        this.leases,
+      );
+    }
+    try {
+      await this.launchAttached(record, runtime, hostNetwork);
+    } catch (err) {
+      if (network) this.detachQuietly(record);
+      throw err;
+    }
+  }
+
+  private async launchAttached(record: ContainerRecord, runtime: OciRuntime, hostNetwork: boolean): Promise<void> {
+    const dir = this.store.dir(record.Id);
+    const runDir = this.store.runDir(record.Id);
+    const merged = join(dir, 'merged');
+    const address = record.NetworkSettings?.IPAddress;
+    const etc = writeEtcFiles(dir, record.Config.Hostname, hostNetwork, address ? { address, name: record.Name } : undefined);
     const user = resolveUser(merged, record.Config.User);
     const volumes: VolumeResolver =
       this.opts.volumes ??
@@ -137,7 +195,16 @@ export class Containers {
     const mounts = ociMounts(requestedMounts(record.HostConfig), volumes);
     record.Mounts = mounts.points;
     const init = record.HostConfig.Init ? initProgram() : undefined;
-    const spec = ociConfig({ record, rootfs: merged, etc, user, mounts: mounts.oci, ...(init ? { init } : {}) });
+    const netnsPath = record.NetworkSettings?.SandboxKey;
+    const spec = ociConfig({
+      record,
+      rootfs: merged,
+      etc,
+      user,
+      mounts: mounts.oci,
+      ...(init ? { init } : {}),
+      ...(netnsPath ? { netnsPath } : {}),
+    });
     writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     for (const f of ['exit', 'oom', 'pidfile', 'conmon.pid']) rmSync(join(runDir, f), { force: true });
     /* conmon makes these anew and fails on ones its last run left */
@@ -162,6 +229,17 @@ export class Containers {
     record.State = { ...initialState(), Pid: pid, StartedAt: record.State.StartedAt, FinishedAt: record.State.FinishedAt };
     record.InitStartTime = readProcStat(pid)?.startTime ?? '';
     record.Monitor = { Pid: monitorPid, StartTime: readProcStat(monitorPid)?.startTime ?? '' };
+  }
+
+  /** The container's network undone; a failure of netavark's teardown is told by rm, not
+   * by the paths that must go on (a failed create, a cleanup). */
+  private detachQuietly(record: ContainerRecord): void {
+    try {
+      detach(record.Id, this.store.runDir(record.Id), this.netnsPath(record.Id), this.leases);
+    } catch {
+      /* rm -f runs the teardown again */
+    }
+    delete record.NetworkSettings;
   }
 
   logPath(id: string): string {
@@ -374,10 +452,17 @@ export class Containers {
       /* its container is gone: conmon exits by itself; wait a moment so nothing races */
       for (let i = 0; i < 100 && isAlive(record.Monitor.Pid, record.Monitor.StartTime); i++) sleepMs(10);
     }
+    let networkFailure: unknown;
+    try {
+      detach(id, this.store.runDir(id), this.netnsPath(id), this.leases);
+    } catch (err) {
+      networkFailure = err;
+    }
     unmountRoot(this.store.dir(id), id);
     const name = record?.Name ?? this.nameOf(id);
     if (name) this.store.releaseName(name, id);
     this.store.remove(id);
+    if (networkFailure) throw networkFailure;
   }
 
   private tryRead(id: string): ContainerRecord | undefined {
@@ -404,6 +489,7 @@ export class Containers {
       if (record.State.Status === 'running' || record.State.Status === 'paused') return false;
       const runtime = this.runtime(record.HostConfig.Runtime);
       runtime.delete(id);
+      this.detachQuietly(record);
       unmountRoot(this.store.dir(id), id);
       record.State.Pid = 0;
       delete record.Monitor;
@@ -471,7 +557,8 @@ function validateHostConfig(host: HostConfig): void {
   if (!RESTART_POLICIES.includes(host.RestartPolicy.Name)) throw bad('--restart', `unknown policy "${host.RestartPolicy.Name}"`);
   if (host.AutoRemove && host.RestartPolicy.Name !== '' && host.RestartPolicy.Name !== 'no')
     throw bad('--restart', 'conflicts with --rm: a removed container cannot restart');
-  if (!['', 'none', 'host'].includes(host.NetworkMode)) throw bad('--network', `"${host.NetworkMode}" is not available (none or host)`);
+  if (host.NetworkMode.startsWith('container:'))
+    throw bad('--network', 'container:NAME is not available yet (a network name, none or host)');
   if (host.Memory < 0) throw bad('--memory', 'must not be negative');
   if (host.Memory > 0 && host.Memory < 6 * 1024 * 1024) throw bad('--memory', 'the minimum is 6 MB');
   if (host.MemorySwap > 0 && host.MemorySwap < host.Memory) throw bad('--memory-swap', 'must be at least --memory');

@@ -9,17 +9,21 @@ export interface EtcFiles {
 
 /** The container's /etc/hostname, /etc/hosts and /etc/resolv.conf, written into its `etc/`
  * directory and bind-mounted over the image's. */
-export function writeEtcFiles(dir: string, hostname: string, hostNetwork: boolean): EtcFiles {
+export function writeEtcFiles(dir: string, hostname: string, hostNetwork: boolean, own?: { address: string; name: string }): EtcFiles {
   const etc = join(dir, 'etc');
   mkdirSync(etc, { recursive: true, mode: 0o755 });
   const files = { hostname: join(etc, 'hostname'), hosts: join(etc, 'hosts'), resolvConf: join(etc, 'resolv.conf') };
   writeFileSync(files.hostname, `${hostname}\n`);
-  writeFileSync(
-    files.hosts,
-    hostNetwork ? readHost('/etc/hosts') : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
-  );
+  writeFileSync(files.hosts, hostNetwork ? readHost('/etc/hosts') : containerHosts(hostname, own));
   writeFileSync(files.resolvConf, containerResolvConf(readHost('/etc/resolv.conf'), hostNetwork));
   return files;
+}
+
+/** localhost, and the container's own names on its address (on 127.0.1.1 without a
+ * network, as Debian does for a host without one). */
+export function containerHosts(hostname: string, own?: { address: string; name: string }): string {
+  const names = own && own.name !== hostname ? `${hostname} ${own.name}` : hostname;
+  return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${own?.address ?? '127.0.1.1'}\t${names}\n`;
 }
 
 /** The host's resolv.conf; in a network namespace of its own the container cannot reach the

@@ -1,3 +1,6 @@
+import type { NetworkSettings } from '../network/settings.js';
+import type { PortBindings } from '../network/ports.js';
+
 /** A container as the engine keeps it, in docker's inspect shape so that `inspect` (and the
  * API) show it as it is: `<root>/containers/<id>/container.json`. */
 
@@ -67,7 +70,10 @@ export interface HostConfig {
   Binds: string[];
   Mounts: MountSpec[];
   Tmpfs: Record<string, string>;
+  /** a network's name, `none` or `host` */
   NetworkMode: string;
+  /** docker's -p: "80/tcp" -> [{HostIp, HostPort}] */
+  PortBindings: PortBindings;
   RestartPolicy: RestartPolicy;
   AutoRemove: boolean;
   CapAdd: string[];
@@ -114,6 +120,8 @@ export interface ContainerRecord {
   Mounts: MountPoint[];
   /** the image's layers (chain IDs, lowest first): the container's root holds on to them */
   Layers: string[];
+  /** the container's network while it runs */
+  NetworkSettings?: NetworkSettings;
   /** the monitor (conmon) while the container runs, with its start time (pid reuse) */
   Monitor?: { Pid: number; StartTime: string };
   /** the init's start time, to tell it from a later process with its pid */
