@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 [ "$(id -u)" -eq 0 ] || { echo "install-deps: run as root (containers need it)" >&2; exit 1; }
 
-# busybox-static: the test rootfs. runc, crun, hyperfine: the benchmark's peers.
+# busybox-static: the test rootfs. netavark, aardvark-dns: the network stack raind drives. runc, crun, hyperfine: the benchmark's peers.
 # podman, conmon, containerd, docker.io, skopeo: the real callers the tests drive droplet with.
 # docker-registry: the registry the image tests push to and pull from, on 127.0.0.1.
 # time, curl, jq: bench/pull.sh (peak RSS, pushing the generated image, reading results).
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 # apache2-utils (htpasswd), openssl: the login and TLS tests' registry users and certificates.
 # libcap2-bin (setcap), tar: a layer with a file capability, as GNU tar archives it.
 # mmdebstrap, debootstrap (its fallback): scripts/make-debian-image.sh, the demo's Debian image.
-packages=(busybox-static make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io tini skopeo docker-registry apache2-utils openssl libcap2-bin tar time curl jq mmdebstrap debootstrap)
+packages=(busybox-static netavark aardvark-dns make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io tini skopeo docker-registry apache2-utils openssl libcap2-bin tar time curl jq mmdebstrap debootstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
