@@ -47,7 +47,7 @@ export function containerList(engine: Engine, argv: string[]): number {
           `"${trunc && command.length > 20 ? `${command.slice(0, 19)}…` : command}"`,
           timeAgo(c.Created),
           statusText(c),
-          '',
+          portsText(c),
           c.Name,
         ];
       }),
@@ -84,8 +84,15 @@ function summary(c: ContainerRecord) {
     Pid: c.State.Pid,
     Labels: c.Config.Labels,
     Mounts: c.Mounts.map((m) => m.Name ?? m.Source),
-    Ports: '',
+    Ports: portsText(c),
   };
+}
+
+/** docker's PORTS column: "127.0.0.1:8080->80/tcp, 0.0.0.0:40001->53/udp". */
+export function portsText(c: ContainerRecord): string {
+  return Object.entries(c.NetworkSettings?.Ports ?? {})
+    .flatMap(([port, bindings]) => (bindings ?? []).map((b) => `${b.HostIp || '0.0.0.0'}:${b.HostPort}->${port}`))
+    .join(', ');
 }
 
 type Filter = ((c: ContainerRecord) => boolean) & { status?: boolean };

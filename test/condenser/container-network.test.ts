@@ -35,8 +35,7 @@ async function get(url: string): Promise<string> {
 /** The host side of the container's eth0: its interface index, read inside the container. */
 const hostVethIndex = (e: TestEngine, id: string) => Number(e.ok(['exec', id, 'cat', '/sys/class/net/eth0/iflink']).stdout.trim());
 const hostLinks = () => execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' });
-const firewallRules = () =>
-  ['filter', 'nat'].map((t) => execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' })).join('\n');
+const firewallRules = () => ['filter', 'nat'].map((t) => execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' })).join('\n');
 
 /** What a container's network could leave on the host once it is removed. */
 function networkLeftovers(e: TestEngine, id: string, address: string, vethIndex: number): string[] {
@@ -109,7 +108,9 @@ describe('raind networks: the raind0 bridge, user networks, published ports', ()
   });
 
   test('-p 127.0.0.1:HOST:CTR serves the host; inspect, port, and the address reached directly; rm leaves nothing', async () => {
-    const id = e.ok(['run', '-d', '--name', 'web', '--network', 'testnet', '-p', `127.0.0.1:${PORT}:80`, 'busybox:test', ...HTTPD]).stdout.trim();
+    const id = e
+      .ok(['run', '-d', '--name', 'web', '--network', 'testnet', '-p', `127.0.0.1:${PORT}:80`, 'busybox:test', ...HTTPD])
+      .stdout.trim();
     assert.equal(await get(`http://127.0.0.1:${PORT}/`), `hello from ${id}\n`);
 
     const settings = inspect(e, id).NetworkSettings;
@@ -124,6 +125,7 @@ describe('raind networks: the raind0 bridge, user networks, published ports', ()
     assert.ok(endpoint.Aliases.includes('web'));
     assert.equal(e.ok(['port', 'web']).stdout, `80/tcp -> 127.0.0.1:${PORT}\n`);
     assert.equal(e.ok(['port', 'web', '80']).stdout, `127.0.0.1:${PORT}\n`);
+    assert.match(e.ok(['ps']).stdout, new RegExp(`127\\.0\\.0\\.1:${PORT}->80/tcp\\s+web$`, 'm'));
 
     /* the host reaches the container's own address; the container knows its name */
     assert.equal(await get(`http://${address}/`), `hello from ${id}\n`);
@@ -159,7 +161,9 @@ describe('raind networks: the raind0 bridge, user networks, published ports', ()
     assert.equal(e.ok(['ps', '-aq']).stdout, before);
 
     /* a port another container publishes is taken too, though no process listens on it */
-    const first = e.ok(['run', '-d', '--name', 'holder', '--network', 'testnet', '-p', `${PORT + 2}:80`, 'busybox:test', ...HTTPD]).stdout.trim();
+    const first = e
+      .ok(['run', '-d', '--name', 'holder', '--network', 'testnet', '-p', `${PORT + 2}:80`, 'busybox:test', ...HTTPD])
+      .stdout.trim();
     const second = e.run(['create', '--network', 'testnet', '-p', `127.0.0.1:${PORT + 2}:80`, 'busybox:test', ...HTTPD]);
     assert.equal(second.code, 125, second.stderr);
     assert.match(second.stderr, /already published by container holder\n$/);
