@@ -109,12 +109,14 @@ export function networkPrune(engine: Engine, argv: string[]): number {
 /** docker's network inspect shape. */
 function networkView(n: NetworkConfig, containers: ContainerRecord[]): object {
   const attached: Record<string, object> = {};
+  /* the containers whose network is up, as docker lists its endpoints */
   for (const c of containers) {
     const endpoint = c.NetworkSettings?.Networks[n.name];
+    if (!endpoint) continue;
     attached[c.Id] = {
       Name: c.Name,
-      MacAddress: endpoint?.MacAddress ?? '',
-      IPv4Address: endpoint ? `${endpoint.IPAddress}/${endpoint.IPPrefixLen}` : '',
+      MacAddress: endpoint.MacAddress,
+      IPv4Address: `${endpoint.IPAddress}/${endpoint.IPPrefixLen}`,
       IPv6Address: '',
     };
   }

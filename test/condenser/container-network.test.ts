@@ -259,6 +259,25 @@ describe('raind networks: the raind0 bridge, user networks, published ports', ()
     for (const id of ids) assert.ok(!leases.includes(id), `${id} still holds a lease`);
   });
 
+  test('containers on a network reach each other; --internal has no route out (checked by the routes and rules)', () => {
+    const addressOf = (id: string) => inspect(e, id).NetworkSettings.IPAddress as string;
+    const a = e.ok(['run', '-d', '--network', 'testnet', 'busybox:test', 'sleep', '100']).stdout.trim();
+    const b = e.ok(['run', '-d', '--network', 'testnet', 'busybox:test', 'sleep', '100']).stdout.trim();
+    assert.match(e.ok(['exec', a, 'ping', '-c', '1', '-W', '5', addressOf(b)]).stdout, /1 packets received/);
+    assert.match(e.ok(['exec', a, 'ip', 'route']).stdout, /^default via 10\.167\.231\.1 dev eth0/m);
+    assert.ok(firewallRules().includes('-s 10.167.231.0/24'), 'the subnet is masqueraded');
+
+    e.ok(['network', 'create', '--internal', '--subnet', '10.167.232.0/24', 'closed']);
+    const c = e.ok(['run', '-d', '--network', 'closed', 'busybox:test', 'sleep', '100']).stdout.trim();
+    const d = e.ok(['run', '-d', '--network', 'closed', 'busybox:test', 'sleep', '100']).stdout.trim();
+    assert.match(e.ok(['exec', c, 'ping', '-c', '1', '-W', '5', addressOf(d)]).stdout, /1 packets received/);
+    assert.equal(e.ok(['exec', c, 'ip', 'route']).stdout, `10.167.232.0/24 dev eth0 scope link  src ${addressOf(c)} \n`);
+    assert.equal(firewallRules().includes('10.167.232.'), false, 'no forwarding or masquerade for an internal network');
+    assert.equal(JSON.parse(e.ok(['network', 'inspect', 'closed']).stdout)[0].Internal, true);
+    e.ok(['rm', '-f', a, b, c, d]);
+    e.ok(['network', 'rm', 'closed']);
+  });
+
   test('network rm and prune remove the networks no container is on', () => {
     e.ok(['network', 'create', 'spare']);
     const [spare] = JSON.parse(e.ok(['network', 'inspect', 'spare']).stdout);

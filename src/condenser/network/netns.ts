@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 
@@ -18,6 +18,7 @@ export function makeNetns(path: string): void {
 
 /** Unpins and removes it; nothing to do when it is already gone. */
 export function removeNetns(path: string): void {
+  if (!existsSync(path)) return;
   spawnSync('umount', ['--lazy', path], { stdio: 'ignore' });
   rmSync(path, { force: true });
 }
