@@ -45,6 +45,7 @@ export const CREATE_OPTIONS = {
   net: { type: 'string' },
   runtime: { type: 'string' },
   publish: { type: 'string', short: 'p', multiple: true },
+  'network-alias': { type: 'string', multiple: true },
   pull: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const satisfies Options;
@@ -103,6 +104,10 @@ export function createRequest(cmd: string, values: Values, image: string, comman
     portBindings[key] = [...(portBindings[key] ?? []), binding];
   }
   const network = str(values.network) ?? str(values.net);
+  const aliases = list(values['network-alias']);
+  for (const a of aliases)
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(a))
+      throw new UsageError(`${cmd}: --network-alias "${a}" must be letters, digits, "_", "." or "-"`);
   const stopSignal = str(values['stop-signal']);
   if (stopSignal !== undefined) parseSignal(stopSignal, `${cmd}: --stop-signal`);
   const stopTimeout = optionalInt(cmd, '--stop-timeout', str(values['stop-timeout']), -1);
@@ -119,6 +124,7 @@ export function createRequest(cmd: string, values: Values, image: string, comman
   const entrypoint = str(values.entrypoint);
   return {
     ...(str(values.name) !== undefined ? { name: str(values.name) } : {}),
+    ...(aliases.length ? { NetworkingConfig: { EndpointsConfig: { [network ?? 'raind']: { Aliases: aliases } } } } : {}),
     Config: {
       Image: image,
       Cmd: command,

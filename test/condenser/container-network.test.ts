@@ -278,6 +278,28 @@ describe('raind networks: the raind0 bridge, user networks, published ports', ()
     e.ok(['network', 'rm', 'closed']);
   });
 
+  test('on a user network containers resolve each other by name and alias; the default network has no names', () => {
+    const a = e.ok(['run', '-d', '--name', 'alpha', '--network', 'testnet', 'busybox:test', 'sleep', '100']).stdout.trim();
+    const b = e
+      .ok(['run', '-d', '--name', 'beta', '--network-alias', 'db', '--network', 'testnet', 'busybox:test', 'sleep', '100'])
+      .stdout.trim();
+    const addressOfB = inspect(e, b).NetworkSettings.IPAddress as string;
+    assert.deepEqual(inspect(e, b).NetworkSettings.Networks.testnet.Aliases, ['beta', b, 'db']);
+    assert.match(e.ok(['exec', a, 'cat', '/etc/resolv.conf']).stdout, /^nameserver 10\.167\.231\.1$/m);
+    /* absolute names (a final dot): no search domain of the host's is tried, so the DNS
+     * server answers itself and forwards nothing off this host */
+    for (const name of ['beta.', 'db.']) {
+      assert.match(e.ok(['exec', a, 'nslookup', name]).stdout, new RegExp(`Address: ${addressOfB.replace(/\./g, '\\.')}$`, 'm'));
+      assert.match(e.ok(['exec', a, 'ping', '-c', '1', '-W', '5', name]).stdout, /1 packets received/);
+    }
+    const onDefault = e.ok(['run', '-d', 'busybox:test', 'sleep', '100']).stdout.trim();
+    assert.doesNotMatch(e.ok(['exec', onDefault, 'cat', '/etc/resolv.conf']).stdout, /nameserver 10\.166\./);
+    const refused = e.run(['create', '--network', 'none', '--network-alias', 'x', 'busybox:test', 'true']);
+    assert.equal(refused.code, 125);
+    assert.match(refused.stderr, /--network-alias: needs a network/);
+    e.ok(['rm', '-f', a, b, onDefault]);
+  });
+
   test('network rm and prune remove the networks no container is on', () => {
     e.ok(['network', 'create', 'spare']);
     const [spare] = JSON.parse(e.ok(['network', 'inspect', 'spare']).stdout);

@@ -14,6 +14,7 @@ import type { ImageStore } from '../store/store.js';
 import { attach, detach } from '../network/attach.js';
 import { DEFAULT_ALIASES, type NetworkConfig, SPECIAL_MODES } from '../network/config.js';
 import { Leases } from '../network/leases.js';
+import { hasDns } from '../network/netavark.js';
 import { NetworkStore } from '../network/store.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
@@ -118,6 +119,12 @@ export class Containers {
         Mounts: [],
         Layers: image.layers,
       };
+      const aliases = Object.values(request.NetworkingConfig?.EndpointsConfig ?? {}).flatMap((e) => e.Aliases ?? []);
+      if (aliases.length) {
+        if (!network)
+          throw new UserError('--network-alias: needs a network, not none or host', { kind: 'invalid', field: 'NetworkingConfig' });
+        record.NetworkAliases = aliases;
+      }
       this.store.write(record);
       return await this.store.lockedAsync(id, async () => {
         await this.launch(record, runtime);
@@ -168,24 +175,35 @@ export class Containers {
     delete record.NetworkSettings;
     if (network) {
       record.NetworkSettings = await attach(
-        { id: record.Id, name: record.Name, runDir, netns: this.netnsPath(record.Id), network, ports: record.HostConfig.PortBindings },
+        {
+          id: record.Id,
+          name: record.Name,
+          runDir,
+          netns: this.netnsPath(record.Id),
+          network,
+          ports: record.HostConfig.PortBindings,
+          aliases: record.NetworkAliases ?? [],
+        },
         this.leases,
       );
     }
     try {
-      await this.launchAttached(record, runtime, hostNetwork);
+      /* on a user network the DNS server on its gateway answers for the containers' names
+       * and forwards the rest */
+      const nameservers = network && hasDns(network) ? [network.gateway] : undefined;
+      await this.launchAttached(record, runtime, hostNetwork, nameservers);
     } catch (err) {
       if (network) this.detachQuietly(record);
       throw err;
     }
   }
 
-  private async launchAttached(record: ContainerRecord, runtime: OciRuntime, hostNetwork: boolean): Promise<void> {
+  private async launchAttached(record: ContainerRecord, runtime: OciRuntime, hostNetwork: boolean, nameservers?: string[]): Promise<void> {
     const dir = this.store.dir(record.Id);
     const runDir = this.store.runDir(record.Id);
     const merged = join(dir, 'merged');
     const address = record.NetworkSettings?.IPAddress;
-    const etc = writeEtcFiles(dir, record.Config.Hostname, hostNetwork, address ? { address, name: record.Name } : undefined);
+    const etc = writeEtcFiles(dir, record.Config.Hostname, hostNetwork, address ? { address, name: record.Name } : undefined, nameservers);
     const user = resolveUser(merged, record.Config.User);
     const volumes: VolumeResolver =
       this.opts.volumes ??

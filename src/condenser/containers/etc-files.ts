@@ -9,13 +9,19 @@ export interface EtcFiles {
 
 /** The container's /etc/hostname, /etc/hosts and /etc/resolv.conf, written into its `etc/`
  * directory and bind-mounted over the image's. */
-export function writeEtcFiles(dir: string, hostname: string, hostNetwork: boolean, own?: { address: string; name: string }): EtcFiles {
+export function writeEtcFiles(
+  dir: string,
+  hostname: string,
+  hostNetwork: boolean,
+  own?: { address: string; name: string },
+  nameservers?: string[],
+): EtcFiles {
   const etc = join(dir, 'etc');
   mkdirSync(etc, { recursive: true, mode: 0o755 });
   const files = { hostname: join(etc, 'hostname'), hosts: join(etc, 'hosts'), resolvConf: join(etc, 'resolv.conf') };
   writeFileSync(files.hostname, `${hostname}\n`);
   writeFileSync(files.hosts, hostNetwork ? readHost('/etc/hosts') : containerHosts(hostname, own));
-  writeFileSync(files.resolvConf, containerResolvConf(readHost('/etc/resolv.conf'), hostNetwork));
+  writeFileSync(files.resolvConf, containerResolvConf(readHost('/etc/resolv.conf'), hostNetwork, nameservers));
   return files;
 }
 
@@ -28,12 +34,13 @@ export function containerHosts(hostname: string, own?: { address: string; name: 
 
 /** The host's resolv.conf; in a network namespace of its own the container cannot reach the
  * host's loopback, so nameservers on 127.0.0.0/8 and ::1 are dropped, as docker does. */
-export function containerResolvConf(host: string, hostNetwork: boolean): string {
+export function containerResolvConf(host: string, hostNetwork: boolean, nameservers?: string[]): string {
   if (hostNetwork) return host;
-  return host
-    .split('\n')
-    .filter((line) => !/^\s*nameserver\s+(127\.|::1\b)/.test(line))
-    .join('\n');
+  const kept = host.split('\n').filter((line) => !/^\s*nameserver\s+(127\.|::1\b)/.test(line));
+  if (!nameservers) return kept.join('\n');
+  /* the network's own server, which forwards what it does not know to the host's */
+  const rest = kept.filter((line) => !/^\s*nameserver\s/.test(line) && line.trim() !== '');
+  return `${[...nameservers.map((n) => `nameserver ${n}`), ...rest].join('\n')}\n`;
 }
 
 function readHost(path: string): string {

@@ -8,6 +8,8 @@ export interface CreateRequest {
   name?: string;
   Config: Partial<ContainerConfig> & { Image: string };
   HostConfig?: Partial<HostConfig>;
+  /** docker's per-network settings of the create body: the aliases on the network */
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] }> };
 }
 
 export function defaultHostConfig(): HostConfig {

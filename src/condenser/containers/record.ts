@@ -120,6 +120,8 @@ export interface ContainerRecord {
   Mounts: MountPoint[];
   /** the image's layers (chain IDs, lowest first): the container's root holds on to them */
   Layers: string[];
+  /** --network-alias: the names it also has on its network */
+  NetworkAliases?: string[];
   /** the container's network while it runs */
   NetworkSettings?: NetworkSettings;
   /** the monitor (conmon) while the container runs, with its start time (pid reuse) */

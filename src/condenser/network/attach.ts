@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { UserError } from '../../lib/errors.js';
 import type { NetworkConfig } from './config.js';
 import type { Leases } from './leases.js';
-import { type NetavarkOptions, netavarkNetwork, setup, teardown } from './netavark.js';
+import { type NetavarkOptions, netavarkName, netavarkNetwork, setup, teardown } from './netavark.js';
 import { makeNetns, removeNetns } from './netns.js';
 import { type PortBindings, type PublishedPort, netavarkPorts, resolvePorts } from './ports.js';
 import type { NetworkSettings, PortMap } from './settings.js';
@@ -18,6 +18,8 @@ export interface Attachment {
   netns: string;
   network: NetworkConfig;
   ports: PortBindings;
+  /** --network-alias: more names it answers to on the network */
+  aliases: string[];
 }
 
 interface AttachmentState {
@@ -36,16 +38,17 @@ export async function attach(a: Attachment, leases: Leases): Promise<NetworkSett
   makeNetns(a.netns);
   try {
     const address = leases.take(a.network, { container: a.id, name: a.name, netns: a.netns }, published);
+    const key = netavarkName(a.network);
     const options: NetavarkOptions = {
       container_id: a.id,
       container_name: a.name,
-      networks: { [a.network.name]: { interface_name: 'eth0', static_ips: [address], aliases: [a.name] } },
-      network_info: { [a.network.name]: netavarkNetwork(a.network) },
+      networks: { [key]: { interface_name: 'eth0', static_ips: [address], aliases: [a.name, a.id, ...a.aliases] } },
+      network_info: { [key]: netavarkNetwork(a.network) },
       port_mappings: netavarkPorts(published),
     };
     writeFileAtomic(statePath(a.runDir), `${JSON.stringify({ netns: a.netns, options } satisfies AttachmentState)}\n`, 0o600);
     const status = setup(a.netns, options);
-    const eth0 = status[a.network.name]?.interfaces?.eth0;
+    const eth0 = status[key]?.interfaces?.eth0;
     const ipnet = eth0?.subnets?.[0]?.ipnet ?? `${address}/${a.network.subnet.split('/')[1]}`;
     const [ip = address, prefix = '0'] = ipnet.split('/');
     const endpoint = {
@@ -54,7 +57,7 @@ export async function attach(a: Attachment, leases: Leases): Promise<NetworkSett
       IPAddress: ip,
       IPPrefixLen: Number(prefix),
       MacAddress: eth0?.mac_address ?? '',
-      Aliases: [a.name, a.id],
+      Aliases: [a.name, a.id, ...a.aliases],
     };
     return {
       Bridge: a.network.bridge,

@@ -3,7 +3,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { withLock } from '../../lib/lock.js';
-import type { NetworkConfig } from './config.js';
+import { DEFAULT_NETWORK, type NetworkConfig } from './config.js';
 import { HOST_NETWORK_STATE } from './leases.js';
 
 /** netavark's input (its types.rs of 1.4): one container on some networks. */
@@ -43,17 +43,26 @@ export type NetavarkStatus = Record<
 >;
 
 const NETAVARK_PATHS = ['/usr/libexec/podman/netavark', '/usr/lib/podman/netavark'];
+const AARDVARK_PATHS = ['/usr/libexec/podman/aardvark-dns', '/usr/lib/podman/aardvark-dns'];
+
+/** netavark's name of a network: its id. netavark names the firewall chains and the DNS
+ * server's files after it, and those are the host's: two roots may both have a "web". */
+export const netavarkName = (n: NetworkConfig) => n.id;
+
+/** A user network resolves its containers' names (aardvark-dns on its gateway); the
+ * default one does not, as docker's default bridge. */
+export const hasDns = (n: NetworkConfig) => n.name !== DEFAULT_NETWORK;
 
 export function netavarkNetwork(n: NetworkConfig): NetavarkNetwork {
   return {
-    name: n.name,
+    name: netavarkName(n),
     id: n.id,
     driver: 'bridge',
     network_interface: n.bridge,
     subnets: [{ subnet: n.subnet, gateway: n.gateway }],
     internal: n.internal,
     ipv6_enabled: false,
-    dns_enabled: false,
+    dns_enabled: hasDns(n),
     ipam_options: { driver: 'host-local' },
   };
 }
@@ -78,9 +87,11 @@ function run(verb: 'setup' | 'teardown', netns: string, options: NetavarkOptions
   if (!binary) throw new UserError('netavark is not installed (the network stack; Debian package netavark)');
   const config = join(HOST_NETWORK_STATE, 'netavark');
   mkdirSync(config, { recursive: true, mode: 0o700 });
-  const r = withLock(config, 'netavark', () =>
-    spawnSync(binary, ['--config', config, verb, netns], { input: JSON.stringify(options), encoding: 'utf8' }),
-  );
+  const aardvark = AARDVARK_PATHS.find((p) => exists(p));
+  const dns = Object.values(options.network_info).some((n) => n.dns_enabled);
+  if (dns && !aardvark) throw new UserError('aardvark-dns is not installed (names on user networks; Debian package aardvark-dns)');
+  const args = ['--config', config, ...(dns && aardvark ? ['--aardvark-binary', aardvark] : []), verb, netns];
+  const r = withLock(config, 'netavark', () => spawnSync(binary, args, { input: JSON.stringify(options), encoding: 'utf8' }));
   if (r.status !== 0) {
     const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() ?? '';
     throw new UserError(`netavark ${verb}: ${why.replace(/^\[[^\]]*\]\s*/, '')}`);
