@@ -300,6 +300,22 @@ describe('raind networks: the raind0 bridge, user networks, published ports', ()
     e.ok(['rm', '-f', a, b, onDefault]);
   });
 
+  test('a container whose monitor was killed (no cleanup ran) still has its network removed by rm -f', () => {
+    const id = e.ok(['run', '-d', '--network', 'testnet', '-p', `127.0.0.1:${PORT + 4}:80`, 'busybox:test', ...HTTPD]).stdout.trim();
+    const record = JSON.parse(readFileSync(join(e.root, 'containers', id, 'container.json'), 'utf8'));
+    const address: string = record.NetworkSettings.IPAddress;
+    const veth = hostVethIndex(e, id);
+    process.kill(record.Monitor.Pid, 'SIGKILL');
+    process.kill(record.State.Pid, 'SIGKILL');
+    e.ok(['rm', '-f', id]);
+    assert.deepEqual(networkLeftovers(e, id, address, veth), []);
+    /* its address and port are free: the same port publishes again */
+    const again = e
+      .ok(['run', '-d', '--network', 'testnet', '-p', `127.0.0.1:${PORT + 4}:80`, 'busybox:test', 'sleep', '100'])
+      .stdout.trim();
+    e.ok(['rm', '-f', again]);
+  });
+
   test('network rm and prune remove the networks no container is on', () => {
     e.ok(['network', 'create', 'spare']);
     const [spare] = JSON.parse(e.ok(['network', 'inspect', 'spare']).stdout);
