@@ -133,7 +133,8 @@ export class Containers {
       });
     } catch (err) {
       try {
-        this.destroy(id);
+        /* under the lock: conmon's cleanup of a create that failed runs at the same time */
+        this.store.locked(id, () => this.destroy(id));
       } catch {
         /* the create's error is the one to tell; rm -f removes what is left */
       }
