@@ -356,6 +356,7 @@ export class Containers {
   }
 
   private afterFailedStart(record: ContainerRecord, runtime: OciRuntime): void {
+    this.detachQuietly(record);
     try {
       runtime.delete(record.Id);
       unmountRoot(this.store.dir(record.Id), record.Id);
