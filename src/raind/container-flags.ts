@@ -46,6 +46,7 @@ export const CREATE_OPTIONS = {
   runtime: { type: 'string' },
   publish: { type: 'string', short: 'p', multiple: true },
   'network-alias': { type: 'string', multiple: true },
+  ip: { type: 'string' },
   pull: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const satisfies Options;
@@ -105,6 +106,7 @@ export function createRequest(cmd: string, values: Values, image: string, comman
   }
   const network = str(values.network) ?? str(values.net);
   const aliases = list(values['network-alias']);
+  const ip = str(values.ip);
   for (const a of aliases)
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(a))
       throw new UsageError(`${cmd}: --network-alias "${a}" must be letters, digits, "_", "." or "-"`);
@@ -124,7 +126,18 @@ export function createRequest(cmd: string, values: Values, image: string, comman
   const entrypoint = str(values.entrypoint);
   return {
     ...(str(values.name) !== undefined ? { name: str(values.name) } : {}),
-    ...(aliases.length ? { NetworkingConfig: { EndpointsConfig: { [network ?? 'raind']: { Aliases: aliases } } } } : {}),
+    ...(aliases.length || ip !== undefined
+      ? {
+          NetworkingConfig: {
+            EndpointsConfig: {
+              [network ?? 'raind']: {
+                ...(aliases.length ? { Aliases: aliases } : {}),
+                ...(ip !== undefined ? { IPAMConfig: { IPv4Address: ip } } : {}),
+              },
+            },
+          },
+        }
+      : {}),
     Config: {
       Image: image,
       Cmd: command,

@@ -177,7 +177,7 @@ export function containerInspect(engine: Engine, argv: string[]): number {
 
 /** The record as docker shows it: the engine's own fields left out, a leading "/" on the name. */
 export function inspectView(c: ContainerRecord): object {
-  const { Layers, Monitor, InitStartTime, StoppedByUser, ImageName, NetworkAliases, ...shown } = c;
+  const { Layers, Monitor, InitStartTime, StoppedByUser, ImageName, NetworkAliases, NetworkIP, ...shown } = c;
   return {
     ...shown,
     Name: `/${c.Name}`,

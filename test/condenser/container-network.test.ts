@@ -316,6 +316,27 @@ describe('raind networks: the raind0 bridge, user networks, published ports', ()
     e.ok(['rm', '-f', again]);
   });
 
+  test('--ip gives the address asked for; one in use, outside the subnet or without a network is refused', () => {
+    const id = e
+      .ok(['run', '-d', '--name', 'fixed', '--network', 'testnet', '--ip', '10.167.231.200', 'busybox:test', 'sleep', '100'])
+      .stdout.trim();
+    assert.equal(inspect(e, id).NetworkSettings.IPAddress, '10.167.231.200');
+    assert.match(e.ok(['exec', id, 'ip', '-o', '-4', 'addr', 'show', 'eth0']).stdout, /inet 10\.167\.231\.200\/24/);
+    for (const [args, pattern] of [
+      [['--network', 'testnet', '--ip', '10.167.231.200'], /--ip 10\.167\.231\.200: in use by container fixed/],
+      [['--network', 'testnet', '--ip', '10.167.99.5'], /not a host address of network testnet/],
+      [['--network', 'testnet', '--ip', '10.167.231.1'], /gateway/],
+      [['--network', 'none', '--ip', '10.167.231.9'], /--ip: needs a network/],
+    ] as const) {
+      const r = e.run(['create', ...args, 'busybox:test', 'true']);
+      assert.equal(r.code, 125, args.join(' '));
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    }
+    assert.equal(e.ok(['ps', '-aq']).stdout, `${id}\n`);
+    e.ok(['rm', '-f', id]);
+  });
+
   test('network rm and prune remove the networks no container is on', () => {
     e.ok(['network', 'create', 'spare']);
     const [spare] = JSON.parse(e.ok(['network', 'inspect', 'spare']).stdout);

@@ -15,7 +15,7 @@ import { attach, detach } from '../network/attach.js';
 import { DEFAULT_ALIASES, type NetworkConfig, SPECIAL_MODES } from '../network/config.js';
 import { Leases } from '../network/leases.js';
 import { hasDns } from '../network/netavark.js';
-import { NetworkStore } from '../network/store.js';
+import { NetworkStore, checkAddress } from '../network/store.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
 import { ociMounts, requestedMounts, type VolumeResolver } from './mounts.js';
@@ -119,11 +119,18 @@ export class Containers {
         Mounts: [],
         Layers: image.layers,
       };
-      const aliases = Object.values(request.NetworkingConfig?.EndpointsConfig ?? {}).flatMap((e) => e.Aliases ?? []);
+      const endpoints = Object.values(request.NetworkingConfig?.EndpointsConfig ?? {});
+      const aliases = endpoints.flatMap((e) => e.Aliases ?? []);
       if (aliases.length) {
         if (!network)
           throw new UserError('--network-alias: needs a network, not none or host', { kind: 'invalid', field: 'NetworkingConfig' });
         record.NetworkAliases = aliases;
+      }
+      const ip = endpoints.map((e) => e.IPAMConfig?.IPv4Address).find((a) => a);
+      if (ip) {
+        if (!network) throw new UserError('--ip: needs a network, not none or host', { kind: 'invalid', field: 'NetworkingConfig' });
+        checkAddress(network, ip);
+        record.NetworkIP = ip;
       }
       this.store.write(record);
       return await this.store.lockedAsync(id, async () => {
@@ -184,6 +191,7 @@ export class Containers {
           network,
           ports: record.HostConfig.PortBindings,
           aliases: record.NetworkAliases ?? [],
+          ...(record.NetworkIP ? { ip: record.NetworkIP } : {}),
         },
         this.leases,
       );

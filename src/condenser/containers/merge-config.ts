@@ -9,7 +9,7 @@ export interface CreateRequest {
   Config: Partial<ContainerConfig> & { Image: string };
   HostConfig?: Partial<HostConfig>;
   /** docker's per-network settings of the create body: the aliases on the network */
-  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] }> };
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } }> };
 }
 
 export function defaultHostConfig(): HostConfig {

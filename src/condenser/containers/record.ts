@@ -122,6 +122,8 @@ export interface ContainerRecord {
   Layers: string[];
   /** --network-alias: the names it also has on its network */
   NetworkAliases?: string[];
+  /** --ip: the address asked for on its network */
+  NetworkIP?: string;
   /** the container's network while it runs */
   NetworkSettings?: NetworkSettings;
   /** the monitor (conmon) while the container runs, with its start time (pid reuse) */

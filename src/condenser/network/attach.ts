@@ -20,6 +20,8 @@ export interface Attachment {
   ports: PortBindings;
   /** --network-alias: more names it answers to on the network */
   aliases: string[];
+  /** --ip: this address rather than the next free one */
+  ip?: string;
 }
 
 interface AttachmentState {
@@ -37,7 +39,7 @@ export async function attach(a: Attachment, leases: Leases): Promise<NetworkSett
   const published = await resolvePorts(a.ports, leases.heldPorts());
   makeNetns(a.netns);
   try {
-    const address = leases.take(a.network, { container: a.id, name: a.name, netns: a.netns }, published);
+    const address = leases.take(a.network, { container: a.id, name: a.name, netns: a.netns }, published, a.ip);
     const key = netavarkName(a.network);
     const options: NetavarkOptions = {
       container_id: a.id,

@@ -120,6 +120,17 @@ export class NetworkStore {
   }
 }
 
+/** --ip: a host address of the network's subnet, other than its gateway. */
+export function checkAddress(network: NetworkConfig, text: string): void {
+  const subnet = parseSubnet(network.subnet, network.name);
+  const n = parseAddress(text);
+  const bad = (why: string) => new UserError(`--ip ${text}: ${why}`, { kind: 'invalid', field: 'NetworkingConfig' });
+  if (n === undefined) throw bad('not an IPv4 address');
+  if (!contains(subnet, n) || n === subnet.base || n === subnet.base + 2 ** (32 - subnet.prefix) - 1)
+    throw bad(`not a host address of network ${network.name} (${network.subnet})`);
+  if (text === network.gateway) throw bad(`is the gateway of network ${network.name}`);
+}
+
 /** The subnets of the host's interfaces: a new network must not hide them. */
 function hostSubnets(): Subnet[] {
   const out: Subnet[] = [];
