@@ -47,6 +47,10 @@ export const CREATE_OPTIONS = {
   publish: { type: 'string', short: 'p', multiple: true },
   'network-alias': { type: 'string', multiple: true },
   ip: { type: 'string' },
+  'publish-all': { type: 'boolean', short: 'P' },
+  expose: { type: 'string', multiple: true },
+  dns: { type: 'string', multiple: true },
+  'add-host': { type: 'string', multiple: true },
   pull: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const satisfies Options;
@@ -107,6 +111,19 @@ export function createRequest(cmd: string, values: Values, image: string, comman
   const network = str(values.network) ?? str(values.net);
   const aliases = list(values['network-alias']);
   const ip = str(values.ip);
+  const dns = list(values.dns);
+  for (const d of dns)
+    if (!/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+)$/.test(d)) throw new UsageError(`${cmd}: --dns "${d}" is not an IP address`);
+  const extraHosts = list(values['add-host']).map((h) => {
+    const m = /^([a-zA-Z0-9][a-zA-Z0-9_.-]*)[:=](\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+)$/.exec(h);
+    if (!m) throw new UsageError(`${cmd}: --add-host "${h}" must be NAME:ADDRESS`);
+    return `${m[1]}:${m[2]}`;
+  });
+  const exposed: Record<string, object> = {};
+  for (const p of list(values.expose)) {
+    if (!/^\d{1,5}(\/(tcp|udp))?$/.test(p)) throw new UsageError(`${cmd}: --expose "${p}" must be PORT[/tcp|udp]`);
+    exposed[p.includes('/') ? p : `${p}/tcp`] = {};
+  }
   for (const a of aliases)
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(a))
       throw new UsageError(`${cmd}: --network-alias "${a}" must be letters, digits, "_", "." or "-"`);
@@ -150,6 +167,7 @@ export function createRequest(cmd: string, values: Values, image: string, comman
       OpenStdin: values.interactive === true,
       AttachStdin: values.interactive === true,
       Labels: labels,
+      ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
       ...(stopSignal !== undefined ? { StopSignal: stopSignal } : {}),
       ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
     },
@@ -164,6 +182,9 @@ export function createRequest(cmd: string, values: Values, image: string, comman
       ),
       ...(network !== undefined ? { NetworkMode: network } : {}),
       PortBindings: portBindings,
+      ...(values['publish-all'] === true ? { PublishAllPorts: true } : {}),
+      ...(dns.length ? { Dns: dns } : {}),
+      ...(extraHosts.length ? { ExtraHosts: extraHosts } : {}),
       RestartPolicy: restartPolicy(cmd, str(values.restart)),
       AutoRemove: values.rm === true,
       CapAdd: list(values['cap-add']),

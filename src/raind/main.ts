@@ -55,7 +55,8 @@ network commands:
   network inspect NAME...
   network rm NAME...                          refused while a container is on it
   network prune                               the networks no container is on
-  (run/create: --network NAME|none|host, --network-alias A, --ip ADDR, -p [IP:][HOST:]CTR[/tcp|udp];
+  (run/create: --network NAME|none|host, --network-alias A, --ip ADDR, -p [IP:][HOST:]CTR[/tcp|udp],
+   -P, --expose PORT, --dns ADDR, --add-host NAME:ADDR;
    port CONTAINER)
 
 registry commands:

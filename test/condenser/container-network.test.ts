@@ -337,6 +337,31 @@ describe('raind networks: the raind0 bridge, user networks, published ports', ()
     e.ok(['rm', '-f', id]);
   });
 
+  test('-P publishes the exposed ports on free host ports; --dns and --add-host are written to the etc files', async () => {
+    const id = e
+      .ok(['run', '-d', '-P', '--expose', '80', '--network', 'testnet', '--add-host', 'db.local:10.167.231.77', 'busybox:test', ...HTTPD])
+      .stdout.trim();
+    const m = /^80\/tcp -> 0\.0\.0\.0:(\d+)\n$/.exec(e.ok(['port', id]).stdout);
+    assert.ok(m);
+    assert.equal(await get(`http://127.0.0.1:${m[1]}/`), `hello from ${id}\n`);
+    assert.match(e.ok(['exec', id, 'cat', '/etc/hosts']).stdout, /^10\.167\.231\.77\tdb\.local$/m);
+    /* on a user network the network's server stays the nameserver; --dns is where it forwards */
+    const onNet = e.ok(['run', '-d', '--network', 'testnet', '--dns', '10.167.231.53', 'busybox:test', 'sleep', '100']).stdout.trim();
+    assert.match(e.ok(['exec', onNet, 'cat', '/etc/resolv.conf']).stdout, /^nameserver 10\.167\.231\.1$/m);
+    const onDefault = e.ok(['run', '-d', '--dns', '10.166.0.53', 'busybox:test', 'sleep', '100']).stdout.trim();
+    assert.match(e.ok(['exec', onDefault, 'cat', '/etc/resolv.conf']).stdout, /^nameserver 10\.166\.0\.53\n(?!.*nameserver)/s);
+    for (const [flag, pattern] of [
+      [['--dns', 'dns.example'], /--dns "dns.example" is not an IP address/],
+      [['--add-host', 'nohost'], /--add-host "nohost" must be NAME:ADDRESS/],
+      [['--expose', '80/sctp'], /--expose "80\/sctp"/],
+    ] as const) {
+      const r = e.run(['create', ...flag, 'busybox:test', 'true']);
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, pattern);
+    }
+    e.ok(['rm', '-f', id, onNet, onDefault]);
+  });
+
   test('network rm and prune remove the networks no container is on', () => {
     e.ok(['network', 'create', 'spare']);
     const [spare] = JSON.parse(e.ok(['network', 'inspect', 'spare']).stdout);

@@ -15,6 +15,7 @@ import { attach, detach } from '../network/attach.js';
 import { DEFAULT_ALIASES, type NetworkConfig, SPECIAL_MODES } from '../network/config.js';
 import { Leases } from '../network/leases.js';
 import { hasDns } from '../network/netavark.js';
+import { publishAll } from '../network/ports.js';
 import { NetworkStore, checkAddress } from '../network/store.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
@@ -96,6 +97,8 @@ export class Containers {
     const explicitName = request.name !== undefined && request.name !== '' ? validateName(request.name) : undefined;
     const { image } = findImage(this.images.images(), request.Config.Image);
     const imageConfig = JSON.parse(readFileSync(this.images.blobs.path(image.id), 'utf8')) as ImageConfig;
+    if (network && host.PublishAllPorts)
+      host.PortBindings = publishAll(host.PortBindings, request.Config.ExposedPorts, imageConfig.config?.ExposedPorts);
     const id = this.store.claimId();
     let name: string | undefined;
     try {
@@ -192,14 +195,16 @@ export class Containers {
           ports: record.HostConfig.PortBindings,
           aliases: record.NetworkAliases ?? [],
           ...(record.NetworkIP ? { ip: record.NetworkIP } : {}),
+          dnsServers: record.HostConfig.Dns ?? [],
         },
         this.leases,
       );
     }
     try {
       /* on a user network the DNS server on its gateway answers for the containers' names
-       * and forwards the rest */
-      const nameservers = network && hasDns(network) ? [network.gateway] : undefined;
+       * and forwards the rest (to --dns's servers when given) */
+      const dns = record.HostConfig.Dns ?? [];
+      const nameservers = network && hasDns(network) ? [network.gateway] : dns.length ? dns : undefined;
       await this.launchAttached(record, runtime, hostNetwork, nameservers);
     } catch (err) {
       if (network) this.detachQuietly(record);
@@ -212,7 +217,13 @@ export class Containers {
     const runDir = this.store.runDir(record.Id);
     const merged = join(dir, 'merged');
     const address = record.NetworkSettings?.IPAddress;
-    const etc = writeEtcFiles(dir, record.Config.Hostname, hostNetwork, address ? { address, name: record.Name } : undefined, nameservers);
+    const etc = writeEtcFiles(dir, {
+      hostname: record.Config.Hostname,
+      hostNetwork,
+      ...(address ? { own: { address, name: record.Name } } : {}),
+      ...(nameservers ? { nameservers } : {}),
+      extraHosts: record.HostConfig.ExtraHosts ?? [],
+    });
     const user = resolveUser(merged, record.Config.User);
     const volumes: VolumeResolver =
       this.opts.volumes ??

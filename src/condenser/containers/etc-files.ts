@@ -9,18 +9,28 @@ export interface EtcFiles {
 
 /** The container's /etc/hostname, /etc/hosts and /etc/resolv.conf, written into its `etc/`
  * directory and bind-mounted over the image's. */
-export function writeEtcFiles(
-  dir: string,
-  hostname: string,
-  hostNetwork: boolean,
-  own?: { address: string; name: string },
-  nameservers?: string[],
-): EtcFiles {
+export interface EtcOptions {
+  hostname: string;
+  hostNetwork: boolean;
+  /** the container's address on its network, and its name */
+  own?: { address: string; name: string };
+  /** nameservers in place of the host's: the network's DNS server, or --dns */
+  nameservers?: string[];
+  /** --add-host: "NAME:ADDRESS" */
+  extraHosts?: string[];
+}
+
+export function writeEtcFiles(dir: string, opts: EtcOptions): EtcFiles {
+  const { hostname, hostNetwork, own, nameservers } = opts;
   const etc = join(dir, 'etc');
   mkdirSync(etc, { recursive: true, mode: 0o755 });
   const files = { hostname: join(etc, 'hostname'), hosts: join(etc, 'hosts'), resolvConf: join(etc, 'resolv.conf') };
   writeFileSync(files.hostname, `${hostname}\n`);
-  writeFileSync(files.hosts, hostNetwork ? readHost('/etc/hosts') : containerHosts(hostname, own));
+  const extra = (opts.extraHosts ?? []).map((h) => {
+    const colon = h.indexOf(':');
+    return `${h.slice(colon + 1)}\t${h.slice(0, colon)}\n`;
+  });
+  writeFileSync(files.hosts, (hostNetwork ? readHost('/etc/hosts') : containerHosts(hostname, own)) + extra.join(''));
   writeFileSync(files.resolvConf, containerResolvConf(readHost('/etc/resolv.conf'), hostNetwork, nameservers));
   return files;
 }

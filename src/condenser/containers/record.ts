@@ -89,6 +89,12 @@ export interface HostConfig {
   Ulimits: Ulimit[];
   Init: boolean;
   Runtime: string;
+  /** --dns */
+  Dns?: string[];
+  /** --add-host: "NAME:ADDRESS" */
+  ExtraHosts?: string[];
+  /** -P: every exposed port on a free host port */
+  PublishAllPorts?: boolean;
 }
 
 /** A mount as inspect shows it. */

@@ -22,6 +22,8 @@ export interface Attachment {
   aliases: string[];
   /** --ip: this address rather than the next free one */
   ip?: string;
+  /** --dns: where the network's DNS server forwards the names it does not know */
+  dnsServers: string[];
 }
 
 interface AttachmentState {
@@ -47,6 +49,7 @@ export async function attach(a: Attachment, leases: Leases): Promise<NetworkSett
       networks: { [key]: { interface_name: 'eth0', static_ips: [address], aliases: [a.name, a.id, ...a.aliases] } },
       network_info: { [key]: netavarkNetwork(a.network) },
       port_mappings: netavarkPorts(published),
+      ...(a.dnsServers.length ? { dns_servers: a.dnsServers } : {}),
     };
     writeFileAtomic(statePath(a.runDir), `${JSON.stringify({ netns: a.netns, options } satisfies AttachmentState)}\n`, 0o600);
     const status = setup(a.netns, options);

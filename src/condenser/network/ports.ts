@@ -47,6 +47,17 @@ export async function resolvePorts(bindings: PortBindings, held: Set<string>): P
   return out;
 }
 
+/** -P: every exposed port not published otherwise, on a free host port. */
+export function publishAll(bindings: PortBindings, ...exposed: (Record<string, object> | undefined)[]): PortBindings {
+  const out = { ...bindings };
+  for (const ports of exposed)
+    for (const key of Object.keys(ports ?? {})) {
+      const full = key.includes('/') ? key : `${key}/tcp`;
+      if (!out[full]) out[full] = [{ HostIp: '', HostPort: '' }];
+    }
+  return out;
+}
+
 export function netavarkPorts(ports: PublishedPort[]): NetavarkPortMapping[] {
   return ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol }));
 }
