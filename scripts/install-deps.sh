@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 [ "$(id -u)" -eq 0 ] || { echo "install-deps: run as root (containers need it)" >&2; exit 1; }
 
-# busybox-static: the test rootfs. runc, crun, hyperfine: the benchmark's peers.
+# busybox-static: the test rootfs. netavark, aardvark-dns: the network stack raind drives. runc, crun, hyperfine: the benchmark's peers.
 # podman, conmon, containerd, docker.io, skopeo: the real callers the tests drive droplet with.
 # podman depends on golang-github-containers-common: /usr/share/containers/seccomp.json, the
 # default seccomp profile raind gives containers. g++ (gcc, static libc): the seccomp tests' probe.
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 # apache2-utils (htpasswd), openssl: the login and TLS tests' registry users and certificates.
 # libcap2-bin (setcap), tar: a layer with a file capability, as GNU tar archives it.
 # mmdebstrap, debootstrap (its fallback): scripts/make-debian-image.sh, the demo's Debian image.
-packages=(busybox-static make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io tini skopeo docker-registry apache2-utils openssl libcap2-bin tar time curl jq mmdebstrap debootstrap)
+packages=(busybox-static netavark aardvark-dns make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io tini skopeo docker-registry apache2-utils openssl libcap2-bin tar time curl jq mmdebstrap debootstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,6 +20,9 @@ import { Containers } from './containers/containers.js';
 import { volumesOf } from './containers/mounts.js';
 import { Volumes } from './volumes/volumes.js';
 import { type ResetReport, resetStore } from './system-reset.js';
+import type { ContainerRecord } from './containers/record.js';
+import type { NetworkConfig } from './network/config.js';
+import type { CreateNetworkOptions } from './network/store.js';
 
 export type { LayerEvent, PullOptions, PullResult } from './images/pull.js';
 export type { PushOptions, PushResult } from './images/push.js';
@@ -34,6 +37,8 @@ export type { OverlayDirs } from './snapshots/overlay.js';
 export type { VolumePruneResult } from './volumes/volumes.js';
 export type { VolumeInspect } from './volumes/record.js';
 export type { ResetReport } from './system-reset.js';
+export type { NetworkConfig } from './network/config.js';
+export type { CreateNetworkOptions } from './network/store.js';
 
 export interface EngineOptions {
   /** the store root, /var/lib/raind by default */
@@ -193,6 +198,49 @@ export class Engine {
       Config: config.config ?? null,
       RootFS: { Type: config.rootfs.type, Layers: config.rootfs.diff_ids },
     };
+  }
+
+  createNetwork(opts: CreateNetworkOptions): NetworkConfig {
+    return this.containers.networks.create(opts);
+  }
+
+  listNetworks(): NetworkConfig[] {
+    return this.containers.networks.list();
+  }
+
+  /** The network, and the containers on it. */
+  inspectNetwork(text: string): { network: NetworkConfig; containers: ContainerRecord[] } {
+    const network = this.containers.networks.get(text);
+    return { network, containers: this.networkUsers(network) };
+  }
+
+  /** A network a container is on (running or not) is refused, naming the container. */
+  removeNetwork(text: string): NetworkConfig {
+    return this.containers.networks.remove(text, (n) => this.networkUsers(n)[0]?.Name);
+  }
+
+  /** The user networks no container is on; their names. */
+  pruneNetworks(): string[] {
+    const removed: string[] = [];
+    for (const n of this.listNetworks().slice(1)) {
+      try {
+        this.removeNetwork(n.name);
+        removed.push(n.name);
+      } catch (err) {
+        if (!(err instanceof UserError) || err.kind !== 'conflict') throw err;
+      }
+    }
+    return removed;
+  }
+
+  private networkUsers(network: NetworkConfig): ContainerRecord[] {
+    return this.containers.list().filter((c) => {
+      try {
+        return this.containers.networkOf(c.HostConfig.NetworkMode)?.id === network.id;
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** Gives the image `source` names the name `target` too (moving it from another image). */

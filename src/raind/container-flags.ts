@@ -6,6 +6,7 @@ import { parseSize } from '../lib/units.js';
 import type { CreateRequest } from '../condenser/containers/merge-config.js';
 import type { MountSpec, RestartPolicy, Ulimit } from '../condenser/containers/record.js';
 import { parseProfileText } from '../condenser/containers/seccomp/container-profile.js';
+import type { PortBindings } from '../condenser/network/ports.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -45,6 +46,12 @@ export const CREATE_OPTIONS = {
   net: { type: 'string' },
   runtime: { type: 'string' },
   publish: { type: 'string', short: 'p', multiple: true },
+  'network-alias': { type: 'string', multiple: true },
+  ip: { type: 'string' },
+  'publish-all': { type: 'boolean', short: 'P' },
+  expose: { type: 'string', multiple: true },
+  dns: { type: 'string', multiple: true },
+  'add-host': { type: 'string', multiple: true },
   pull: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const satisfies Options;
@@ -97,10 +104,30 @@ export function createRequest(cmd: string, values: Values, image: string, comman
     const eq = l.indexOf('=');
     labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
   }
-  const publish = list(values.publish);
-  if (publish.length)
-    throw new UsageError(`${cmd}: -p ${publish[0]}: publishing ports needs a network; this engine has --network none and host only`);
-  const network = str(values.network) ?? str(values.net) ?? 'none';
+  const portBindings: PortBindings = {};
+  for (const p of list(values.publish)) {
+    const { key, binding } = publishFlag(cmd, p);
+    portBindings[key] = [...(portBindings[key] ?? []), binding];
+  }
+  const network = str(values.network) ?? str(values.net);
+  const aliases = list(values['network-alias']);
+  const ip = str(values.ip);
+  const dns = list(values.dns);
+  for (const d of dns)
+    if (!/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+)$/.test(d)) throw new UsageError(`${cmd}: --dns "${d}" is not an IP address`);
+  const extraHosts = list(values['add-host']).map((h) => {
+    const m = /^([a-zA-Z0-9][a-zA-Z0-9_.-]*)[:=](\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+)$/.exec(h);
+    if (!m) throw new UsageError(`${cmd}: --add-host "${h}" must be NAME:ADDRESS`);
+    return `${m[1]}:${m[2]}`;
+  });
+  const exposed: Record<string, object> = {};
+  for (const p of list(values.expose)) {
+    if (!/^\d{1,5}(\/(tcp|udp))?$/.test(p)) throw new UsageError(`${cmd}: --expose "${p}" must be PORT[/tcp|udp]`);
+    exposed[p.includes('/') ? p : `${p}/tcp`] = {};
+  }
+  for (const a of aliases)
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(a))
+      throw new UsageError(`${cmd}: --network-alias "${a}" must be letters, digits, "_", "." or "-"`);
   const stopSignal = str(values['stop-signal']);
   if (stopSignal !== undefined) parseSignal(stopSignal, `${cmd}: --stop-signal`);
   const stopTimeout = optionalInt(cmd, '--stop-timeout', str(values['stop-timeout']), -1);
@@ -117,6 +144,18 @@ export function createRequest(cmd: string, values: Values, image: string, comman
   const entrypoint = str(values.entrypoint);
   return {
     ...(str(values.name) !== undefined ? { name: str(values.name) } : {}),
+    ...(aliases.length || ip !== undefined
+      ? {
+          NetworkingConfig: {
+            EndpointsConfig: {
+              [network ?? 'raind']: {
+                ...(aliases.length ? { Aliases: aliases } : {}),
+                ...(ip !== undefined ? { IPAMConfig: { IPv4Address: ip } } : {}),
+              },
+            },
+          },
+        }
+      : {}),
     Config: {
       Image: image,
       Cmd: command,
@@ -129,6 +168,7 @@ export function createRequest(cmd: string, values: Values, image: string, comman
       OpenStdin: values.interactive === true,
       AttachStdin: values.interactive === true,
       Labels: labels,
+      ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
       ...(stopSignal !== undefined ? { StopSignal: stopSignal } : {}),
       ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
     },
@@ -141,7 +181,11 @@ export function createRequest(cmd: string, values: Values, image: string, comman
           return colon < 0 ? [t, ''] : [t.slice(0, colon), t.slice(colon + 1)];
         }),
       ),
-      NetworkMode: network,
+      ...(network !== undefined ? { NetworkMode: network } : {}),
+      PortBindings: portBindings,
+      ...(values['publish-all'] === true ? { PublishAllPorts: true } : {}),
+      ...(dns.length ? { Dns: dns } : {}),
+      ...(extraHosts.length ? { ExtraHosts: extraHosts } : {}),
       RestartPolicy: restartPolicy(cmd, str(values.restart)),
       AutoRemove: values.rm === true,
       CapAdd: list(values['cap-add']),
@@ -158,6 +202,30 @@ export function createRequest(cmd: string, values: Values, image: string, comman
       Init: values.init === true,
       Runtime: str(values.runtime) ?? 'droplet',
     },
+  };
+}
+
+/** -p [IP:][HOST:]CTR[/tcp|udp]: HOST empty or left out is a port the engine picks. */
+export function publishFlag(cmd: string, text: string): { key: string; binding: { HostIp: string; HostPort: string } } {
+  const bad = (why: string) => new UsageError(`${cmd}: -p ${text}: ${why}`);
+  const slash = text.lastIndexOf('/');
+  const protocol = slash < 0 ? 'tcp' : text.slice(slash + 1);
+  if (protocol !== 'tcp' && protocol !== 'udp') throw bad(`the protocol must be tcp or udp, not "${protocol}"`);
+  const parts = (slash < 0 ? text : text.slice(0, slash)).split(':');
+  if (parts.length > 3) throw bad('expected [IP:][HOST:]CTR[/tcp|udp] (IPv6 host addresses are not supported)');
+  const container = parts.pop() ?? '';
+  const host = parts.pop() ?? '';
+  const ip = parts.pop() ?? '';
+  if ([container, host].some((p) => p.includes('-'))) throw bad('port ranges are not supported yet: publish each port');
+  const port = (p: string, what: string) => {
+    const n = Number(p);
+    if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw bad(`the ${what} port must be a number from 1 to 65535, not "${p}"`);
+    return String(n);
+  };
+  if (ip !== '' && !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw bad(`"${ip}" is not an IPv4 address`);
+  return {
+    key: `${port(container, 'container')}/${protocol}`,
+    binding: { HostIp: ip, HostPort: host === '' ? '' : port(host, 'host') },
   };
 }
 

@@ -2,6 +2,7 @@ import { UsageError } from '../lib/errors.js';
 import type { Engine } from '../condenser/engine.js';
 import type { ContainerRecord } from '../condenser/containers/record.js';
 import { familiarName } from '../condenser/images/names.js';
+import { emptyNetworkSettings } from '../condenser/network/settings.js';
 import { parseOptions, splitAtPositional } from './container-flags.js';
 import { err, out, table, timeAgo } from './output.js';
 
@@ -46,7 +47,7 @@ export function containerList(engine: Engine, argv: string[]): number {
           `"${trunc && command.length > 20 ? `${command.slice(0, 19)}…` : command}"`,
           timeAgo(c.Created),
           statusText(c),
-          '',
+          portsText(c),
           c.Name,
         ];
       }),
@@ -83,8 +84,15 @@ function summary(c: ContainerRecord) {
     Pid: c.State.Pid,
     Labels: c.Config.Labels,
     Mounts: c.Mounts.map((m) => m.Name ?? m.Source),
-    Ports: '',
+    Ports: portsText(c),
   };
+}
+
+/** docker's PORTS column: "127.0.0.1:8080->80/tcp, 0.0.0.0:40001->53/udp". */
+export function portsText(c: ContainerRecord): string {
+  return Object.entries(c.NetworkSettings?.Ports ?? {})
+    .flatMap(([port, bindings]) => (bindings ?? []).map((b) => `${b.HostIp || '0.0.0.0'}:${b.HostPort}->${port}`))
+    .join(', ');
 }
 
 type Filter = ((c: ContainerRecord) => boolean) & { status?: boolean };
@@ -169,11 +177,11 @@ export function containerInspect(engine: Engine, argv: string[]): number {
 
 /** The record as docker shows it: the engine's own fields left out, a leading "/" on the name. */
 export function inspectView(c: ContainerRecord): object {
-  const { Layers, Monitor, InitStartTime, StoppedByUser, ImageName, AnonymousVolumes, ...shown } = c;
+  const { Layers, Monitor, InitStartTime, StoppedByUser, ImageName, AnonymousVolumes, NetworkAliases, NetworkIP, ...shown } = c;
   return {
     ...shown,
     Name: `/${c.Name}`,
     Config: { ...c.Config, Image: ImageName },
-    NetworkSettings: { Networks: {}, Ports: {}, IPAddress: '', Gateway: '', MacAddress: '' },
+    NetworkSettings: c.NetworkSettings ?? emptyNetworkSettings(),
   };
 }

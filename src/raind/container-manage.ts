@@ -11,14 +11,6 @@ export function containerRename(engine: Engine, argv: string[]): number {
   return 0;
 }
 
-/** port CONTAINER: containers have no published ports without networking, so nothing is
- * printed; a container that does not exist is still an error. */
-export function containerPort(engine: Engine, argv: string[]): number {
-  if (argv.length < 1 || argv.length > 2) throw new UsageError('port: expected a container (and a PRIVATE_PORT[/PROTO])');
-  engine.containers.inspect(argv[0] ?? '');
-  return 0;
-}
-
 /** container prune [-f]: every container that is not running goes. Without -f, as
  * docker, it asks first; with no terminal to ask, -f is required. */
 export function containerPrune(engine: Engine, argv: string[]): number {

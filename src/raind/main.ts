@@ -30,8 +30,10 @@ import { volumeCreate, volumeInspect, volumeList, volumePrune, volumeRemove } fr
 import { containerAttach } from './container-attach.js';
 import { containerCopy, containerExport } from './container-copy.js';
 import { containerStats, containerTop } from './container-stats.js';
-import { containerPort, containerPrune, containerRename } from './container-manage.js';
+import { containerPrune, containerRename } from './container-manage.js';
 import { systemReset } from './system.js';
+import { containerPort } from './container-port.js';
+import { networkCreate, networkInspect, networkList, networkPrune, networkRemove } from './network.js';
 
 const USAGE = `usage: raind [--root DIR] [--runroot DIR] COMMAND [options] [args]
 
@@ -61,7 +63,7 @@ container commands (also as: container VERB):
       --memory-swap SIZE, --cpus N, --cpu-shares N, --pids-limit N, --cap-add C, --cap-drop C,
       --privileged, --read-only, --security-opt OPT, -h HOST, --restart POLICY, -l K=V,
       --stop-signal SIG, --stop-timeout S, --ulimit NAME=SOFT[:HARD], --init,
-      --network none|host, --runtime droplet|runc|crun, --pull missing|never
+      --network NAME|none|host, --runtime droplet|runc|crun, --pull missing|never
   start [-a] [-i] | stop [-t S] | restart [-t S] | kill [-s SIG] | pause | unpause | wait  CONTAINER...
   rm [-f] [-v] CONTAINER...
   ps [-a] [-q] [-l] [--filter KEY=VALUE]... [--format table|json] [--no-trunc]
@@ -85,6 +87,16 @@ container files, processes and housekeeping (also under container):
   port CONTAINER
   container prune [-f]                        removes every container that is not running
   system reset [-f]                           removes every container, image and volume
+
+network commands:
+  network create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]... NAME
+  network ls [-q] [--format table|json]
+  network inspect NAME...
+  network rm NAME...                          refused while a container is on it
+  network prune                               the networks no container is on
+  (run/create: --network NAME|none|host, --network-alias A, --ip ADDR, -p [IP:][HOST:]CTR[/tcp|udp],
+   -P, --expose PORT, --dns ADDR, --add-host NAME:ADDR;
+   port CONTAINER)
 
 registry commands:
   login -u USER [-p PASS | --password-stdin] [--authfile FILE] [--tls-verify=false] REGISTRY
@@ -146,6 +158,16 @@ const CONTAINER: Record<string, Command> = {
   prune: containerPrune,
 };
 
+const NETWORK: Record<string, Command> = {
+  create: networkCreate,
+  ls: networkList,
+  list: networkList,
+  inspect: networkInspect,
+  rm: networkRemove,
+  remove: networkRemove,
+  prune: networkPrune,
+};
+
 const SYSTEM: Record<string, Command> = {
   reset: systemReset,
 };
@@ -160,7 +182,13 @@ const VOLUME: Record<string, Command> = {
   prune: volumePrune,
 };
 
-const GROUPS: Record<string, Record<string, Command>> = { image: IMAGE, container: CONTAINER, volume: VOLUME, system: SYSTEM };
+const GROUPS: Record<string, Record<string, Command>> = {
+  image: IMAGE,
+  container: CONTAINER,
+  volume: VOLUME,
+  system: SYSTEM,
+  network: NETWORK,
+};
 
 const TOP: Record<string, Command> = {
   create: containerCreate,
@@ -177,6 +205,7 @@ const TOP: Record<string, Command> = {
   wait: containerWait,
   pause: containerPause,
   unpause: containerUnpause,
+  port: containerPort,
   pull: imagePull,
   images: imageList,
   rmi: imageRemove,
@@ -194,7 +223,6 @@ const TOP: Record<string, Command> = {
   top: containerTop,
   stats: containerStats,
   rename: containerRename,
-  port: containerPort,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -166,7 +166,7 @@ describe('raind containers: the seed demo and the lifecycle', () => {
     assert.ok(c.Config.Env.includes('A=1'));
     assert.deepEqual(c.Config.Labels, { team: 'x' });
     assert.equal(c.Config.Image, 'busybox:test');
-    assert.equal(c.HostConfig.NetworkMode, 'none');
+    assert.equal(c.HostConfig.NetworkMode, 'raind'); /* the default network, as docker's bridge */
     assert.ok('NetworkSettings' in c && 'Mounts' in c && 'Created' in c);
     assert.equal(e.ok(['exec', 'shape', 'hostname']).stdout, 'box\n');
     assert.equal(e.ok(['exec', 'shape', 'pwd']).stdout, '/tmp\n');

@@ -20,6 +20,12 @@ import { listProcesses, type ProcessList } from './processes.js';
 import { type RuntimeStats, type StatsSample, sampleOf } from './stats.js';
 import type { ImageStore } from '../store/store.js';
 import { containerCapabilities } from './capabilities.js';
+import { attach as attachNetwork, detach as detachNetwork } from '../network/attach.js';
+import { DEFAULT_ALIASES, type NetworkConfig, SPECIAL_MODES } from '../network/config.js';
+import { Leases } from '../network/leases.js';
+import { hasDns } from '../network/netavark.js';
+import { publishAll } from '../network/ports.js';
+import { NetworkStore, checkAddress } from '../network/store.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
 import { anonymousVolumeName } from '../volumes/names.js';
@@ -69,12 +75,35 @@ const RESTART_POLICIES = ['', 'no', 'always', 'unless-stopped', 'on-failure'];
  * container is made holding its lock. */
 export class Containers {
   readonly store: ContainerStore;
+  readonly networks: NetworkStore;
+  readonly leases = new Leases();
 
   constructor(
     readonly images: ImageStore,
     readonly opts: ContainersOptions,
   ) {
     this.store = new ContainerStore(opts.root, opts.runRoot);
+    this.networks = new NetworkStore(opts.root);
+  }
+
+  /** The network a network mode names; none for `none` and `host`. */
+  networkOf(mode: string): NetworkConfig | undefined {
+    if (SPECIAL_MODES.includes(mode)) return undefined;
+    try {
+      return this.networks.get(mode === '' ? (DEFAULT_ALIASES[0] ?? 'raind') : mode);
+    } catch (err) {
+      if (err instanceof UserError && err.kind === 'not-found')
+        throw new UserError(`--network: network ${mode} does not exist (none, host, or a network of raind network ls)`, {
+          kind: 'not-found',
+          field: 'NetworkMode',
+        });
+      throw err;
+    }
+  }
+
+  /** The container's pinned network namespace. */
+  netnsPath(id: string): string {
+    return join(this.opts.runRoot, 'netns', id);
   }
 
   runtime(name: string): OciRuntime {
@@ -92,11 +121,19 @@ export class Containers {
     /* a bad profile is refused before anything is made */
     const security = seccompOf(host);
     if (security.warning !== undefined) opts.warn?.(security.warning);
+    const network = this.networkOf(host.NetworkMode);
+    if (!network && Object.keys(host.PortBindings).length > 0)
+      throw new UserError(`-p: publishing ports needs a network, not --network ${host.NetworkMode}`, {
+        kind: 'invalid',
+        field: 'PortBindings',
+      });
     const runtime = this.runtime(host.Runtime);
     requestedMounts(host);
     const explicitName = request.name !== undefined && request.name !== '' ? validateName(request.name) : undefined;
     const { image } = findImage(this.images.images(), request.Config.Image);
     const imageConfig = JSON.parse(readFileSync(this.images.blobs.path(image.id), 'utf8')) as ImageConfig;
+    if (network && host.PublishAllPorts)
+      host.PortBindings = publishAll(host.PortBindings, request.Config.ExposedPorts, imageConfig.config?.ExposedPorts);
     const id = this.store.claimId();
     /* volumes this create made: a create that fails removes them */
     const madeVolumes: string[] = [];
@@ -108,7 +145,8 @@ export class Containers {
       );
     } catch (err) {
       try {
-        this.destroy(id);
+        /* under the lock: conmon's cleanup of a create that failed runs at the same time */
+        this.store.locked(id, () => this.destroy(id));
         this.opts.volumes?.removeIfUnused(madeVolumes);
       } catch {
         /* the create's error is the one to tell; rm -f removes what is left */
@@ -129,6 +167,8 @@ export class Containers {
   ): Promise<ContainerRecord> {
     const name = this.claimName(explicitName, id);
     const config = mergeConfig(request, imageConfig.config ?? {}, id);
+    if (Object.keys(host.PortBindings).length)
+      config.ExposedPorts = { ...config.ExposedPorts, ...Object.fromEntries(Object.keys(host.PortBindings).map((p) => [p, {}])) };
     const mounts = withImageVolumes(requestedMounts(host), config.Volumes);
     const record: ContainerRecord = {
       Id: id,
@@ -149,6 +189,20 @@ export class Containers {
         mounts.filter((m) => m.Type === 'volume' && m.Source === '').map((m) => [m.Target, anonymousVolumeName()]),
       ),
     };
+    const network = this.networkOf(host.NetworkMode);
+    const endpoints = Object.values(request.NetworkingConfig?.EndpointsConfig ?? {});
+    const aliases = endpoints.flatMap((e) => e.Aliases ?? []);
+    if (aliases.length) {
+      if (!network)
+        throw new UserError('--network-alias: needs a network, not none or host', { kind: 'invalid', field: 'NetworkingConfig' });
+      record.NetworkAliases = aliases;
+    }
+    const ip = endpoints.map((e) => e.IPAMConfig?.IPv4Address).find((a) => a);
+    if (ip) {
+      if (!network) throw new UserError('--ip: needs a network, not none or host', { kind: 'invalid', field: 'NetworkingConfig' });
+      checkAddress(network, ip);
+      record.NetworkIP = ip;
+    }
     this.store.write(record);
     await this.launch(record, runtime, { fresh: true, ...launch });
     this.store.write(record);
@@ -191,7 +245,57 @@ export class Containers {
     /* a restart may come before the last run's cleanup unmounted it */
     if (!isMountPoint(merged)) mountOverlay(this.images.paths, record.Layers, dir, what);
     const hostNetwork = record.HostConfig.NetworkMode === 'host';
-    const etc = writeEtcFiles(dir, record.Config.Hostname, hostNetwork);
+    const network = this.networkOf(record.HostConfig.NetworkMode);
+    /* a container that died without its cleanup still holds its last network */
+    if (existsSync(this.netnsPath(record.Id))) this.detachQuietly(record);
+    delete record.NetworkSettings;
+    if (network) {
+      record.NetworkSettings = await attachNetwork(
+        {
+          id: record.Id,
+          name: record.Name,
+          runDir,
+          netns: this.netnsPath(record.Id),
+          network,
+          ports: record.HostConfig.PortBindings,
+          aliases: record.NetworkAliases ?? [],
+          ...(record.NetworkIP ? { ip: record.NetworkIP } : {}),
+          dnsServers: record.HostConfig.Dns ?? [],
+        },
+        this.leases,
+      );
+    }
+    try {
+      /* on a user network the DNS server on its gateway answers for the containers' names
+       * and forwards the rest (to --dns's servers when given) */
+      const dns = record.HostConfig.Dns ?? [];
+      const nameservers = network && hasDns(network) ? [network.gateway] : dns.length ? dns : undefined;
+      await this.launchAttached(record, runtime, hostNetwork, nameservers, { ...(madeVolumes ? { madeVolumes } : {}), security });
+    } catch (err) {
+      if (network) this.detachQuietly(record);
+      throw err;
+    }
+  }
+
+  private async launchAttached(
+    record: ContainerRecord,
+    runtime: OciRuntime,
+    hostNetwork: boolean,
+    nameservers: string[] | undefined,
+    opts: { madeVolumes?: string[]; security: ContainerSeccomp },
+  ): Promise<void> {
+    const { madeVolumes, security } = opts;
+    const dir = this.store.dir(record.Id);
+    const runDir = this.store.runDir(record.Id);
+    const merged = join(dir, 'merged');
+    const address = record.NetworkSettings?.IPAddress;
+    const etc = writeEtcFiles(dir, {
+      hostname: record.Config.Hostname,
+      hostNetwork,
+      ...(address ? { own: { address, name: record.Name } } : {}),
+      ...(nameservers ? { nameservers } : {}),
+      extraHosts: record.HostConfig.ExtraHosts ?? [],
+    });
     const user = resolveUser(merged, record.Config.User);
     const anonymous = new Set(Object.values(record.AnonymousVolumes ?? {}));
     const volumeSource = (m: MountSpec): string => {
@@ -207,6 +311,7 @@ export class Containers {
     record.Mounts = mounts.points;
     const init = record.HostConfig.Init ? initProgram() : undefined;
     const { seccomp } = security;
+    const netnsPath = record.NetworkSettings?.SandboxKey;
     const spec = ociConfig({
       record,
       rootfs: merged,
@@ -215,6 +320,7 @@ export class Containers {
       mounts: mounts.oci,
       ...(init ? { init } : {}),
       ...(seccomp ? { seccomp } : {}),
+      ...(netnsPath ? { netnsPath } : {}),
     });
     writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     for (const f of ['exit', 'oom', 'pidfile', 'conmon.pid']) rmSync(join(runDir, f), { force: true });
@@ -253,6 +359,17 @@ export class Containers {
   /** The size of the container's terminal (Tty); false when its monitor is gone. */
   resizeTerminal(id: string, rows: number, cols: number): boolean {
     return resizeTerminal(join(this.store.dir(id), 'ctl'), rows, cols);
+  }
+
+  /** The container's network undone; a failure of netavark's teardown is told by rm, not
+   * by the paths that must go on (a failed create, a cleanup). */
+  private detachQuietly(record: ContainerRecord): void {
+    try {
+      detachNetwork(record.Id, this.store.runDir(record.Id), this.netnsPath(record.Id), this.leases);
+    } catch {
+      /* rm -f runs the teardown again */
+    }
+    delete record.NetworkSettings;
   }
 
   logPath(id: string): string {
@@ -352,6 +469,7 @@ export class Containers {
   }
 
   private afterFailedStart(record: ContainerRecord, runtime: OciRuntime): void {
+    this.detachQuietly(record);
     try {
       runtime.delete(record.Id);
       unmountRoot(this.store.dir(record.Id), record.Id);
@@ -478,10 +596,17 @@ export class Containers {
       const runDir = this.store.runDir(id);
       for (let i = 0; i < 100 && isAlive(Pid, StartTime) && !recordedExit(runDir); i++) sleepMs(10);
     }
+    let networkFailure: unknown;
+    try {
+      detachNetwork(id, this.store.runDir(id), this.netnsPath(id), this.leases);
+    } catch (err) {
+      networkFailure = err;
+    }
     unmountRoot(this.store.dir(id), id);
     const name = record?.Name ?? this.nameOf(id);
     if (name) this.store.releaseName(name, id);
     this.store.remove(id);
+    if (networkFailure) throw networkFailure;
   }
 
   private tryRead(id: string): ContainerRecord | undefined {
@@ -508,6 +633,7 @@ export class Containers {
       if (record.State.Status === 'running' || record.State.Status === 'paused') return false;
       const runtime = this.runtime(record.HostConfig.Runtime);
       runtime.delete(id);
+      this.detachQuietly(record);
       unmountRoot(this.store.dir(id), id);
       record.State.Pid = 0;
       delete record.Monitor;
@@ -761,7 +887,8 @@ function validateHostConfig(host: HostConfig): void {
   if (!RESTART_POLICIES.includes(host.RestartPolicy.Name)) throw bad('--restart', `unknown policy "${host.RestartPolicy.Name}"`);
   if (host.AutoRemove && host.RestartPolicy.Name !== '' && host.RestartPolicy.Name !== 'no')
     throw bad('--restart', 'conflicts with --rm: a removed container cannot restart');
-  if (!['', 'none', 'host'].includes(host.NetworkMode)) throw bad('--network', `"${host.NetworkMode}" is not available (none or host)`);
+  if (host.NetworkMode.startsWith('container:'))
+    throw bad('--network', 'container:NAME is not available yet (a network name, none or host)');
   if (host.Memory < 0) throw bad('--memory', 'must not be negative');
   if (host.Memory > 0 && host.Memory < 6 * 1024 * 1024) throw bad('--memory', 'the minimum is 6 MB');
   if (host.MemorySwap > 0 && host.MemorySwap < host.Memory) throw bad('--memory-swap', 'must be at least --memory');

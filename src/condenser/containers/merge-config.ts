@@ -8,6 +8,8 @@ export interface CreateRequest {
   name?: string;
   Config: Partial<ContainerConfig> & { Image: string };
   HostConfig?: Partial<HostConfig>;
+  /** docker's per-network settings of the create body: the aliases on the network */
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } }> };
 }
 
 export function defaultHostConfig(): HostConfig {
@@ -15,7 +17,8 @@ export function defaultHostConfig(): HostConfig {
     Binds: [],
     Mounts: [],
     Tmpfs: {},
-    NetworkMode: 'none',
+    NetworkMode: 'raind',
+    PortBindings: {},
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: false,
     CapAdd: [],

@@ -1,3 +1,6 @@
+import type { NetworkSettings } from '../network/settings.js';
+import type { PortBindings } from '../network/ports.js';
+
 /** A container as the engine keeps it, in docker's inspect shape so that `inspect` (and the
  * API) show it as it is: `<root>/containers/<id>/container.json`. */
 
@@ -69,7 +72,10 @@ export interface HostConfig {
   Binds: string[];
   Mounts: MountSpec[];
   Tmpfs: Record<string, string>;
+  /** a network's name, `none` or `host` */
   NetworkMode: string;
+  /** docker's -p: "80/tcp" -> [{HostIp, HostPort}] */
+  PortBindings: PortBindings;
   RestartPolicy: RestartPolicy;
   AutoRemove: boolean;
   CapAdd: string[];
@@ -87,6 +93,12 @@ export interface HostConfig {
   Runtime: string;
   /** [height, width] of the terminal at create, as docker's CLI sends its own (Tty) */
   ConsoleSize?: [number, number];
+  /** --dns */
+  Dns?: string[];
+  /** --add-host: "NAME:ADDRESS" */
+  ExtraHosts?: string[];
+  /** -P: every exposed port on a free host port */
+  PublishAllPorts?: boolean;
 }
 
 /** A mount as inspect shows it. */
@@ -122,6 +134,12 @@ export interface ContainerRecord {
   /** the container's anonymous volumes (`-v /path`, the image's VOLUMEs), by mount point:
    * named at create, so that every start mounts the same ones */
   AnonymousVolumes?: Record<string, string>;
+  /** --network-alias: the names it also has on its network */
+  NetworkAliases?: string[];
+  /** --ip: the address asked for on its network */
+  NetworkIP?: string;
+  /** the container's network while it runs */
+  NetworkSettings?: NetworkSettings;
   /** the monitor (conmon) while the container runs, with its start time (pid reuse) */
   Monitor?: { Pid: number; StartTime: string };
   /** the init's start time, to tell it from a later process with its pid */

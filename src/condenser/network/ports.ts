@@ -1,0 +1,98 @@
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { UserError, errnoCode } from '../../lib/errors.js';
+import type { HostPort } from './leases.js';
+import type { NetavarkPortMapping } from './netavark.js';
+
+/** docker's HostConfig.PortBindings: "80/tcp" -> [{HostIp, HostPort}]; HostPort "" is a
+ * port the engine picks. */
+export type PortBindings = Record<string, { HostIp: string; HostPort: string }[]>;
+
+/** What a container publishes, with every host port known. */
+export interface PublishedPort extends HostPort {
+  containerPort: number;
+}
+
+export function parsePortKey(key: string): { port: number; protocol: 'tcp' | 'udp' } {
+  const [port = '', protocol = 'tcp'] = key.split('/');
+  const n = Number(port);
+  if (!/^\d+$/.test(port) || n < 1 || n > 65535 || (protocol !== 'tcp' && protocol !== 'udp'))
+    throw new UserError(`-p ${key}: the container port must be 1-65535, with /tcp or /udp`, { kind: 'invalid', field: 'PortBindings' });
+  return { port: n, protocol };
+}
+
+/** The bindings with their host ports: a host port given is checked free on the host (a
+ * process listening on it would be hidden by the forwarding), an empty one is picked by the
+ * kernel among the free ones and not among `held` (ports other containers publish). */
+export async function resolvePorts(bindings: PortBindings, held: Set<string>): Promise<PublishedPort[]> {
+  const out: PublishedPort[] = [];
+  for (const [key, list] of Object.entries(bindings)) {
+    const { port, protocol } = parsePortKey(key);
+    for (const b of list) {
+      const hostIp = b.HostIp === '0.0.0.0' ? '' : b.HostIp;
+      const flag = `-p ${hostIp ? `${hostIp}:` : ''}${b.HostPort ? `${b.HostPort}:` : ''}${port}/${protocol}`;
+      let hostPort = b.HostPort === '' ? 0 : Number(b.HostPort);
+      if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535)
+        throw new UserError(`${flag}: the host port must be 1-65535`, { kind: 'invalid', field: 'PortBindings' });
+      if (hostPort === 0) {
+        for (let attempt = 0; attempt < 20 && hostPort === 0; attempt++) {
+          const picked = await bindOnce(protocol, hostIp, 0, flag);
+          if (!held.has(`${protocol}/${hostIp || '0.0.0.0'}/${picked}`)) hostPort = picked;
+        }
+        if (hostPort === 0) throw new UserError(`${flag}: no free host port found`, { kind: 'conflict', field: 'PortBindings' });
+      } else await bindOnce(protocol, hostIp, hostPort, flag);
+      out.push({ protocol, hostIp, hostPort, containerPort: port, label: flag });
+    }
+  }
+  return out;
+}
+
+/** -P: every exposed port not published otherwise, on a free host port. */
+export function publishAll(bindings: PortBindings, ...exposed: (Record<string, object> | undefined)[]): PortBindings {
+  const out = { ...bindings };
+  for (const ports of exposed)
+    for (const key of Object.keys(ports ?? {})) {
+      const full = key.includes('/') ? key : `${key}/tcp`;
+      if (!out[full]) out[full] = [{ HostIp: '', HostPort: '' }];
+    }
+  return out;
+}
+
+export function netavarkPorts(ports: PublishedPort[]): NetavarkPortMapping[] {
+  return ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol }));
+}
+
+/** Binds the port and lets it go at once: the port it got. */
+function bindOnce(protocol: 'tcp' | 'udp', hostIp: string, port: number, flag: string): Promise<number> {
+  const fail = (e: unknown) => {
+    const code = errnoCode(e);
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the host port is already in use'
+        : code === 'EADDRNOTAVAIL'
+          ? `${hostIp} is no address of this host`
+          : (e as Error).message;
+    return new UserError(`${flag}: ${why}`, { kind: 'conflict', field: 'PortBindings' });
+  };
+  return new Promise((resolve, reject) => {
+    if (protocol === 'udp') {
+      const socket = createSocket('udp4');
+      socket.once('error', (e) => {
+        socket.close();
+        reject(fail(e));
+      });
+      socket.bind({ port, address: hostIp || '0.0.0.0', exclusive: true }, () => {
+        const got = socket.address().port;
+        socket.close(() => resolve(got));
+      });
+      return;
+    }
+    const server = createServer();
+    server.once('error', (e) => reject(fail(e)));
+    server.listen({ port, host: hostIp || '0.0.0.0', exclusive: true }, () => {
+      const address = server.address();
+      const got = typeof address === 'object' && address ? address.port : port;
+      server.close(() => resolve(got));
+    });
+  });
+}

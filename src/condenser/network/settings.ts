@@ -1,0 +1,28 @@
+/** docker's NetworkSettings of a container, as inspect shows it. */
+export interface EndpointSettings {
+  NetworkID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  MacAddress: string;
+  Aliases: string[];
+}
+
+export type PortMap = Record<string, { HostIp: string; HostPort: string }[] | null>;
+
+export interface NetworkSettings {
+  Bridge: string;
+  /** the pinned network namespace */
+  SandboxKey: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  MacAddress: string;
+  Ports: PortMap;
+  Networks: Record<string, EndpointSettings>;
+}
+
+/** What a container without a network of its own shows. */
+export function emptyNetworkSettings(): NetworkSettings {
+  return { Bridge: '', SandboxKey: '', IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {}, Networks: {} };
+}
