@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { testEnv } from '../helpers/droplet.js';
@@ -72,17 +72,26 @@ describe('raind create killed midway', () => {
     });
   }
 
-  /* and at given steps: as raind runs mount (the root), and once the runtime's init waits
-   * on exec.fifo (raind has yet to record it) */
+  /* and at given steps: while raind runs mount (the root) — a mount(8) of the test's own,
+   * first in PATH, that says it was called and then waits, so the step is caught every
+   * time — and once the runtime's init waits on exec.fifo (raind has yet to record it) */
+  const mountMarker = () => join(env.dir, 'mount-called');
   const steps: [string, (raindPid: number) => boolean][] = [
-    ['mounting the root', (pid) => childrenOf(pid).some((c) => commOf(c) === 'mount')],
+    ['mounting the root', () => existsSync(mountMarker()) && readFileSync(mountMarker(), 'utf8').endsWith('\n')],
     ['the init waiting', () => initsUnder(env.root).length > 0],
   ];
   for (const [step, reached] of steps) {
     test(`killed at ${step}: ps -a tells the truth and rm -f leaves nothing`, async () => {
       const name = `killed-${step.replace(/ /g, '-')}`;
       const [cmd = '', ...args] = env.argv(['create', '--name', name, '--network', 'none', BUSYBOX_IMAGE, 'sleep', '600']);
-      const raind = spawn(cmd, args, { env: testEnv(), stdio: 'ignore' });
+      const stalling = step === 'mounting the root';
+      const fakeBin = join(env.dir, 'stalling-mount');
+      if (stalling) {
+        mkdirSync(fakeBin, { recursive: true });
+        writeFileSync(join(fakeBin, 'mount'), `#!/bin/sh\necho $$ > '${mountMarker()}'\nexec sleep 600\n`, { mode: 0o755 });
+      }
+      const raindEnv = stalling ? { ...testEnv(), PATH: `${fakeBin}:${process.env.PATH ?? ''}` } : testEnv();
+      const raind = spawn(cmd, args, { env: raindEnv, stdio: 'ignore' });
       let gone = false;
       const exited = new Promise((r) => raind.once('exit', r)).then(() => {
         gone = true;
@@ -92,6 +101,12 @@ describe('raind create killed midway', () => {
         const seen = !gone;
         raind.kill('SIGKILL');
         await exited;
+        if (stalling && existsSync(mountMarker())) {
+          /* the stalled mount(8), left without its parent */
+          const pid = Number(readFileSync(mountMarker(), 'utf8').trim());
+          if (pid > 0) spawnSync('kill', ['-9', String(pid)]);
+          rmSync(mountMarker(), { force: true });
+        }
         assert.ok(seen, `raind ended before ${step}`);
         await checkAndRemove(name);
       } finally {
@@ -153,22 +168,6 @@ describe('raind create killed midway', () => {
     env.ok(['rm', '-f', name]);
   }
 });
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function commOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
 
 /** droplet's inits waiting on an exec.fifo under dir. */
 function initsUnder(dir: string): number[] {
