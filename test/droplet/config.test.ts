@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseConfig, makeBundle, type Bundle } from '../helpers/bundle.js';
@@ -627,10 +628,17 @@ describe('real-world configs', () => {
 describe('a container without a mount namespace', () => {
   /* runtime-spec: a namespace type that is not listed is the runtime's. As runc, droplet then
    * chroots into root.path in the host's mount namespace, and mounts nothing there. */
-  const hostMounts = () =>
+  /* the host's mount table, but for what other suites running on this machine mount and
+   * unmount meanwhile in their own temporary directories and network namespaces */
+  const hostMounts = (ownDir = '') =>
     readFileSync('/proc/self/mountinfo', 'utf8')
       .split('\n')
-      .map((l) => l.split(' ').slice(3, 5).join(' '))
+      .map((l) => l.split(' ').slice(3, 5))
+      .filter(([, point = '']) => {
+        if (ownDir && point.startsWith(ownDir)) return true;
+        return !point.startsWith(`${tmpdir()}/`) && !point.startsWith('/run/netns/');
+      })
+      .map((f) => f.join(' '))
       .sort()
       .join('\n');
   const noMountNs = (c: any) => {
@@ -646,7 +654,7 @@ describe('a container without a mount namespace', () => {
       noMountNs(c);
       c.process.args = ['/bin/sleep', '60'];
     });
-    const mountsBefore = hostMounts();
+    const mountsBefore = hostMounts(b.dir);
     const id = uniqueId('nomnt');
     try {
       ok(b.root, ['create', '-b', b.dir, id]);
@@ -657,13 +665,13 @@ describe('a container without a mount namespace', () => {
       const r = droplet(b.root, ['exec', id, '/bin/cat', '/etc/passwd']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, readFileSync(join(b.rootfs, 'etc', 'passwd'), 'utf8'), "exec sees the container's root too");
-      assert.equal(hostMounts(), mountsBefore);
+      assert.equal(hostMounts(b.dir), mountsBefore);
     } finally {
       droplet(b.root, ['delete', '-f', id]);
       assert.deepEqual(leftovers(b.root, id, b.dir), []);
       b.cleanup();
     }
-    assert.equal(hostMounts(), mountsBefore);
+    assert.equal(hostMounts(b.dir), mountsBefore);
   });
 
   test("what would change the host's mount table is refused, naming the field", () => {
