@@ -3,7 +3,7 @@ import type { ContainerStats, StatsSample } from '../condenser/containers/contai
 import { statsBetween } from '../condenser/containers/stats.js';
 import type { Engine } from '../condenser/engine.js';
 import { parseOptions, splitAtPositional } from './container-flags.js';
-import { out, table } from './output.js';
+import { BINARY_UNITS, SI_UNITS, out, scaledSize, table } from './output.js';
 
 /** top CONTAINER [ps options]: the container's processes, as docker top. */
 export function containerTop(engine: Engine, argv: string[]): number {
@@ -100,24 +100,10 @@ function jsonRow(r: ContainerStats) {
 
 /** Memory in docker's binary units: 1.5MiB. */
 function binarySize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let n = bytes;
-  let u = 0;
-  while (n >= 1024 && u < units.length - 1) {
-    n /= 1024;
-    u++;
-  }
-  return `${u === 0 ? n : n.toFixed(2).replace(/\.?0+$/, '')}${units[u]}`;
+  return scaledSize(bytes, 1024, BINARY_UNITS, (n) => n.toFixed(2).replace(/\.?0+$/, ''));
 }
 
 /** Block I/O in docker's decimal units: 4.1MB. */
 function decimalSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let n = bytes;
-  let u = 0;
-  while (n >= 1000 && u < units.length - 1) {
-    n /= 1000;
-    u++;
-  }
-  return `${u === 0 ? n : n.toFixed(3).replace(/\.?0+$/, '')}${units[u]}`;
+  return scaledSize(bytes, 1000, SI_UNITS, (n) => n.toFixed(3).replace(/\.?0+$/, ''));
 }

@@ -23,16 +23,24 @@ export function table(header: string[], rows: string[][]): string {
     .join('\n')}\n`;
 }
 
-/** Sizes in docker's SI units: 4.26MB. */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+export const SI_UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
+export const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** Bytes in the largest of `units` (each `base` times the one before) that keeps the number
+ * at 1 or more; `digits` writes a scaled number (bytes are written whole). */
+export function scaledSize(bytes: number, base: number, units: string[], digits: (n: number) => string): string {
   let n = bytes;
   let u = 0;
-  while (n >= 1000 && u < units.length - 1) {
-    n /= 1000;
+  while (n >= base && u < units.length - 1) {
+    n /= base;
     u++;
   }
-  return `${u === 0 ? n : n.toPrecision(3)}${units[u]}`;
+  return `${u === 0 ? n : digits(n)}${units[u]}`;
+}
+
+/** Sizes in docker's SI units: 4.26MB. */
+export function humanSize(bytes: number): string {
+  return scaledSize(bytes, 1000, SI_UNITS, (n) => n.toPrecision(3));
 }
 
 /** "3 hours ago", as docker's CREATED column. */
