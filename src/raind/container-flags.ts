@@ -105,10 +105,8 @@ export function createRequest(cmd: string, values: Values, image: string, comman
     labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
   }
   const portBindings: PortBindings = {};
-  for (const p of list(values.publish)) {
-    const { key, binding } = publishFlag(cmd, p);
-    portBindings[key] = [...(portBindings[key] ?? []), binding];
-  }
+  for (const p of list(values.publish))
+    for (const { key, binding } of publishFlag(cmd, p)) portBindings[key] = [...(portBindings[key] ?? []), binding];
   const network = str(values.network) ?? str(values.net);
   const aliases = list(values['network-alias']);
   const ip = str(values.ip);
@@ -205,28 +203,36 @@ export function createRequest(cmd: string, values: Values, image: string, comman
   };
 }
 
-/** -p [IP:][HOST:]CTR[/tcp|udp]: HOST empty or left out is a port the engine picks. */
-export function publishFlag(cmd: string, text: string): { key: string; binding: { HostIp: string; HostPort: string } } {
+/** -p [IP:][HOST:]CTR[/tcp|udp]: HOST empty or left out is a port the engine picks. CTR
+ * and HOST may be ranges (80-82, 8000-8002) of the same length; as docker does, a range is
+ * one binding per port. */
+export function publishFlag(cmd: string, text: string): { key: string; binding: { HostIp: string; HostPort: string } }[] {
   const bad = (why: string) => new UsageError(`${cmd}: -p ${text}: ${why}`);
   const slash = text.lastIndexOf('/');
   const protocol = slash < 0 ? 'tcp' : text.slice(slash + 1);
   if (protocol !== 'tcp' && protocol !== 'udp') throw bad(`the protocol must be tcp or udp, not "${protocol}"`);
   const parts = (slash < 0 ? text : text.slice(0, slash)).split(':');
   if (parts.length > 3) throw bad('expected [IP:][HOST:]CTR[/tcp|udp] (IPv6 host addresses are not supported)');
-  const container = parts.pop() ?? '';
-  const host = parts.pop() ?? '';
+  const container = portRange(parts.pop() ?? '', 'container', bad);
+  const hostText = parts.pop() ?? '';
+  const host = hostText === '' ? undefined : portRange(hostText, 'host', bad);
   const ip = parts.pop() ?? '';
-  if ([container, host].some((p) => p.includes('-'))) throw bad('port ranges are not supported yet: publish each port');
-  const port = (p: string, what: string) => {
-    const n = Number(p);
-    if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw bad(`the ${what} port must be a number from 1 to 65535, not "${p}"`);
-    return String(n);
-  };
   if (ip !== '' && !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw bad(`"${ip}" is not an IPv4 address`);
-  return {
-    key: `${port(container, 'container')}/${protocol}`,
-    binding: { HostIp: ip, HostPort: host === '' ? '' : port(host, 'host') },
-  };
+  if (host && host.count !== container.count) throw bad('the host and container port ranges must have the same length');
+  return Array.from({ length: container.count }, (_, i) => ({
+    key: `${container.first + i}/${protocol}`,
+    binding: { HostIp: ip, HostPort: host ? String(host.first + i) : '' },
+  }));
+}
+
+/** PORT or FIRST-LAST, each 1-65535. */
+function portRange(text: string, what: string, bad: (why: string) => Error): { first: number; count: number } {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(text);
+  const first = Number(m?.[1]);
+  const last = m?.[2] === undefined ? first : Number(m[2]);
+  if (!m || first < 1 || last > 65535) throw bad(`the ${what} port must be a number from 1 to 65535 or a range of them, not "${text}"`);
+  if (last < first) throw bad(`the ${what} port range ${text} ends before it starts`);
+  return { first, count: last - first + 1 };
 }
 
 function sizeFlag(cmd: string, flag: string, text: string | undefined): number | undefined {

@@ -182,7 +182,8 @@ describe('raind networks: the raind0 bridge, user networks, published ports', ()
     for (const [flag, pattern] of [
       ['80/sctp', /protocol must be tcp or udp/],
       ['0:80', /host port must be a number from 1 to 65535/],
-      ['8080-8081:80-81', /ranges are not supported/],
+      ['8080-8082:80-81', /ranges must have the same length/],
+      ['81-80', /range 81-80 ends before it starts/],
       ['1.2.3:80:80', /not an IPv4 address/],
     ] as const) {
       const r = e.run(['create', '-p', flag, 'busybox:test', 'true']);

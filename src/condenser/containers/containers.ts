@@ -26,11 +26,12 @@ import { Leases } from '../network/leases.js';
 import { hasDns } from '../network/netavark.js';
 import { publishAll } from '../network/ports.js';
 import { NetworkStore, checkAddress } from '../network/store.js';
-import { writeEtcFiles } from './etc-files.js';
+import { type EtcFiles, writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
 import { anonymousVolumeName } from '../volumes/names.js';
 import { containerMounts, ociMounts, requestedMounts, type VolumeResolver, withImageVolumes } from './mounts.js';
 import { isContainerId } from './id.js';
+import { checkJoinable, checkJoinRequest, JOIN_PREFIX, joinedName, peerEtcFiles, peerNetnsPath } from './joined-network.js';
 import { generatedName, validateName } from './names.js';
 import { ociConfig } from './oci-config.js';
 import { type ContainerRecord, type HostConfig, type MountSpec, initialState } from './record.js';
@@ -86,9 +87,9 @@ export class Containers {
     this.networks = new NetworkStore(opts.root);
   }
 
-  /** The network a network mode names; none for `none` and `host`. */
+  /** The network a network mode names; none for `none`, `host` and `container:`. */
   networkOf(mode: string): NetworkConfig | undefined {
-    if (SPECIAL_MODES.includes(mode)) return undefined;
+    if (SPECIAL_MODES.includes(mode) || joinedName(mode) !== undefined) return undefined;
     try {
       return this.networks.get(mode === '' ? (DEFAULT_ALIASES[0] ?? 'raind') : mode);
     } catch (err) {
@@ -121,6 +122,7 @@ export class Containers {
     /* a bad profile is refused before anything is made */
     const security = seccompOf(host);
     if (security.warning !== undefined) opts.warn?.(security.warning);
+    if (joinedName(host.NetworkMode) !== undefined) host.NetworkMode = this.joinMode(request, host);
     const network = this.networkOf(host.NetworkMode);
     if (!network && Object.keys(host.PortBindings).length > 0)
       throw new UserError(`-p: publishing ports needs a network, not --network ${host.NetworkMode}`, {
@@ -167,6 +169,8 @@ export class Containers {
   ): Promise<ContainerRecord> {
     const name = this.claimName(explicitName, id);
     const config = mergeConfig(request, imageConfig.config ?? {}, id);
+    const peerId = joinedName(host.NetworkMode);
+    if (peerId !== undefined) config.Hostname = this.store.read(peerId).Config.Hostname;
     if (Object.keys(host.PortBindings).length)
       config.ExposedPorts = { ...config.ExposedPorts, ...Object.fromEntries(Object.keys(host.PortBindings).map((p) => [p, {}])) };
     const mounts = withImageVolumes(requestedMounts(host), config.Volumes);
@@ -209,6 +213,33 @@ export class Containers {
     return record;
   }
 
+  /** A join of another container's network checked, and named by that container's id, as
+   * docker's inspect shows it. */
+  private joinMode(request: CreateRequest, host: HostConfig): string {
+    const endpoints = Object.values(request.NetworkingConfig?.EndpointsConfig ?? {});
+    checkJoinRequest(host, {
+      exposed: Object.keys(request.Config.ExposedPorts ?? {}).length > 0,
+      aliases: endpoints.some((e) => e.Aliases?.length),
+      ip: endpoints.some((e) => e.IPAMConfig?.IPv4Address),
+      hostname: request.Config.Hostname !== undefined && request.Config.Hostname !== '',
+    });
+    return `${JOIN_PREFIX}${this.joinablePeer(host.NetworkMode).Id}`;
+  }
+
+  /** The running container a join mode names. */
+  private joinablePeer(mode: string): ContainerRecord {
+    let peer: ContainerRecord;
+    try {
+      peer = this.inspect(joinedName(mode) ?? '');
+    } catch (err) {
+      if (err instanceof NotFoundError)
+        throw new UserError(`--network ${mode}: no such container`, { kind: 'not-found', field: 'NetworkMode' });
+      throw err;
+    }
+    checkJoinable(peer, mode);
+    return peer;
+  }
+
   private claimName(explicit: string | undefined, id: string): string {
     if (explicit !== undefined) {
       this.store.claimName(explicit, id);
@@ -241,6 +272,9 @@ export class Containers {
     /* a runtime state left by a container that died without cleanup; a new id has none,
      * and asking the runtime costs a process */
     if (!opts.fresh) runtime.delete(record.Id);
+    /* before anything is mounted: a start whose other container is gone changes nothing */
+    const peer = joinedName(record.HostConfig.NetworkMode) !== undefined ? this.joinablePeer(record.HostConfig.NetworkMode) : undefined;
+    const joined = peer && { netns: peerNetnsPath(peer, this.netnsPath(peer.Id)), etc: peerEtcFiles(this.store.dir(peer.Id)) };
     const merged = join(dir, 'merged');
     /* a restart may come before the last run's cleanup unmounted it */
     if (!isMountPoint(merged)) mountOverlay(this.images.paths, record.Layers, dir, what);
@@ -270,7 +304,11 @@ export class Containers {
        * and forwards the rest (to --dns's servers when given) */
       const dns = record.HostConfig.Dns ?? [];
       const nameservers = network && hasDns(network) ? [network.gateway] : dns.length ? dns : undefined;
-      await this.launchAttached(record, runtime, hostNetwork, nameservers, { ...(madeVolumes ? { madeVolumes } : {}), security });
+      await this.launchAttached(record, runtime, hostNetwork, nameservers, {
+        ...(madeVolumes ? { madeVolumes } : {}),
+        ...(joined ? { joined } : {}),
+        security,
+      });
     } catch (err) {
       if (network) this.detachQuietly(record);
       throw err;
@@ -282,20 +320,22 @@ export class Containers {
     runtime: OciRuntime,
     hostNetwork: boolean,
     nameservers: string[] | undefined,
-    opts: { madeVolumes?: string[]; security: ContainerSeccomp },
+    opts: { madeVolumes?: string[]; security: ContainerSeccomp; joined?: { netns: string; etc: EtcFiles } },
   ): Promise<void> {
-    const { madeVolumes, security } = opts;
+    const { madeVolumes, security, joined } = opts;
     const dir = this.store.dir(record.Id);
     const runDir = this.store.runDir(record.Id);
     const merged = join(dir, 'merged');
     const address = record.NetworkSettings?.IPAddress;
-    const etc = writeEtcFiles(dir, {
-      hostname: record.Config.Hostname,
-      hostNetwork,
-      ...(address ? { own: { address, name: record.Name } } : {}),
-      ...(nameservers ? { nameservers } : {}),
-      extraHosts: record.HostConfig.ExtraHosts ?? [],
-    });
+    const etc =
+      joined?.etc ??
+      writeEtcFiles(dir, {
+        hostname: record.Config.Hostname,
+        hostNetwork,
+        ...(address ? { own: { address, name: record.Name } } : {}),
+        ...(nameservers ? { nameservers } : {}),
+        extraHosts: record.HostConfig.ExtraHosts ?? [],
+      });
     const user = resolveUser(merged, record.Config.User);
     const anonymous = new Set(Object.values(record.AnonymousVolumes ?? {}));
     const volumeSource = (m: MountSpec): string => {
@@ -311,7 +351,7 @@ export class Containers {
     record.Mounts = mounts.points;
     const init = record.HostConfig.Init ? initProgram() : undefined;
     const { seccomp } = security;
-    const netnsPath = record.NetworkSettings?.SandboxKey;
+    const netnsPath = joined?.netns ?? record.NetworkSettings?.SandboxKey;
     const spec = ociConfig({
       record,
       rootfs: merged,
@@ -887,8 +927,6 @@ function validateHostConfig(host: HostConfig): void {
   if (!RESTART_POLICIES.includes(host.RestartPolicy.Name)) throw bad('--restart', `unknown policy "${host.RestartPolicy.Name}"`);
   if (host.AutoRemove && host.RestartPolicy.Name !== '' && host.RestartPolicy.Name !== 'no')
     throw bad('--restart', 'conflicts with --rm: a removed container cannot restart');
-  if (host.NetworkMode.startsWith('container:'))
-    throw bad('--network', 'container:NAME is not available yet (a network name, none or host)');
   if (host.Memory < 0) throw bad('--memory', 'must not be negative');
   if (host.Memory > 0 && host.Memory < 6 * 1024 * 1024) throw bad('--memory', 'the minimum is 6 MB');
   if (host.MemorySwap > 0 && host.MemorySwap < host.Memory) throw bad('--memory-swap', 'must be at least --memory');

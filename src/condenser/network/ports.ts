@@ -58,8 +58,26 @@ export function publishAll(bindings: PortBindings, ...exposed: (Record<string, o
   return out;
 }
 
+/** netavark's mappings: consecutive ports (a range of -p) become one mapping with its
+ * `range`, one set of forwarding rules rather than one per port. */
 export function netavarkPorts(ports: PublishedPort[]): NetavarkPortMapping[] {
-  return ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol }));
+  const sorted = [...ports].sort(
+    (a, b) => a.protocol.localeCompare(b.protocol) || a.hostIp.localeCompare(b.hostIp) || a.containerPort - b.containerPort,
+  );
+  const out: NetavarkPortMapping[] = [];
+  for (const p of sorted) {
+    const last = out[out.length - 1];
+    if (
+      last &&
+      last.protocol === p.protocol &&
+      last.host_ip === p.hostIp &&
+      p.containerPort === last.container_port + last.range &&
+      p.hostPort === last.host_port + last.range
+    )
+      last.range++;
+    else out.push({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol });
+  }
+  return out;
 }
 
 /** Binds the port and lets it go at once: the port it got. */
