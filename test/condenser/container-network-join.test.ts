@@ -1,41 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { type Server, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
+import { HTTPD, get, inspect, listen } from '../helpers/network.js';
 
 /* Traffic in these tests goes only to 127.0.0.1, on the host and inside the containers. */
 
 const SUBNET = '10.167.241.0/24';
 const PORT = 18180;
-/** busybox httpd serving a page the container writes first */
-const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www'];
-
-const inspect = (e: TestEngine, id: string) => JSON.parse(e.ok(['inspect', id]).stdout)[0];
-
-/** GET with a few tries: httpd binds its port a moment after the start. */
-async function get(url: string): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      return await r.text();
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw last;
-}
-
-function listen(port: number, host: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ port, host }, () => resolve(server));
-  });
-}
 
 describe('raind networks: --network container:NAME, port ranges', () => {
   let e: TestEngine;

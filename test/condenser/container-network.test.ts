@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
+import { HTTPD, get, inspect, listen } from '../helpers/network.js';
 import { RAIND } from '../helpers/raind.js';
 
 /* Traffic in these tests goes only between this host and the tests' containers: to
@@ -12,25 +12,6 @@ import { RAIND } from '../helpers/raind.js';
 
 const SUBNET = '10.167.231.0/24';
 const PORT = 18080;
-/** busybox httpd serving a page the container writes first */
-const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www'];
-
-const inspect = (e: TestEngine, id: string) => JSON.parse(e.ok(['inspect', id]).stdout)[0];
-
-/** GET with a few tries: httpd binds its port a moment after the start. */
-async function get(url: string): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      return await r.text();
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw last;
-}
 
 /** The host side of the container's eth0: its interface index, read inside the container. */
 const hostVethIndex = (e: TestEngine, id: string) => Number(e.ok(['exec', id, 'cat', '/sys/class/net/eth0/iflink']).stdout.trim());
@@ -49,14 +30,6 @@ function networkLeftovers(e: TestEngine, id: string, address: string, vethIndex:
     .filter((l) => l.includes(`${address}/`) || l.includes(`${address}:`) || l.includes(`id: ${id}`));
   left.push(...rules);
   return left;
-}
-
-function listen(port: number, host: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ port, host }, () => resolve(server));
-  });
 }
 
 describe('raind networks: the raind0 bridge, user networks, published ports', () => {
