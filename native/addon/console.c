@@ -16,16 +16,8 @@ static int int_arg(napi_env env, napi_value v, int32_t *out) { return napi_get_v
 
 /* listenUnix(path) -> fd of a listening socket bound at path */
 static napi_value listen_unix(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
-  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  size_t len = 0;
-  if (argc < 1 || napi_get_value_string_utf8(env, arg, addr.sun_path, sizeof addr.sun_path, &len) != napi_ok ||
-      len >= sizeof addr.sun_path - 1) {
-    napi_throw_type_error(env, NULL, "listenUnix(path): a path shorter than 108 bytes");
-    return NULL;
-  }
+  struct sockaddr_un addr;
+  if (!unix_address_arg(env, info, &addr, "listenUnix(path): a path shorter than 108 bytes")) return NULL;
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return throw_errno(env, "socket", errno);
   if (bind(s, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(s, 1) < 0) {

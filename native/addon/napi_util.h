@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 /* Throws "what: strerror(err)" and returns NULL, for `return throw_errno(...)`. */
 static inline napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -60,4 +62,20 @@ static inline char **strings_of(napi_env env, napi_value arr) {
   return out;
 }
 
+/* The one argument of fn(path) as a unix socket address; false (a TypeError thrown) when it
+ * is missing or does not fit sun_path. */
+static inline int unix_address_arg(napi_env env, napi_callback_info info, struct sockaddr_un *addr, const char *usage) {
+  size_t argc = 1;
+  napi_value arg;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  memset(addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, arg, addr->sun_path, sizeof addr->sun_path, &len) != napi_ok ||
+      len >= sizeof addr->sun_path - 1) {
+    napi_throw_type_error(env, NULL, usage);
+    return 0;
+  }
+  return 1;
+}
 #endif

@@ -14,16 +14,8 @@
 #include <unistd.h>
 
 static napi_value connect_seqpacket(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
-  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  size_t len = 0;
-  if (argc < 1 || napi_get_value_string_utf8(env, arg, addr.sun_path, sizeof addr.sun_path, &len) != napi_ok ||
-      len >= sizeof addr.sun_path - 1) {
-    napi_throw_type_error(env, NULL, "connectSeqpacket(path): a path shorter than 108 bytes");
-    return NULL;
-  }
+  struct sockaddr_un addr;
+  if (!unix_address_arg(env, info, &addr, "connectSeqpacket(path): a path shorter than 108 bytes")) return NULL;
   int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (s < 0) return throw_errno(env, "socket", errno);
   int rc;
