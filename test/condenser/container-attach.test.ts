@@ -188,6 +188,8 @@ describe('raind attach', () => {
     const { screen, code } = onTerminal(24, 80, [], ['exec', '-it', 'execbox', 'ps', '-ef']);
     assert.match(screen, /^\s*1\s+\S+\s+sh$/m, screen);
     assert.equal(code, 0);
+    /* the command's terminal has this one's size from its first instruction */
+    for (let i = 0; i < 5; i++) assert.match(onTerminal(33, 77, [], ['exec', '-it', 'execbox', 'stty', 'size']).screen, /^33 77\r?$/m);
     raindOk(['rm', '-f', 'execbox']);
   });
 

@@ -120,6 +120,10 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
   }
 
   const detach = values.detach ?? false;
+  /* relayed from this terminal: the command starts on one of its size, before it can ask */
+  const out = process.stdout;
+  if (proc.terminal && !detach && !values['console-socket'] && proc.consoleSize === undefined && out.isTTY && out.rows && out.columns)
+    proc.consoleSize = { height: out.rows, width: out.columns };
   const child = execProcess(ctx, id, state, config, proc, {
     detach,
     pidFile: values['pid-file'],
