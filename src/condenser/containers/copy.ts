@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync } from 'node:fs';
 import { posix } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +7,7 @@ import { NotFoundError, UserError, errnoCode } from '../../lib/errors.js';
 import { O_PATH, type RootDir, fdPath, normalInRoot } from './in-root.js';
 import { archiveTree, type TreeTop } from './tree-archive.js';
 import { extractArchive } from './tree-extract.js';
+import { lstatIfExists } from '../../lib/lstat-if-exists.js';
 
 /** One side of a copy: a path inside a root (a container's, or the host's "/"). */
 export interface CopyEnd {
@@ -124,18 +125,10 @@ async function withTop<T>(src: CopyEnd, follow: boolean, fn: (top: TreeTop, isDi
   }
   try {
     const top: TreeTop = followLast ? { path: fdPath(fd), follow: true, name } : { path: fdPath(fd, base), follow: false, name };
-    const st = followLast ? fstatSync(fd) : lstatOrUndefined(top.path);
+    const st = followLast ? fstatSync(fd) : lstatIfExists(top.path);
     if (!st) throw new NotFoundError(`copy from ${src.path}: no such file or directory`);
     return await fn(top, st.isDirectory());
   } finally {
     closeSync(fd);
-  }
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
   }
 }

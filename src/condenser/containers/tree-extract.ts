@@ -10,11 +10,9 @@ import {
   futimesSync,
   linkSync,
   lchownSync,
-  lstatSync,
   lutimesSync,
   mkdirSync,
   openSync,
-  type Stats,
   symlinkSync,
   unlinkSync,
   utimesSync,
@@ -26,6 +24,7 @@ import { extract, type Header as Headers } from 'tar-stream';
 import { UserError, errnoCode } from '../../lib/errors.js';
 import { native } from '../../lib/native.js';
 import { O_PATH, type RootDir, fdPath } from './in-root.js';
+import { lstatIfExists } from '../../lib/lstat-if-exists.js';
 
 export interface ExtractOptions {
   root: RootDir;
@@ -97,7 +96,7 @@ async function writeEntry(opts: ExtractOptions, path: string, h: Headers, data: 
   const { root } = opts;
   await root.withParentAsync(path, async (dir, name) => {
     const at = fdPath(dir, name);
-    const existing = lstatOrUndefined(at);
+    const existing = lstatIfExists(at);
     const replace = () => {
       if (!existing) return;
       if (existing.isDirectory()) throw new UserError(`${opts.what}: cannot overwrite the directory ${path} with a non-directory`);
@@ -180,15 +179,6 @@ function setMeta(at: string, type: string, uid: number, gid: number, mode: numbe
 function openOrUndefined(root: RootDir, path: string): number | undefined {
   try {
     return root.open(path, O_PATH | constants.O_NOFOLLOW);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;

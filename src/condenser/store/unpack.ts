@@ -16,7 +16,6 @@ import {
   symlinkSync,
   utimesSync,
   chmodSync,
-  type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -24,9 +23,10 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as zlib from 'node:zlib';
 import { extract, type Header as Headers } from 'tar-stream';
-import { errnoCode, UserError } from '../../lib/errors.js';
+import { UserError } from '../../lib/errors.js';
 import { native } from '../../lib/native.js';
 import type { Compression } from '../../oci/image/types.js';
+import { lstatIfExists } from '../../lib/lstat-if-exists.js';
 
 const WHITEOUT = '.wh.';
 const PAX_XATTR = 'SCHILY.xattr.';
@@ -121,9 +121,9 @@ class LayerWriter {
     let cur = this.root;
     for (const p of parts.slice(0, -1)) {
       const next = join(cur, p);
-      const st = lstatOrNull(next);
-      if (st === null && create) mkdirSync(next, 0o755);
-      else if (st === null) throw this.refuse(name, `"${parts.join('/')}" is not in the layer`);
+      const st = lstatIfExists(next);
+      if (st === undefined && create) mkdirSync(next, 0o755);
+      else if (st === undefined) throw this.refuse(name, `"${parts.join('/')}" is not in the layer`);
       else if (st.isSymbolicLink()) throw this.refuse(name, `path passes through the symlink "${p}"`);
       else if (!st.isDirectory()) throw this.refuse(name, `"${p}" on its path is not a directory`);
       cur = next;
@@ -152,7 +152,7 @@ class LayerWriter {
     const target = join(dir, base);
     const mode = (h.mode ?? 0o644) & 0o7777;
     const mtime = h.mtime ?? new Date(0);
-    const existing = lstatOrNull(target);
+    const existing = lstatIfExists(target);
     if (existing && !(existing.isDirectory() && h.type === 'directory')) rmSync(target, { recursive: true, force: true });
     switch (h.type) {
       case 'file':
@@ -239,8 +239,8 @@ class LayerWriter {
     const parts = this.parts(linkname);
     if (parts.length === 0) throw this.refuse(name, 'hard link to the layer root');
     const from = join(this.parent(name, parts, false), parts[parts.length - 1]!); /* parts is not empty */
-    const st = lstatOrNull(from);
-    if (st === null) throw this.refuse(name, `hard link to "${linkname}", which is not in the layer`);
+    const st = lstatIfExists(from);
+    if (st === undefined) throw this.refuse(name, `hard link to "${linkname}", which is not in the layer`);
     if (st.isDirectory()) throw this.refuse(name, `hard link to the directory "${linkname}"`);
     linkSync(from, target);
   }
@@ -310,13 +310,4 @@ export function paxXattrs(buf: Buffer): Map<string, Buffer> {
     at = end;
   }
   return out;
-}
-
-function lstatOrNull(path: string): Stats | null {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
-    throw err;
-  }
 }
