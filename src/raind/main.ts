@@ -190,39 +190,40 @@ const GROUPS: Record<string, Record<string, Command>> = {
   network: NETWORK,
 };
 
+const pick = (table: Record<string, Command>, names: string[]): Record<string, Command> =>
+  Object.fromEntries(names.map((n) => [n, table[n] as Command]));
+
+/** docker's short forms (`raind run` is `raind container run`), and the commands of no group */
 const TOP: Record<string, Command> = {
-  create: containerCreate,
-  start: containerStart,
-  run: containerRun,
-  stop: containerStop,
-  restart: containerRestart,
-  kill: containerKill,
-  rm: containerRemove,
-  ps: containerList,
-  logs: containerLogs,
-  exec: containerExec,
-  attach: containerAttach,
-  wait: containerWait,
-  pause: containerPause,
-  unpause: containerUnpause,
-  port: containerPort,
-  pull: imagePull,
+  ...pick(CONTAINER, [
+    'create',
+    'start',
+    'run',
+    'stop',
+    'restart',
+    'kill',
+    'rm',
+    'ps',
+    'logs',
+    'exec',
+    'attach',
+    'wait',
+    'pause',
+    'unpause',
+    'port',
+    'cp',
+    'export',
+    'top',
+    'stats',
+    'rename',
+  ]),
+  ...pick(IMAGE, ['pull', 'tag', 'push', 'save', 'load', 'history', 'import']),
   images: imageList,
   rmi: imageRemove,
-  tag: imageTag,
+  /* a container's, else an image's, as docker's */
   inspect: anyInspect,
   login,
   logout,
-  push: imagePush,
-  save: imageSave,
-  load: imageLoad,
-  history: imageHistory,
-  import: imageImport,
-  cp: containerCopy,
-  export: containerExport,
-  top: containerTop,
-  stats: containerStats,
-  rename: containerRename,
 };
 
 export async function main(argv: string[]): Promise<number> {
