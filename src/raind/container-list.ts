@@ -2,9 +2,11 @@ import { UsageError } from '../lib/errors.js';
 import type { Engine } from '../condenser/engine.js';
 import type { ContainerRecord } from '../condenser/containers/record.js';
 import { familiarName } from '../condenser/images/names.js';
-import { emptyNetworkSettings } from '../condenser/network/settings.js';
+import { type ContainerFilter, containerFilter, hasStatusFilter } from '../condenser/containers/list-filters.js';
+import { inspectView } from '../condenser/containers/inspect-view.js';
 import { parseOptions, splitAtPositional } from './container-flags.js';
 import { err, out, table, timeAgo } from './output.js';
+import { statusText } from '../condenser/containers/status-text.js';
 
 const LIST_OPTIONS = {
   all: { type: 'boolean', short: 'a' },
@@ -56,19 +58,6 @@ export function containerList(engine: Engine, argv: string[]): number {
   return 0;
 }
 
-/** docker's STATUS column: "Up 5 seconds", "Exited (0) 3 seconds ago", "Created". */
-export function statusText(c: ContainerRecord, now = Date.now()): string {
-  const s = c.State;
-  if (s.Status === 'running') return `Up ${since(s.StartedAt, now)}`;
-  if (s.Status === 'paused') return `Up ${since(s.StartedAt, now)} (Paused)`;
-  if (s.Status === 'exited') return `Exited (${s.ExitCode}) ${timeAgo(s.FinishedAt, now)}`;
-  return s.Status[0]?.toUpperCase() + s.Status.slice(1);
-}
-
-function since(iso: string, now: number): string {
-  return timeAgo(iso, now).replace(/ ago$/, '');
-}
-
 /** What `ps --format json` prints per container, in docker's names. */
 function summary(c: ContainerRecord) {
   return {
@@ -93,47 +82,6 @@ export function portsText(c: ContainerRecord): string {
   return Object.entries(c.NetworkSettings?.Ports ?? {})
     .flatMap(([port, bindings]) => (bindings ?? []).map((b) => `${b.HostIp || '0.0.0.0'}:${b.HostPort}->${port}`))
     .join(', ');
-}
-
-type Filter = ((c: ContainerRecord) => boolean) & { status?: boolean };
-
-function hasStatusFilter(filters: Filter[]): boolean {
-  return filters.some((f) => f.status);
-}
-
-/** docker's ps filters: id, name, label, status, exited, ancestor. */
-function parseFilter(text: string): Filter {
-  const eq = text.indexOf('=');
-  if (eq <= 0) throw new UsageError(`ps: --filter must be KEY=VALUE, not "${text}"`);
-  const key = text.slice(0, eq);
-  const value = text.slice(eq + 1);
-  switch (key) {
-    case 'id':
-      return (c) => c.Id.startsWith(value);
-    case 'name':
-      return (c) => c.Name.includes(value.replace(/^\//, ''));
-    case 'label': {
-      const [k = '', v] = value.split('=', 2);
-      return (c) => Object.hasOwn(c.Config.Labels, k) && (v === undefined || c.Config.Labels[k] === v);
-    }
-    case 'status': {
-      const statuses = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
-      if (!statuses.includes(value)) throw new UsageError(`ps: --filter status must be one of ${statuses.join(', ')}, not "${value}"`);
-      const f: Filter = (c) => c.State.Status === value;
-      f.status = true;
-      return f;
-    }
-    case 'exited': {
-      if (!/^\d+$/.test(value)) throw new UsageError(`ps: --filter exited needs an exit code, not "${value}"`);
-      const f: Filter = (c) => c.State.Status === 'exited' && c.State.ExitCode === Number(value);
-      f.status = true;
-      return f;
-    }
-    case 'ancestor':
-      return (c) => c.ImageName === value || familiarName(c.ImageName) === value || c.Image.includes(value);
-    default:
-      throw new UsageError(`ps: unknown filter "${key}" (id, name, label, status, exited, ancestor)`);
-  }
 }
 
 /** inspect NAME...: a container's JSON, or an image's when no container has the name, as
@@ -175,13 +123,13 @@ export function containerInspect(engine: Engine, argv: string[]): number {
   return failed ? 1 : 0;
 }
 
-/** The record as docker shows it: the engine's own fields left out, a leading "/" on the name. */
-export function inspectView(c: ContainerRecord): object {
-  const { Layers, Monitor, InitStartTime, StoppedByUser, ImageName, AnonymousVolumes, NetworkAliases, NetworkIP, ...shown } = c;
-  return {
-    ...shown,
-    Name: `/${c.Name}`,
-    Config: { ...c.Config, Image: ImageName },
-    NetworkSettings: c.NetworkSettings ?? emptyNetworkSettings(),
-  };
+/** --filter KEY=VALUE */
+function parseFilter(text: string): ContainerFilter {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new UsageError(`ps: --filter must be KEY=VALUE, not "${text}"`);
+  try {
+    return containerFilter(text.slice(0, eq), text.slice(eq + 1));
+  } catch (e) {
+    throw new UsageError(`ps: --filter: ${(e as Error).message}`);
+  }
 }

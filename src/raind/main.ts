@@ -32,6 +32,7 @@ import { containerCopy, containerExport } from './container-copy.js';
 import { containerStats, containerTop } from './container-stats.js';
 import { containerPrune, containerRename } from './container-manage.js';
 import { systemReset } from './system.js';
+import { serve } from './serve.js';
 import { containerPort } from './container-port.js';
 import { networkCreate, networkInspect, networkList, networkPrune, networkRemove } from './network.js';
 
@@ -97,6 +98,12 @@ network commands:
   (run/create: --network NAME|none|host, --network-alias A, --ip ADDR, -p [IP:][HOST:]CTR[/tcp|udp],
    -P, --expose PORT, --dns ADDR, --add-host NAME:ADDR;
    port CONTAINER)
+
+API server:
+  serve [-H unix:///PATH | -H tcp://ADDR:PORT]... [--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY]
+                                              the Docker Engine API (default unix:///run/raind/raind.sock,
+                                              0660, group raind); TCP only with mutual TLS
+                                              (also: system service)
 
 registry commands:
   login -u USER [-p PASS | --password-stdin] [--authfile FILE] [--tls-verify=false] REGISTRY
@@ -170,6 +177,7 @@ const NETWORK: Record<string, Command> = {
 
 const SYSTEM: Record<string, Command> = {
   reset: systemReset,
+  service: serve,
 };
 
 const VOLUME: Record<string, Command> = {
@@ -224,6 +232,7 @@ const TOP: Record<string, Command> = {
   inspect: anyInspect,
   login,
   logout,
+  serve,
 };
 
 export async function main(argv: string[]): Promise<number> {

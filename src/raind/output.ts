@@ -1,3 +1,4 @@
+export { timeAgo } from '../lib/time-ago.js';
 import { writeSync } from 'node:fs';
 
 /** Output is written synchronously: the program exits as soon as its command is done. */
@@ -41,24 +42,4 @@ export function scaledSize(bytes: number, base: number, units: string[], digits:
 /** Sizes in docker's SI units: 4.26MB. */
 export function humanSize(bytes: number): string {
   return scaledSize(bytes, 1000, SI_UNITS, (n) => n.toPrecision(3));
-}
-
-/** "3 hours ago", as docker's CREATED column. */
-export function timeAgo(iso: string | undefined, now = Date.now()): string {
-  const t = iso === undefined ? Number.NaN : Date.parse(iso);
-  if (Number.isNaN(t)) return 'N/A';
-  const s = Math.max(0, Math.round((now - t) / 1000));
-  const steps: [number, string][] = [
-    [365 * 86400, 'year'],
-    [30 * 86400, 'month'],
-    [7 * 86400, 'week'],
-    [86400, 'day'],
-    [3600, 'hour'],
-    [60, 'minute'],
-  ];
-  for (const [size, name] of steps) {
-    const n = Math.floor(s / size);
-    if (n >= 1) return `${n} ${name}${n > 1 ? 's' : ''} ago`;
-  }
-  return s < 2 ? 'Less than a second ago' : `${s} seconds ago`;
 }

@@ -844,8 +844,9 @@ export class Containers {
     return Number(code);
   }
 
-  /** wait: until the container has exited (or, with --rm, is gone); its exit code. */
-  async wait(text: string, opts: { removed?: boolean } = {}): Promise<number> {
+  /** wait: until the container has exited (or, with --rm, is gone); its exit code. A caller
+   * that goes away (an API client) aborts it through `signal`. */
+  async wait(text: string, opts: { removed?: boolean; signal?: AbortSignal } = {}): Promise<number> {
     let id: string;
     try {
       id = this.resolve(text);
@@ -868,6 +869,7 @@ export class Containers {
       const s = record.State;
       const done = s.Status === 'exited' && s.Pid === 0 && !shouldRestart(record);
       if (done && !(opts.removed && record.HostConfig.AutoRemove)) return s.ExitCode;
+      opts.signal?.throwIfAborted();
       await new Promise((r) => setTimeout(r, 25));
     }
   }

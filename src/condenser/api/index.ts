@@ -1,0 +1,17 @@
+import { join } from 'node:path';
+import type { Engine } from '../engine.js';
+import { AuditLog } from './audit.js';
+import { Router } from './router.js';
+import { ApiDispatcher } from './server.js';
+import { containerRoutes } from './routes/containers.js';
+import { systemRoutes } from './routes/system.js';
+
+export { DEFAULT_SOCKET, type ListenAddress, type TlsFiles, listen, parseListenAddress } from './listeners.js';
+
+/** The Docker Engine API of one engine: every route, and the audit log at `<root>/audit.log`. */
+export function apiDispatcher(engine: Engine): ApiDispatcher {
+  const router = new Router();
+  systemRoutes(router);
+  containerRoutes(router);
+  return new ApiDispatcher(engine, router, new AuditLog(join(engine.opts.root, 'audit.log')));
+}
