@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 # apache2-utils (htpasswd), openssl: the login and TLS tests' registry users and certificates.
 # libcap2-bin (setcap), tar: a layer with a file capability, as GNU tar archives it.
 # mmdebstrap, debootstrap (its fallback): scripts/make-debian-image.sh, the demo's Debian image.
-packages=(busybox-static netavark aardvark-dns make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io tini skopeo docker-registry apache2-utils openssl libcap2-bin tar time curl jq mmdebstrap debootstrap)
+# docker-compose (1.29, Python, the Docker API): a client of raind serve the tests did not write.
+packages=(busybox-static docker-compose netavark aardvark-dns make g++ python3 clang-format runc crun hyperfine podman conmon containerd docker.io tini skopeo docker-registry apache2-utils openssl libcap2-bin tar time curl jq mmdebstrap debootstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
