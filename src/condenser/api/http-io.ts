@@ -15,15 +15,15 @@ export class ApiError extends Error {
   }
 }
 
-/** The request's body, refused with 413 past `limit` bytes. */
+/** The request's body, refused with 400 (as docker refuses a bad body) past `limit` bytes. */
 export async function readBody(req: IncomingMessage, limit = MAX_JSON_BODY): Promise<Buffer> {
   const length = Number(req.headers['content-length'] ?? 0);
-  if (length > limit) throw new ApiError(413, `request body of ${length} bytes is over the limit of ${limit}`);
+  if (length > limit) throw new ApiError(400, `request body of ${length} bytes is over the limit of ${limit}`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new ApiError(413, `request body is over the limit of ${limit} bytes`);
+    if (size > limit) throw new ApiError(400, `request body is over the limit of ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
