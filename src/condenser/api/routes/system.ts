@@ -23,21 +23,26 @@ export function systemRoutes(router: Router): void {
   router.get('/_ping', ping);
   router.head('/_ping', ping);
 
-  router.get('/version', (r) =>
-    sendJson(r.res, 200, {
-      Platform: { Name: 'Raind' },
-      Components: [{ Name: 'Engine', Version: ENGINE_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION } }],
-      Version: ENGINE_VERSION,
+  router.get('/version', (r) => {
+    const details = {
       ApiVersion: API_VERSION,
       MinAPIVersion: MIN_API_VERSION,
-      GitCommit: '',
-      GoVersion: '',
       Os: 'linux',
       Arch: process.arch === 'x64' ? 'amd64' : process.arch,
       KernelVersion: release(),
+      Experimental: 'false',
+      GitCommit: '',
+      GoVersion: '',
       BuildTime: '',
-    }),
-  );
+    };
+    sendJson(r.res, 200, {
+      Platform: { Name: 'Raind' },
+      Components: [{ Name: 'Engine', Version: ENGINE_VERSION, Details: details }],
+      Version: ENGINE_VERSION,
+      ...details,
+      Experimental: false,
+    });
+  });
 
   router.get('/info', (r) => {
     const containers = r.engine.containers.list();
