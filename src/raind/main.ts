@@ -274,6 +274,10 @@ export async function main(argv: string[]): Promise<number> {
     if (name === undefined) throw new UsageError(`no command (raind --help lists them)`);
     const command = Object.hasOwn(table, name) ? table[name] : undefined;
     if (command === undefined) throw new UsageError(`unknown command "${group}${name}"`);
+    if (rest[0] === '--help') {
+      out(usageOf(name));
+      return 0;
+    }
     return await command(new Engine({ root, runRoot, authFile: authFilePath(), ...(certsDir ? { certsDirs: [certsDir] } : {}) }), rest);
   } catch (e) {
     if (isBug(e)) {
@@ -283,4 +287,20 @@ export async function main(argv: string[]): Promise<number> {
     err(`raind: ${reason(e)}\n`);
     return e instanceof UserError ? e.exitCode : 1;
   }
+}
+
+/** The lines of the help that show the command (and the lines that continue them), or the
+ * whole help when none do. */
+function usageOf(command: string): string {
+  const lines = USAGE.split('\n');
+  const picked: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const words = line.trim().split(/\s+/);
+    if (!line.startsWith('  ') || line.startsWith('   ') || !(words[0] === command || (words[0] === 'image' && words[1] === command)))
+      continue;
+    picked.push(line);
+    while ((lines[i + 1] ?? '').startsWith('      ')) picked.push(lines[++i] ?? '');
+  }
+  return picked.length > 0 ? `usage: raind ${picked.map((l) => l.slice(2)).join('\n')}\n` : USAGE;
 }

@@ -23,6 +23,12 @@ describe('raind containers: the seed demo and the lifecycle', () => {
   });
   after(() => removeTestEngine(e));
 
+  test("COMMAND --help prints that command's usage and exits 0", () => {
+    const help = e.ok(['run', '--help']).stdout;
+    assert.match(help, /^usage: raind run \[-d\]/);
+    assert.match(help, /--restart POLICY/);
+  });
+
   test('the seed: create leaves droplet init on exec.fifo, start makes the same PID the command, exec -t shows it as PID 1', () => {
     const id = e.ok(['container', 'create', '--name', 'seed', 'busybox:test', '/bin/sh', '-c', 'echo hello; sleep 3600']).stdout.trim();
     assert.match(id, /^[0-9a-hjkmnp-tv-z]{12}$/);
