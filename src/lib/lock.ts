@@ -20,18 +20,31 @@ export function withLock<T>(dir: string, what: string, fn: () => T): T {
   }
 }
 
+/** The directories this process holds with withLockAsync. A synchronous wait for one of
+ * them would block the very event loop its holder needs to finish (a server's requests on
+ * one container), so it is refused at once instead. */
+const heldAsync = new Map<string, number>();
+
 function acquire(dir: string, what: string): number {
+  if (heldAsync.has(dir)) throw new UserError(`${what} is busy with another request; try again`, { kind: 'conflict' });
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    const fd = openDir(dir, what);
-    /* the container may have been deleted, and its id taken again, while we waited */
-    if (native().tryFlock(fd, true) && isStill(fd, dir)) return fd;
-    const holder = Date.now() > deadline ? holderOf(fd) : undefined;
-    closeSync(fd);
-    if (holder !== undefined)
-      throw new UserError(`${what} is locked by another command${holder && ` (pid ${holder})`}`, { kind: 'conflict' });
+    const fd = tryAcquire(dir, what, deadline);
+    if (fd !== undefined) return fd;
     sleepMs(5);
   }
+}
+
+/** One try: the fd holding the lock, or undefined; past the deadline, the holder's error. */
+function tryAcquire(dir: string, what: string, deadline: number): number | undefined {
+  const fd = openDir(dir, what);
+  /* the container may have been deleted, and its id taken again, while we waited */
+  if (native().tryFlock(fd, true) && isStill(fd, dir)) return fd;
+  const holder = Date.now() > deadline ? holderOf(fd) : undefined;
+  closeSync(fd);
+  if (holder !== undefined)
+    throw new UserError(`${what} is locked by another command${holder && ` (pid ${holder})`}`, { kind: 'conflict' });
+  return undefined;
 }
 
 function openDir(dir: string, what: string): number {
@@ -81,13 +94,20 @@ export function isLocked(dir: string): boolean {
   }
 }
 
-/** withLock for work that awaits: the lock is held until the promise settles. Taking it
- * waits synchronously, as withLock does (the wait is short and rare). */
+/** withLock for work that awaits: the lock is held until the promise settles. The wait
+ * for it awaits too, so that a holder in this process (another request of a server) goes
+ * on meanwhile. */
 export async function withLockAsync<T>(dir: string, what: string, fn: () => Promise<T>): Promise<T> {
-  const fd = acquire(dir, what);
+  const deadline = Date.now() + WAIT_MS;
+  let fd: number | undefined;
+  while ((fd = tryAcquire(dir, what, deadline)) === undefined) await new Promise((r) => setTimeout(r, 5));
+  heldAsync.set(dir, (heldAsync.get(dir) ?? 0) + 1);
   try {
     return await fn();
   } finally {
     closeSync(fd);
+    const n = (heldAsync.get(dir) ?? 1) - 1;
+    if (n === 0) heldAsync.delete(dir);
+    else heldAsync.set(dir, n);
   }
 }
