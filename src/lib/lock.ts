@@ -23,15 +23,23 @@ export function withLock<T>(dir: string, what: string, fn: () => T): T {
 function acquire(dir: string, what: string): number {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    const fd = openDir(dir, what);
-    /* the container may have been deleted, and its id taken again, while we waited */
-    if (native().tryFlock(fd, true) && isStill(fd, dir)) return fd;
-    const holder = Date.now() > deadline ? holderOf(fd) : undefined;
-    closeSync(fd);
-    if (holder !== undefined)
-      throw new UserError(`${what} is locked by another command${holder && ` (pid ${holder})`}`, { kind: 'conflict' });
+    const fd = tryAcquire(dir, what, deadline);
+    if (fd !== undefined) return fd;
     sleepMs(5);
   }
+}
+
+/** The lock's fd when it is ours now; undefined to try again; past the deadline, the error
+ * naming the holder. */
+function tryAcquire(dir: string, what: string, deadline: number): number | undefined {
+  const fd = openDir(dir, what);
+  /* the container may have been deleted, and its id taken again, while we waited */
+  if (native().tryFlock(fd, true) && isStill(fd, dir)) return fd;
+  const holder = Date.now() > deadline ? holderOf(fd) : undefined;
+  closeSync(fd);
+  if (holder !== undefined)
+    throw new UserError(`${what} is locked by another command${holder && ` (pid ${holder})`}`, { kind: 'conflict' });
+  return undefined;
 }
 
 function openDir(dir: string, what: string): number {
@@ -81,10 +89,16 @@ export function isLocked(dir: string): boolean {
   }
 }
 
-/** withLock for work that awaits: the lock is held until the promise settles. Taking it
- * waits synchronously, as withLock does (the wait is short and rare). */
+/** withLock for work that awaits: the lock is held until the promise settles. The wait for
+ * it does not block the event loop: in a long-lived process (raind serve) the holder may be
+ * this process's own work, which must go on for the lock to be freed. */
 export async function withLockAsync<T>(dir: string, what: string, fn: () => Promise<T>): Promise<T> {
-  const fd = acquire(dir, what);
+  const deadline = Date.now() + WAIT_MS;
+  let fd = tryAcquire(dir, what, deadline);
+  while (fd === undefined) {
+    await new Promise((r) => setTimeout(r, 5));
+    fd = tryAcquire(dir, what, deadline);
+  }
   try {
     return await fn();
   } finally {
