@@ -25,7 +25,7 @@ import type { NetworkConfig } from './network/config.js';
 import type { CreateNetworkOptions } from './network/store.js';
 
 export type { LayerEvent, PullOptions, PullResult } from './images/pull.js';
-export type { PushOptions, PushResult } from './images/push.js';
+export type { PushEvent, PushOptions, PushResult } from './images/push.js';
 export type { LoadResult } from './images/load.js';
 export type { ArchiveFormat } from './images/save.js';
 export type { HistoryEntry } from './images/history.js';
@@ -149,8 +149,9 @@ export class Engine {
     return history(this.images, ref);
   }
 
-  pruneImages(): Promise<PruneResult> {
-    return prune(this.images, () => new Set(this.containers.list().map((c) => c.Image)));
+  /** The dangling images no container uses; with `all`, every image no container uses. */
+  pruneImages(all = false): Promise<PruneResult> {
+    return prune(this.images, () => new Set(this.containers.list().map((c) => c.Image)), all);
   }
 
   /** Makes an image of a root filesystem tar; returns its id. */
