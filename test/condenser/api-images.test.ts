@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ApiServer, startApiServer } from '../helpers/api-server.js';
 import { makeRootfs } from '../helpers/bundle.js';
 import { type TestEngine, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
-import { type TestRegistry, startSuiteRegistry, stopSuiteRegistry } from '../helpers/registry.js';
+import { TestRegistry, startSuiteRegistry, stopSuiteRegistry } from '../helpers/registry.js';
 import { type PushedImage, pushBusybox } from '../helpers/test-image.js';
 
 let engine: TestEngine;
@@ -103,6 +103,52 @@ describe('the image endpoints with the docker CLI', () => {
     assert.match(cli.stderr, /Error response from daemon: .*not found/);
     assert.equal(curl('POST', '/images/create').status, 400);
     assert.equal(curl('POST', `/images/create?fromImage=${registry.host}/test/busybox&tag=1&platform=nonsense`).status, 400);
+  });
+
+  test('a failure once the stream has begun: an errorDetail line last, and docker pull exits 1', async () => {
+    const broken = await pushBusybox(registry, 'test/broken', '1', { marker: 'broken' });
+    rmSync(registry.blobData(broken.layerDigest));
+    const r = curl('POST', `/images/create?fromImage=${registry.host}/test/broken&tag=1`);
+    assert.equal(r.status, 200, r.body);
+    const msgs = lines(r.body);
+    assert.deepEqual(msgs[0], { status: 'Pulling from test/broken', id: '1' });
+    assert.match(msgs.at(-1)?.error ?? '', /not found/);
+    const cli = server.docker(['pull', `${registry.host}/test/broken:1`]);
+    assert.equal(cli.code, 1);
+    assert.match(cli.stdout, /Pulling fs layer/);
+    assert.match(cli.stderr, /not found/);
+    assert.doesNotMatch(engine.ok(['images']).stdout, /broken/);
+  });
+
+  test('X-Registry-Auth: the docker CLI\'s credentials for a registry with basic authentication, pull and push', async () => {
+    const secured = new TestRegistry(join(dir, 'secured'));
+    try {
+      await secured.start();
+      await pushBusybox(secured, 'secret/busybox', '1', { marker: 'secret' });
+      await secured.stop();
+      const htpasswd = join(dir, 'htpasswd');
+      execFileSync('htpasswd', ['-Bbc', htpasswd, 'alice', 's3cret pass'], { stdio: 'ignore' });
+      await secured.start({ htpasswd });
+      const secret = `${secured.host}/secret/busybox:1`;
+      const refused = server.docker(['pull', secret]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /Error response from daemon: .*requires a user name and password/);
+
+      const config = join(server.env.DOCKER_CONFIG as string, 'config.json');
+      mkdirSync(server.env.DOCKER_CONFIG as string, { recursive: true });
+      writeFileSync(config, JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from('alice:s3cret pass').toString('base64') } } }));
+      try {
+        assert.match(server.dockerOk(['pull', secret]).stdout, /Status: Downloaded newer image/);
+        server.dockerOk(['tag', secret, `${secured.host}/secret/copy:1`]);
+        assert.match(server.dockerOk(['push', `${secured.host}/secret/copy:1`]).stdout, /1: digest: sha256:/);
+        assert.match(server.dockerOk(['rmi', secret]).stdout, /Untagged/);
+        server.dockerOk(['rmi', `${secured.host}/secret/copy:1`]);
+      } finally {
+        rmSync(config, { force: true });
+      }
+    } finally {
+      await secured.stop();
+    }
   });
 
   test('docker images (with --filter), docker image inspect, docker history', () => {
