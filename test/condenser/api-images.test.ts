@@ -90,6 +90,10 @@ describe('the image endpoints with the docker CLI', () => {
     assert.match(engine.ok(['images']).stdout, new RegExp(`${registry.host}/test/busybox +1 +${image.configDigest.slice(7, 19)}`));
     const again = server.dockerOk(['pull', ref]);
     assert.match(again.stdout, new RegExp(`Status: Image is up to date for ${ref}\n`));
+    /* localhost is insecure (plain http) as 127.0.0.0/8 is, as docker has it */
+    const local = `localhost:${registry.port}/test/busybox:1`;
+    assert.match(server.dockerOk(['pull', local]).stdout, new RegExp(`Status: Downloaded newer image for ${local}\n`));
+    assert.equal(server.dockerOk(['rmi', local]).stdout, `Untagged: ${local}\n`);
   });
 
   test('pull errors: a malformed reference 400, an unknown repository 404, both before any stream', () => {
@@ -157,14 +161,38 @@ describe('the image endpoints with the docker CLI', () => {
     const refd = server.dockerOk(['images', '--filter', 'reference=*/test/busybox:*', '--format', '{{.Repository}}']);
     assert.equal(refd.stdout, `${registry.host}/test/busybox\n`);
 
+    const raw = curl('GET', '/images/json');
+    assert.equal(raw.status, 200);
+    const summary = JSON.parse(raw.body).find((i: { Id: string }) => i.Id === image.configDigest);
+    assert.deepEqual(Object.keys(summary).sort(), [
+      'Containers',
+      'Created',
+      'Id',
+      'Labels',
+      'ParentId',
+      'RepoDigests',
+      'RepoTags',
+      'SharedSize',
+      'Size',
+      'VirtualSize',
+    ]);
+    assert.equal(summary.Created, Date.parse('2024-01-02T03:04:05Z') / 1000);
+    /* the localhost pull's digest stays with its tag gone, as docker keeps it */
+    assert.deepEqual(summary.RepoDigests, [
+      `${registry.host}/test/busybox@${image.manifestDigest}`,
+      `localhost:${registry.port}/test/busybox@${image.manifestDigest}`,
+    ]);
+
     const inspect = server.dockerOk(['image', 'inspect', ref, '--format', '{{.Id}} {{.Os}} {{json .RepoTags}} {{json .Config.Cmd}}']);
     assert.equal(inspect.stdout, `${image.configDigest} linux ["${ref}"] ["/bin/sh"]\n`);
+    /* docker inspect without --type asks for a container first, then an image */
+    assert.equal(server.dockerOk(['inspect', '--format', '{{.Id}}', ref]).stdout, `${image.configDigest}\n`);
     const missing = server.docker(['image', 'inspect', 'nope:1']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /No such image: nope:1/);
-    const raw = curl('GET', '/images/nope:1/json');
-    assert.equal(raw.status, 404);
-    assert.deepEqual(JSON.parse(raw.body), { message: 'No such image: nope:1' });
+    const unknown = curl('GET', '/images/nope:1/json');
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(JSON.parse(unknown.body), { message: 'No such image: nope:1' });
 
     const history = server.dockerOk(['history', '--no-trunc', '--format', '{{.ID}} {{.CreatedBy}}', ref]);
     assert.equal(history.stdout, `${image.configDigest} test\n`);
@@ -257,11 +285,13 @@ describe('the image endpoints with the docker CLI', () => {
 
   test("docker system df, and its JSON in docker's shape", () => {
     server.dockerOk(['create', '--pull', 'never', '--name', 'api-images-df', ref, 'echo']);
+    engine.ok(['volume', 'create', 'api-images-vol']);
     try {
       const df = server.dockerOk(['system', 'df']);
       /* test/busybox and copy/busybox are one image, test/other another; the container uses the first */
       assert.match(df.stdout, /^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE\nImages +2 +1 /);
       assert.match(df.stdout, /\nContainers +1 +0 /);
+      assert.match(df.stdout, /\nLocal Volumes +1 +0 /);
       assert.match(df.stdout, /\nBuild Cache +0 +0 /);
       const raw = curl('GET', '/system/df');
       assert.equal(raw.status, 200);
@@ -274,8 +304,11 @@ describe('the image endpoints with the docker CLI', () => {
       assert.equal(used.SharedSize, 0, 'test/other has a layer of its own');
       assert.equal(body.Containers[0].Names[0], '/api-images-df');
       assert.equal(typeof body.Containers[0].SizeRw, 'number');
+      assert.equal(body.Volumes[0].Name, 'api-images-vol');
+      assert.deepEqual(body.Volumes[0].UsageData, { Size: 0, RefCount: 0 });
     } finally {
       server.dockerOk(['rm', 'api-images-df']);
+      engine.ok(['volume', 'rm', 'api-images-vol']);
     }
   });
 

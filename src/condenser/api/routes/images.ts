@@ -1,7 +1,7 @@
 import { UserError } from '../../../lib/errors.js';
 import type { ImageRecord } from '../../engine.js';
 import { familiarName } from '../../images/names.js';
-import { checkPattern, referenceMatch } from '../../images/reference-match.js';
+import { checkPattern, globMatch, referenceMatch } from '../../images/reference-match.js';
 import { ApiError, sendJson } from '../http-io.js';
 import { type ApiRequest, queryBool, queryFilters } from '../request.js';
 import type { Router } from '../router.js';
@@ -67,7 +67,7 @@ function imageFilters(r: ApiRequest): ImageTest[] {
             throw new ApiError(400, `filter reference: ${(e as Error).message}`);
           }
         }
-        tests.push((i) => i.repoTags.some((t) => values.some((v) => referenceMatch(v, familiarName(t)))));
+        tests.push((i) => i.repoTags.length + i.repoDigests.length > 0);
         break;
       case 'label':
         tests.push((_, labels) =>
@@ -96,10 +96,24 @@ function dangling(v: string): boolean {
   throw new ApiError(400, `filter dangling must be true or false, not "${v}"`);
 }
 
+/** With reference patterns, as docker: an image's names are those that match, and an image
+ * with none left is not listed. A digest name matches as `repo@digest` or as `repo`. */
+function matchingNames(image: ImageRecord, patterns: string[] | undefined): ImageRecord {
+  if (!patterns) return image;
+  const tagMatch = (t: string) => patterns.some((p) => referenceMatch(p, familiarName(t)));
+  const digestMatch = (d: string) => {
+    const familiar = familiarName(d);
+    return patterns.some((p) => globMatch(p, familiar) || globMatch(p, familiar.slice(0, familiar.indexOf('@'))));
+  };
+  return { ...image, repoTags: image.repoTags.filter(tagMatch), repoDigests: image.repoDigests.filter(digestMatch) };
+}
+
 function listImages(r: ApiRequest): void {
   const tests = imageFilters(r);
+  const patterns = queryFilters(r).reference;
   const out: object[] = [];
-  for (const image of r.engine.listImages()) {
+  for (const stored of r.engine.listImages()) {
+    const image = matchingNames(stored, patterns);
     const inspect = r.engine.inspectImage(image.id);
     const labels = inspect.Config?.Labels ?? {};
     if (!tests.every((t) => t(image, labels, unixTime(inspect.Created ?? image.created)))) continue;
