@@ -96,6 +96,44 @@ describe('the image endpoints with the docker CLI', () => {
     assert.equal(server.dockerOk(['rmi', local]).stdout, `Untagged: ${local}\n`);
   });
 
+  test('a registry on 127.0.0.1 over https with a certificate no one trusts: insecure, as docker has it', async () => {
+    const tls = new TestRegistry(join(dir, 'tls'));
+    try {
+      await tls.start();
+      const pushed = await pushBusybox(tls, 'tls/busybox', '1', { marker: 'tls' });
+      await tls.stop();
+      const pki = join(dir, 'pki');
+      mkdirSync(pki);
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ].concat(['-keyout', 'server.key', '-out', 'server.crt']),
+        { cwd: pki, stdio: 'pipe' },
+      );
+      await tls.start({ tls: { certificate: join(pki, 'server.crt'), key: join(pki, 'server.key') } });
+      const secured = `${tls.host}/tls/busybox:1`;
+      assert.match(server.dockerOk(['pull', secured]).stdout, new RegExp(`Digest: ${pushed.manifestDigest}\n`));
+      server.dockerOk(['tag', secured, `${tls.host}/tls/copy:1`]);
+      assert.match(server.dockerOk(['push', `${tls.host}/tls/copy:1`]).stdout, new RegExp(`1: digest: ${pushed.manifestDigest} `));
+      server.dockerOk(['rmi', secured, `${tls.host}/tls/copy:1`]);
+      /* raind's own pull verifies the certificate, as podman's does */
+      assert.notEqual(engine.run(['pull', '-q', secured]).code, 0);
+    } finally {
+      await tls.stop();
+    }
+  });
+
   test('pull errors: a malformed reference 400, an unknown repository 404, both before any stream', () => {
     const bad = curl('POST', '/images/create?fromImage=Bad..Name&tag=1');
     assert.equal(bad.status, 400);

@@ -3,6 +3,7 @@ import { parsePlatform } from '../../../oci/image/platform.js';
 import { formatReference, parseReference, repositoryName } from '../../../oci/image/reference.js';
 import type { ImportOptions, LayerEvent, PullOptions, PushEvent, PushOptions } from '../../engine.js';
 import { familiarName, findImage } from '../../images/names.js';
+import { isLoopbackHost } from '../../registry/endpoint.js';
 import { ApiError } from '../http-io.js';
 import { type JsonStream, shortId, streamed } from '../json-stream.js';
 import { registryAuth } from '../registry-auth.js';
@@ -34,6 +35,13 @@ async function createImage(r: ApiRequest): Promise<void> {
   return pullImage(r, fromImage);
 }
 
+/** docker's default (its insecure-registries of 127.0.0.0/8): a registry on this machine
+ * (127.0.0.0/8, ::1, localhost) is insecure, any certificate or plain http. raind's own
+ * pull verifies it, as podman's does. */
+function insecureIfLocal(domain: string): string[] {
+  return isLoopbackHost(domain) ? [domain] : [];
+}
+
 /** The reference `fromImage` and `tag` name: the tag may be a digest (`docker pull x@sha256:...`). */
 function pullReference(fromImage: string, tag: string | null): string {
   if (!tag) return fromImage;
@@ -45,7 +53,7 @@ async function pullImage(r: ApiRequest, fromImage: string): Promise<void> {
   const ref = parseReference(text);
   const full = formatReference(ref);
   r.target = full;
-  const opts: PullOptions = {};
+  const opts: PullOptions = { insecure: insecureIfLocal(ref.domain) };
   const platform = r.query.get('platform');
   if (platform) opts.platform = parsePlatform(platform);
   const credentials = registryAuth(r);
@@ -127,7 +135,7 @@ async function pushImage(r: ApiRequest): Promise<void> {
   await streamed(r.res, async (s) => {
     s.status(`The push refers to repository [${repository}]`);
     for (const text of refs) {
-      const opts: PushOptions = { layerProgress: (e) => pushMessage(s, e) };
+      const opts: PushOptions = { insecure: insecureIfLocal(ref.domain), layerProgress: (e) => pushMessage(s, e) };
       if (credentials) opts.credentials = credentials;
       const result = await r.engine.push(text, opts);
       const size = statSync(r.engine.images.blobs.path(result.digest)).size;
