@@ -239,8 +239,11 @@ describe('the image endpoints with the docker CLI', () => {
   test('docker import (fromSrc=-), and a retagged import left dangling: --filter dangling, image prune', () => {
     const first = server.dockerOk(['import', '--change', 'CMD ["/bin/sh"]', '-', 'imported:1'], { input: rootfsTar }).stdout.trim();
     assert.match(first, /^sha256:[0-9a-f]{64}$/);
-    const second = server.dockerOk(['import', '--change', 'LABEL x=y', '-', 'imported:1'], { input: rootfsTar }).stdout.trim();
+    const second = server
+      .dockerOk(['import', '--change', 'LABEL x=y', '--message', 'the second', '-', 'imported:1'], { input: rootfsTar })
+      .stdout.trim();
     assert.notEqual(first, second);
+    assert.equal(server.dockerOk(['history', '--format', '{{.Comment}}', 'imported:1']).stdout, 'the second\n');
     const dangling = server.dockerOk(['images', '-q', '--no-trunc', '--filter', 'dangling=true']);
     assert.equal(dangling.stdout, `${first}\n`);
     const labelled = server.dockerOk(['images', '-q', '--no-trunc', '--filter', 'label=x=y']);

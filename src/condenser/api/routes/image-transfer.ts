@@ -103,6 +103,8 @@ function layerMessage(s: JsonStream, e: LayerEvent): void {
 async function importImage(r: ApiRequest, fromSrc: string): Promise<void> {
   if (fromSrc !== '-') throw new ApiError(400, `fromSrc: only "-" (the request body) is supported, not "${fromSrc}"`);
   const opts: ImportOptions = { changes: r.query.getAll('changes').filter(Boolean), source: '-' };
+  const message = r.query.get('message');
+  if (message) opts.message = message;
   const repo = r.query.get('repo');
   const tag = r.query.get('tag');
   if (repo) opts.reference = tag ? `${repo}:${tag}` : repo;
