@@ -16,12 +16,7 @@ import { knownImage, knownImageAsync } from './images.js';
 export function imageTransferRoutes(router: Router): void {
   router.post('/images/create', createImage);
   router.post('/images/{name*}/push', pushImage);
-  router.get('/images/get', (r) =>
-    saveImages(
-      r,
-      r.query.getAll('names').flatMap((n) => n.split(',')),
-    ),
-  );
+  router.get('/images/get', (r) => saveImages(r, r.query.getAll('names')));
   router.get('/images/{name*}/get', (r) => saveImages(r, [r.params.name ?? '']));
   router.post('/images/load', loadImages);
 }
@@ -95,7 +90,7 @@ function layerMessage(s: JsonStream, e: LayerEvent): void {
     });
     return;
   }
-  s.status(e.status === 'Retrying' ? 'Retrying' : e.status, id);
+  s.status(e.status, id);
 }
 
 /** fromSrc=-: the body is a root filesystem tar (plain or gzip), named repo[:tag]; docker's
