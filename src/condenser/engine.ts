@@ -25,7 +25,7 @@ import type { NetworkConfig } from './network/config.js';
 import type { CreateNetworkOptions } from './network/store.js';
 
 export type { LayerEvent, PullOptions, PullResult } from './images/pull.js';
-export type { PushOptions, PushResult } from './images/push.js';
+export type { PushEvent, PushOptions, PushResult } from './images/push.js';
 export type { LoadResult } from './images/load.js';
 export type { ArchiveFormat } from './images/save.js';
 export type { HistoryEntry } from './images/history.js';
@@ -149,8 +149,9 @@ export class Engine {
     return history(this.images, ref);
   }
 
-  pruneImages(): Promise<PruneResult> {
-    return prune(this.images, () => new Set(this.containers.list().map((c) => c.Image)));
+  /** The dangling images no container uses; with `all`, every image no container uses. */
+  pruneImages(all = false): Promise<PruneResult> {
+    return prune(this.images, () => new Set(this.containers.list().map((c) => c.Image)), all);
   }
 
   /** Makes an image of a root filesystem tar; returns its id. */
@@ -258,7 +259,8 @@ export class Engine {
   }
 
   /** Removes a name, and the image once no name is left; by id, the image and all its names
-   * (several names need force, as docker). Blobs and layers no image uses go with it. */
+   * (several names need force, as docker). Blobs and layers no image uses go with it. An
+   * image a container uses stays: its last name goes only with force. */
   async removeImage(text: string, force = false): Promise<RemoveResult> {
     return this.images.locked(async () => {
       const images = this.images.images();
@@ -277,6 +279,14 @@ export class Engine {
           );
         }
         const user = this.containers.list().find((c) => c.Image === image.id);
+        if (user && force && tag !== undefined) {
+          /* docker's rmi -f of an image's last name while a container uses it: the name
+           * goes, the image stays (dangling) for the container */
+          image.repoTags = image.repoTags.filter((t) => t !== tag);
+          out.untagged.push(familiarName(tag));
+          this.images.index.write(images);
+          return out;
+        }
         if (user)
           throw new UserError(`image ${text} is in use by container ${user.Name} (${user.Id}): remove the container first`, {
             kind: 'conflict',

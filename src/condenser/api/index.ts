@@ -4,6 +4,9 @@ import { AuditLog } from './audit.js';
 import { Router } from './router.js';
 import { ApiDispatcher } from './server.js';
 import { containerRoutes } from './routes/containers.js';
+import { imageRoutes } from './routes/images.js';
+import { imageTransferRoutes } from './routes/image-transfer.js';
+import { systemDfRoutes } from './routes/system-df.js';
 import { systemRoutes } from './routes/system.js';
 
 export { DEFAULT_SOCKET, type ListenAddress, type TlsFiles, listen, parseListenAddress } from './listeners.js';
@@ -13,5 +16,8 @@ export function apiDispatcher(engine: Engine): ApiDispatcher {
   const router = new Router();
   systemRoutes(router);
   containerRoutes(router);
+  imageTransferRoutes(router);
+  imageRoutes(router);
+  systemDfRoutes(router);
   return new ApiDispatcher(engine, router, new AuditLog(join(engine.opts.root, 'audit.log')));
 }

@@ -20,6 +20,8 @@ export interface ImportOptions {
   changes?: string[];
   /** where the tar came from, for the history's comment */
   source?: string;
+  /** the history's comment instead (docker import --message) */
+  message?: string;
 }
 
 /** Makes a one-layer image of a root filesystem tar (plain or gzip): the layer stored
@@ -61,7 +63,7 @@ export async function importImage(store: ImageStore, input: Readable, opts: Impo
         os: platform.os,
         config: run,
         rootfs: { type: 'layers', diff_ids: [diffId] },
-        history: [{ created, created_by: 'raind import', comment: `Imported from ${opts.source ?? '-'}` }],
+        history: [{ created, created_by: 'raind import', comment: opts.message || `Imported from ${opts.source ?? '-'}` }],
       };
       const configBytes = Buffer.from(JSON.stringify(config));
       const id = sha256Digest(configBytes);

@@ -40,32 +40,46 @@ export interface LoadResult {
 }
 
 /** Loads a `docker save` archive (manifest.json) or an OCI image layout archive (index.json)
- * into the store. The archive is unpacked into tmp/ first (the parts come in any order);
- * every blob is verified by digest and every layer by its diff ID, and on failure what was
- * stored is removed again. */
+ * into the store. The archive is unpacked into tmp/ first (the parts come in any order),
+ * outside the store's lock (its tmp/ directory under a lock of its own, so no collector
+ * takes it): a load fed by a save of the same store (`save | load` through raind serve)
+ * reads on while the save holds the store. Then, under the store's lock, every blob is
+ * verified by digest and every layer by its diff ID; on failure what was stored is
+ * removed again. */
 export async function load(store: ImageStore, source: Readable): Promise<LoadResult> {
-  return store.locked(async () => {
-    const tmp = join(store.paths.tmp, `load-${randomBytes(8).toString('hex')}`);
+  const name = `load-${randomBytes(8).toString('hex')}`;
+  const tmp = join(store.paths.tmp, name);
+  const release = await store.locks.acquire(name);
+  try {
     try {
       await extract(source, tmp);
-      const images = store.images();
-      const loaded = existsSync(join(tmp, 'manifest.json'))
-        ? await loadDocker(store, images, tmp)
-        : existsSync(join(tmp, 'index.json'))
-          ? await loadOci(store, images, tmp)
-          : undefined;
-      if (!loaded)
-        throw new UserError('the archive has neither manifest.json (docker-archive) nor index.json (oci-archive)', { kind: 'invalid' });
-      store.index.write(images);
-      return { images: loaded };
     } catch (err) {
-      rmSync(tmp, { recursive: true, force: true });
-      store.collectGarbage(store.images());
       throw err instanceof UserError ? new UserError(`load: ${err.message}`, { kind: err.kind, cause: err }) : err;
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
     }
-  });
+    return await store.locked(async () => {
+      try {
+        const images = store.images();
+        const loaded = existsSync(join(tmp, 'manifest.json'))
+          ? await loadDocker(store, images, tmp)
+          : existsSync(join(tmp, 'index.json'))
+            ? await loadOci(store, images, tmp)
+            : undefined;
+        if (!loaded)
+          throw new UserError('the archive has neither manifest.json (docker-archive) nor index.json (oci-archive)', { kind: 'invalid' });
+        store.index.write(images);
+        return { images: loaded };
+      } catch (err) {
+        rmSync(tmp, { recursive: true, force: true });
+        store.collectGarbage(store.images());
+        throw err instanceof UserError ? new UserError(`load: ${err.message}`, { kind: err.kind, cause: err }) : err;
+      }
+    });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    release();
+    /* lock files no one holds are only litter */
+    store.locks.prune();
+  }
 }
 
 /** Unpacks the regular files of the archive under `dir`; names leaving it are refused. */

@@ -13,13 +13,14 @@ export interface PruneResult {
   reclaimed: number;
 }
 
-/** Removes the dangling images (those no tag names) that no container uses (`inUse`: image
- * ids) and then every blob and layer no image left uses, measuring what goes before it goes. */
-export async function prune(store: ImageStore, inUse: () => ReadonlySet<string> = () => new Set()): Promise<PruneResult> {
+/** Removes the dangling images (those no tag names; with `all`, tagged ones too) that no
+ * container uses (`inUse`: image ids) and then every blob and layer no image left uses,
+ * measuring what goes before it goes. */
+export async function prune(store: ImageStore, inUse: () => ReadonlySet<string> = () => new Set(), all = false): Promise<PruneResult> {
   return store.locked(async () => {
     const images = store.images();
     const used = inUse();
-    const kept = images.filter((i) => i.repoTags.length > 0 || used.has(i.id));
+    const kept = images.filter((i) => (!all && i.repoTags.length > 0) || used.has(i.id));
     const deleted = images.filter((i) => !kept.includes(i)).map((i) => i.id);
     const blobs = new Set(kept.flatMap((i) => i.blobs.map((d) => parseDigest(d).hex)));
     const layers = new Set(kept.flatMap((i) => i.layers.map((d) => parseDigest(d).hex)));

@@ -9,6 +9,16 @@ import { findImage } from './names.js';
 export interface PushOptions extends RegistryOptions {
   /** one line per step, for the user */
   progress?: (line: string) => void;
+  /** each layer's state, as docker reports it (the API's progress stream) */
+  layerProgress?: (event: PushEvent) => void;
+}
+
+/** A layer of a push: being sent, sent, there already, or linked from another repository. */
+export interface PushEvent {
+  digest: string;
+  status: 'Preparing' | 'Pushing' | 'Pushed' | 'Layer already exists' | 'Mounted';
+  /** the repository it was mounted from */
+  from?: string;
 }
 
 export interface PushResult {
@@ -28,6 +38,7 @@ export async function push(store: ImageStore, text: string, opts: PushOptions = 
   return store.locked(async () => {
     try {
       const say = opts.progress ?? (() => {});
+      const tell = opts.layerProgress ?? (() => {});
       const { image } = findImage(store.images(), text);
       const bytes = readFileSync(store.blobs.path(image.manifestDigest));
       const manifest = JSON.parse(bytes.toString('utf8')) as ImageManifest & { mediaType?: string };
@@ -40,19 +51,26 @@ export async function push(store: ImageStore, text: string, opts: PushOptions = 
         ?.slice(ref.domain.length + 1);
       let uploaded = 0;
       const send = async (d: Descriptor, what: string) => {
+        /* the config is no layer: docker reports layers only */
+        const event = what === 'layer' ? tell : () => {};
         if (!store.blobs.has(d.digest)) throw new UserError(`${what} ${d.digest}: not in the store`, { kind: 'not-found' });
         if (await client.hasBlob(ref.path, d.digest)) {
           say(`${what} ${d.digest}: already exists`);
+          event({ digest: d.digest, status: 'Layer already exists' });
           return;
         }
+        event({ digest: d.digest, status: 'Pushing' });
         const how = await client.uploadBlob(ref.path, d.digest, d.size, () => store.blobs.open(d.digest), from);
         if (how === 'mounted') {
           say(`${what} ${d.digest}: mounted from ${from}`);
+          event({ digest: d.digest, status: 'Mounted', ...(from === undefined ? {} : { from }) });
           return;
         }
         uploaded++;
         say(`${what} ${d.digest}: pushed`);
+        event({ digest: d.digest, status: 'Pushed' });
       };
+      for (const layer of manifest.layers) tell({ digest: layer.digest, status: 'Preparing' });
       for (const layer of manifest.layers) await send(layer, 'layer');
       await send(manifest.config, 'config');
       const mediaType = manifest.mediaType ?? MediaType.ociManifest;
