@@ -214,9 +214,9 @@ export class Engine {
     return { network, containers: this.networkUsers(network) };
   }
 
-  /** A network a container is on (running or not) is refused, naming the container. */
+  /** A network a container is on (running or not) is refused, naming the containers. */
   removeNetwork(text: string): NetworkConfig {
-    return this.containers.networks.remove(text, (n) => this.networkUsers(n)[0]?.Name);
+    return this.containers.networks.remove(text, (n) => this.networkUsers(n).map((c) => c.Name));
   }
 
   /** The user networks no container is on; their names. */
@@ -236,6 +236,7 @@ export class Engine {
   private networkUsers(network: NetworkConfig): ContainerRecord[] {
     return this.containers.list().filter((c) => {
       try {
+        if (Object.values(c.ConnectedNetworks ?? {}).some((e) => e.NetworkID === network.id)) return true;
         return this.containers.networkOf(c.HostConfig.NetworkMode)?.id === network.id;
       } catch {
         return false;

@@ -4,11 +4,12 @@ import type { Engine, NetworkConfig } from '../condenser/engine.js';
 import { parseOptions, splitAtPositional } from './container-flags.js';
 import { err, out, table } from './output.js';
 
-/** network create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]... NAME */
+/** network create [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--internal] [--label K=V]... NAME */
 export function networkCreate(engine: Engine, argv: string[]): number {
   const options = {
     subnet: { type: 'string' },
     gateway: { type: 'string' },
+    'ip-range': { type: 'string' },
     internal: { type: 'boolean' },
     label: { type: 'string', multiple: true },
     driver: { type: 'string', short: 'd' },
@@ -27,6 +28,7 @@ export function networkCreate(engine: Engine, argv: string[]): number {
     name: split.rest[0] ?? '',
     ...(values.subnet !== undefined ? { subnet: values.subnet as string } : {}),
     ...(values.gateway !== undefined ? { gateway: values.gateway as string } : {}),
+    ...(values['ip-range'] !== undefined ? { ipRange: values['ip-range'] as string } : {}),
     internal: values.internal === true,
     labels,
   });
@@ -97,6 +99,48 @@ export function networkRemove(engine: Engine, argv: string[]): number {
   return failed ? 1 : 0;
 }
 
+/** docker's CLI exits 125 when the engine refuses a network connect or disconnect. */
+function engineFailure(e: unknown): unknown {
+  return e instanceof UserError && !(e instanceof UsageError)
+    ? new UserError(e.message, { kind: e.kind, ...(e.field !== undefined ? { field: e.field } : {}), exitCode: 125 })
+    : e;
+}
+
+/** network connect [--alias A]... [--ip IP] NETWORK CONTAINER */
+export function networkConnect(engine: Engine, argv: string[]): number {
+  const options = { alias: { type: 'string', multiple: true }, ip: { type: 'string' } } as const;
+  const split = splitAtPositional(argv, options);
+  const values = parseOptions('network connect', split.options, options);
+  const [network, container, ...extra] = split.rest;
+  if (network === undefined || container === undefined || extra.length)
+    throw new UsageError('network connect: expected a network and a container');
+  try {
+    engine.containers.connectNetwork(container, network, {
+      aliases: (values.alias as string[] | undefined) ?? [],
+      ...(values.ip !== undefined ? { ip: values.ip as string } : {}),
+    });
+  } catch (e) {
+    throw engineFailure(e);
+  }
+  return 0;
+}
+
+/** network disconnect [-f] NETWORK CONTAINER */
+export function networkDisconnect(engine: Engine, argv: string[]): number {
+  const options = { force: { type: 'boolean', short: 'f' } } as const;
+  const split = splitAtPositional(argv, options);
+  const values = parseOptions('network disconnect', split.options, options);
+  const [network, container, ...extra] = split.rest;
+  if (network === undefined || container === undefined || extra.length)
+    throw new UsageError('network disconnect: expected a network and a container');
+  try {
+    engine.containers.disconnectNetwork(container, network, values.force === true);
+  } catch (e) {
+    throw engineFailure(e);
+  }
+  return 0;
+}
+
 /** network prune: the user networks no container is on. */
 export function networkPrune(engine: Engine, argv: string[]): number {
   const options = { force: { type: 'boolean', short: 'f' } } as const;
@@ -127,7 +171,11 @@ function networkView(n: NetworkConfig, containers: ContainerRecord[]): object {
     Scope: 'local',
     Driver: n.driver,
     EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    IPAM: {
+      Driver: 'default',
+      Options: {},
+      Config: [{ Subnet: n.subnet, Gateway: n.gateway, ...(n.ipRange ? { IPRange: n.ipRange } : {}) }],
+    },
     Internal: n.internal,
     Attachable: false,
     Ingress: false,

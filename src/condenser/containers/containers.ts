@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
@@ -20,13 +20,18 @@ import { listProcesses, type ProcessList } from './processes.js';
 import { type RuntimeStats, type StatsSample, sampleOf } from './stats.js';
 import type { ImageStore } from '../store/store.js';
 import { containerCapabilities } from './capabilities.js';
-import { attach as attachNetwork, detach as detachNetwork } from '../network/attach.js';
+import {
+  attach as attachNetwork,
+  connect as connectEndpoint,
+  detach as detachNetwork,
+  disconnect as disconnectEndpoint,
+} from '../network/attach.js';
 import { DEFAULT_ALIASES, type NetworkConfig, SPECIAL_MODES } from '../network/config.js';
 import { Leases } from '../network/leases.js';
-import { hasDns } from '../network/netavark.js';
 import { publishAll } from '../network/ports.js';
 import { NetworkStore, checkAddress } from '../network/store.js';
-import { type EtcFiles, writeEtcFiles } from './etc-files.js';
+import { type ConnectOptions, connectedName, connection, containerEndpoints, nameserversOf } from './connected-networks.js';
+import { type EtcFiles, containerResolvConf, writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
 import { anonymousVolumeName } from '../volumes/names.js';
 import { containerMounts, ociMounts, requestedMounts, type VolumeResolver, withImageVolumes } from './mounts.js';
@@ -40,6 +45,7 @@ import { type ContainerSeccomp, containerSeccomp } from './seccomp/container-pro
 import { ContainerStore } from './store.js';
 import { resolveUser } from './user.js';
 
+export type { ConnectOptions } from './connected-networks.js';
 export type { CreateRequest } from './merge-config.js';
 export type { ProcessList } from './processes.js';
 export type { ContainerStats, StatsSample } from './stats.js';
@@ -283,6 +289,7 @@ export class Containers {
     /* a container that died without its cleanup still holds its last network */
     if (existsSync(this.netnsPath(record.Id))) this.detachQuietly(record);
     delete record.NetworkSettings;
+    const endpoints = network ? containerEndpoints(record, network, this.networks) : [];
     if (network) {
       record.NetworkSettings = await attachNetwork(
         {
@@ -290,20 +297,19 @@ export class Containers {
           name: record.Name,
           runDir,
           netns: this.netnsPath(record.Id),
-          network,
+          endpoints,
           ports: record.HostConfig.PortBindings,
-          aliases: record.NetworkAliases ?? [],
-          ...(record.NetworkIP ? { ip: record.NetworkIP } : {}),
           dnsServers: record.HostConfig.Dns ?? [],
         },
         this.leases,
       );
     }
     try {
-      /* on a user network the DNS server on its gateway answers for the containers' names
-       * and forwards the rest (to --dns's servers when given) */
-      const dns = record.HostConfig.Dns ?? [];
-      const nameservers = network && hasDns(network) ? [network.gateway] : dns.length ? dns : undefined;
+      /* on a user network the DNS server on its gateway answers for the containers' names */
+      const nameservers = nameserversOf(
+        endpoints.map((e) => e.network),
+        record.HostConfig.Dns ?? [],
+      );
       await this.launchAttached(record, runtime, hostNetwork, nameservers, {
         ...(madeVolumes ? { madeVolumes } : {}),
         ...(joined ? { joined } : {}),
@@ -410,6 +416,86 @@ export class Containers {
       /* rm -f runs the teardown again */
     }
     delete record.NetworkSettings;
+  }
+
+  /** network connect: the container joins one more network, docker's POST
+   * /networks/{id}/connect. One whose network is up (created, running) gets it at once, on
+   * its next ethN; any other has it set up at its next start. */
+  connectNetwork(text: string, networkText: string, opts: ConnectOptions = {}): ContainerRecord {
+    const id = this.resolve(text);
+    return this.store.locked(id, () => {
+      const record = this.refreshed(this.store.read(id));
+      const network = this.networks.get(networkText);
+      const primary = this.networkOf(record.HostConfig.NetworkMode);
+      const entry = connection(record, primary, network, opts);
+      if (record.State.Pid > 0 && record.NetworkSettings) {
+        const holder = {
+          id,
+          name: record.Name,
+          runDir: this.store.runDir(id),
+          netns: this.netnsPath(id),
+          dnsServers: record.HostConfig.Dns ?? [],
+        };
+        const endpoint = { network, interfaceName: entry.Interface, aliases: entry.Aliases, ...(opts.ip ? { ip: opts.ip } : {}) };
+        record.NetworkSettings.Networks[network.name] = connectEndpoint(holder, endpoint, this.leases);
+      }
+      record.ConnectedNetworks = { ...record.ConnectedNetworks, [network.name]: entry };
+      this.store.write(record);
+      this.updateResolvConf(record);
+      return record;
+    });
+  }
+
+  /** network disconnect, docker's POST /networks/{id}/disconnect: a network network connect
+   * added goes; `force` drops it even when netavark's teardown fails. */
+  disconnectNetwork(text: string, networkText: string, force = false): ContainerRecord {
+    const id = this.resolve(text);
+    return this.store.locked(id, () => {
+      const record = this.refreshed(this.store.read(id));
+      const network = this.networks.get(networkText);
+      const primary = SPECIAL_MODES.includes(record.HostConfig.NetworkMode) ? undefined : this.networkOfQuietly(record);
+      const name = connectedName(record, primary, network);
+      if (record.NetworkSettings?.Networks[name] || existsSync(this.netnsPath(id))) {
+        try {
+          disconnectEndpoint(id, this.store.runDir(id), network, this.leases, force);
+        } catch (err) {
+          if (!force) throw err;
+        }
+        if (record.NetworkSettings) delete record.NetworkSettings.Networks[name];
+      }
+      const { [name]: _gone, ...rest } = record.ConnectedNetworks ?? {};
+      record.ConnectedNetworks = rest;
+      this.store.write(record);
+      this.updateResolvConf(record);
+      return record;
+    });
+  }
+
+  private networkOfQuietly(record: ContainerRecord): NetworkConfig | undefined {
+    try {
+      return this.networkOf(record.HostConfig.NetworkMode);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A running container's resolv.conf (bind mounted from its etc/, written in place) names
+   * the DNS servers of the networks it is on now. */
+  private updateResolvConf(record: ContainerRecord): void {
+    if (record.State.Pid === 0 || !record.NetworkSettings) return;
+    const networks = Object.values(record.NetworkSettings.Networks).flatMap((e) => {
+      try {
+        return [this.networks.get(e.NetworkID)];
+      } catch {
+        return [];
+      }
+    });
+    const nameservers = nameserversOf(networks, record.HostConfig.Dns ?? []);
+    let host = '';
+    try {
+      host = readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {}
+    writeFileSync(join(this.store.dir(record.Id), 'etc', 'resolv.conf'), containerResolvConf(host, false, nameservers));
   }
 
   logPath(id: string): string {

@@ -113,6 +113,14 @@ export interface MountPoint {
   Propagation: string;
 }
 
+/** A network joined with `network connect`: its interface in the container is eth1, eth2… */
+export interface ConnectedNetwork {
+  NetworkID: string;
+  Interface: string;
+  Aliases: string[];
+  IPv4Address?: string;
+}
+
 export interface ContainerRecord {
   Id: string;
   Name: string;
@@ -138,6 +146,9 @@ export interface ContainerRecord {
   NetworkAliases?: string[];
   /** --ip: the address asked for on its network */
   NetworkIP?: string;
+  /** the networks `network connect` added to NetworkMode's, by name: set up with it at
+   * each start */
+  ConnectedNetworks?: Record<string, ConnectedNetwork>;
   /** the container's network while it runs */
   NetworkSettings?: NetworkSettings;
   /** the monitor (conmon) while the container runs, with its start time (pid reuse) */

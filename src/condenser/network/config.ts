@@ -10,6 +10,8 @@ export interface NetworkConfig {
   bridge: string;
   subnet: string;
   gateway: string;
+  /** --ip-range: the part of the subnet addresses are handed out from (--ip may be anywhere in it) */
+  ipRange?: string;
   /** no route out of the subnet, no masquerade */
   internal: boolean;
   labels: Record<string, string>;

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { UserError } from '../../lib/errors.js';
 import { withLock } from '../../lib/lock.js';
 import type { NetworkConfig } from './config.js';
-import { contains, formatAddress, parseAddress, parseSubnet, size } from './ipv4.js';
+import { formatAddress, parseAddress, parseSubnet, size } from './ipv4.js';
 
 /** Host-wide network state. Bridges are the host's, shared by every root (raind0 is
  * host-wide, like docker0), so the addresses on them and the host ports published must be
@@ -109,6 +109,15 @@ export class Leases {
     });
   }
 
+  /** The container's address on one bridge goes (network disconnect); its ports stay. */
+  releaseAddress(container: string, bridge: string): void {
+    if (!existsSync(this.file)) return;
+    this.change((state) => {
+      const used = state.addresses[bridge] ?? {};
+      for (const [addr, lease] of Object.entries(used)) if (lease.container === container) delete used[addr];
+    });
+  }
+
   /** Ports held by containers, for a free port's pick. */
   heldPorts(): Set<string> {
     return new Set(Object.keys(this.read().ports));
@@ -133,16 +142,18 @@ function conflictingPort(state: LeaseFile, p: HostPort): Lease | undefined {
 
 function nextFree(network: NetworkConfig, used: Record<string, Lease>, last: string | undefined): string {
   const subnet = parseSubnet(network.subnet, network.name);
+  /* --ip-range narrows where they are handed out from; never the subnet's own first and last */
+  const pool = network.ipRange ? parseSubnet(network.ipRange, network.name) : subnet;
   const gateway = parseAddress(network.gateway);
-  const first = subnet.base + 1;
-  const count = size(subnet) - 2;
+  const first = Math.max(pool.base, subnet.base + 1);
+  const count = Math.min(pool.base + size(pool), subnet.base + size(subnet) - 1) - first;
   const lastN = last === undefined ? undefined : parseAddress(last);
-  const start = lastN !== undefined && contains(subnet, lastN) ? lastN - first + 1 : 0;
+  const start = lastN !== undefined && lastN >= first && lastN < first + count ? lastN - first + 1 : 0;
   for (let i = 0; i < count; i++) {
     const n = first + ((start + i) % count);
     if (n === gateway) continue;
     const text = formatAddress(n);
     if (!used[text]) return text;
   }
-  throw new UserError(`network ${network.name}: no free address left in ${network.subnet}`, { kind: 'conflict' });
+  throw new UserError(`network ${network.name}: no free address left in ${network.ipRange ?? network.subnet}`, { kind: 'conflict' });
 }

@@ -12,6 +12,7 @@ export interface CreateNetworkOptions {
   name: string;
   subnet?: string;
   gateway?: string;
+  ipRange?: string;
   internal?: boolean;
   labels?: Record<string, string>;
 }
@@ -76,6 +77,7 @@ export class NetworkStore {
       const gw = parseAddress(gateway);
       if (gw === undefined || !contains(subnet, gw) || gw === subnet.base || gw === subnet.base + 2 ** (32 - subnet.prefix) - 1)
         throw new UserError(`--gateway ${gateway}: not a host address of ${formatSubnet(subnet)}`, { kind: 'invalid' });
+      const ipRange = opts.ipRange === undefined ? undefined : checkRange(opts.ipRange, subnet, opts.subnet !== undefined);
       const config: NetworkConfig = {
         name,
         id: randomBytes(32).toString('hex'),
@@ -83,6 +85,7 @@ export class NetworkStore {
         bridge: freeBridge(existing),
         subnet: formatSubnet(subnet),
         gateway,
+        ...(ipRange ? { ipRange } : {}),
         internal: opts.internal === true,
         labels: opts.labels ?? {},
         created: new Date().toISOString(),
@@ -92,15 +95,18 @@ export class NetworkStore {
     });
   }
 
-  /** Removes a user network; `inUse` names the container that holds it, checked under the lock. */
-  remove(text: string, inUse: (network: NetworkConfig) => string | undefined): NetworkConfig {
+  /** Removes a user network; `inUse` names the containers on it, checked under the lock. */
+  remove(text: string, inUse: (network: NetworkConfig) => string[]): NetworkConfig {
     const network = this.get(text);
     if (network.name === defaultNetwork().name)
       throw new UserError(`network ${network.name} is the default network: it cannot be removed`, { kind: 'conflict' });
     return withLock(this.dir, 'the networks', () => {
-      const user = inUse(network);
-      if (user)
-        throw new UserError(`network ${network.name} is in use by container ${user}: remove the container first`, { kind: 'conflict' });
+      const users = inUse(network);
+      if (users.length)
+        throw new UserError(
+          `network ${network.name} is in use by container${users.length > 1 ? 's' : ''} ${users.join(', ')}: remove ${users.length > 1 ? 'them' : 'it'} or disconnect ${users.length > 1 ? 'them' : 'it'} first`,
+          { kind: 'conflict' },
+        );
       rmSync(this.path(network.name), { force: true });
       return network;
     });
@@ -129,6 +135,15 @@ export function checkAddress(network: NetworkConfig, text: string): void {
   if (!contains(subnet, n) || n === subnet.base || n === subnet.base + 2 ** (32 - subnet.prefix) - 1)
     throw bad(`not a host address of network ${network.name} (${network.subnet})`);
   if (text === network.gateway) throw bad(`is the gateway of network ${network.name}`);
+}
+
+/** --ip-range: a part of the subnet with room for one address that is not the gateway. */
+function checkRange(text: string, subnet: Subnet, subnetGiven: boolean): string {
+  if (!subnetGiven) throw new UserError('--ip-range needs --subnet', { kind: 'invalid' });
+  const range = parseSubnet(text, '--ip-range');
+  if (!contains(subnet, range.base) || range.prefix < subnet.prefix)
+    throw new UserError(`--ip-range ${text}: not inside --subnet ${formatSubnet(subnet)}`, { kind: 'invalid' });
+  return formatSubnet(range);
 }
 
 /** The subnets of the host's interfaces: a new network must not hide them. */
