@@ -89,7 +89,7 @@ container files, processes and housekeeping (also under container):
   system reset [-f]                           removes every container, image and volume
 
 network commands:
-  network create [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--internal] [--label K=V]... NAME
+  network create [--subnet CIDR]... [--gateway IP] [--ip-range CIDR] [--ipv6] [--internal] [--label K=V]... NAME
   network ls [-q] [--format table|json]
   network inspect NAME...
   network rm NAME...                          refused while a container is on it

@@ -56,7 +56,7 @@ describe('raind networks: --ip-range, host port ranges, 50 containers on raind0'
   });
   after(() => {
     for (const id of e.run(['ps', '-aq']).stdout.split('\n').filter(Boolean)) e.run(['rm', '-f', id]);
-    e.run(['network', 'rm', 'ipam-net']);
+    e.run(['network', 'rm', 'ipam-net', 'v6-net', 'v6-dual']);
     removeTestEngine(e);
   });
 
@@ -113,6 +113,53 @@ describe('raind networks: --ip-range, host port ranges, 50 containers on raind0'
     } finally {
       holder.close();
     }
+  });
+
+  test('--ipv6 with an IPv6 --subnet: containers get an address of it too, that the host reaches over the bridge', async () => {
+    e.ok(['network', 'create', '--ipv6', '--subnet', 'fd00:167:254::/64', 'v6-net']);
+    const [net] = JSON.parse(e.ok(['network', 'inspect', 'v6-net']).stdout);
+    assert.equal(net.EnableIPv6, true);
+    assert.equal(net.IPAM.Config.length, 2);
+    assert.match(net.IPAM.Config[0].Subnet, /^10\.167\.\d+\.0\/24$/);
+    assert.deepEqual(net.IPAM.Config[1], { Subnet: 'fd00:167:254::/64', Gateway: 'fd00:167:254::1' });
+    const id = e.ok(['run', '-d', '--network', 'v6-net', 'busybox:test', ...HTTPD]).stdout.trim();
+    const settings = inspect(e, id).NetworkSettings;
+    const endpoint = settings.Networks['v6-net'];
+    assert.match(endpoint.GlobalIPv6Address, /^fd00:167:254::[0-9a-f]+$/);
+    assert.equal(endpoint.GlobalIPv6PrefixLen, 64);
+    assert.equal(endpoint.IPv6Gateway, 'fd00:167:254::1');
+    assert.equal(settings.GlobalIPv6Address, endpoint.GlobalIPv6Address);
+    assert.match(endpoint.IPAddress, /^10\.167\.\d+\.\d+$/);
+    assert.match(
+      e.ok(['exec', id, 'ip', '-o', '-6', 'addr', 'show', 'eth0']).stdout,
+      new RegExp(`inet6 ${endpoint.GlobalIPv6Address}/64 `),
+    );
+    /* the host reaches it over the network's bridge, by its IPv6 address */
+    assert.equal(await get(`http://[${endpoint.GlobalIPv6Address}]/`), `hello from ${id}\n`);
+
+    /* dual stack with both subnets given */
+    e.ok(['network', 'create', '--ipv6', '--subnet', '10.167.254.0/24', '--subnet', 'fd00:167:255::/64', 'v6-dual']);
+    const dual = e.ok(['run', '-d', '--network', 'v6-dual', 'busybox:test', 'sleep', '1000']).stdout.trim();
+    const dualEndpoint = inspect(e, dual).NetworkSettings.Networks['v6-dual'];
+    assert.match(dualEndpoint.IPAddress, /^10\.167\.254\.\d+$/);
+    assert.match(dualEndpoint.GlobalIPv6Address, /^fd00:167:255::[0-9a-f]+$/);
+    const [dualNet] = JSON.parse(e.ok(['network', 'inspect', 'v6-dual']).stdout);
+    assert.equal(dualNet.Containers[dual].IPv6Address, `${dualEndpoint.GlobalIPv6Address}/64`);
+
+    for (const [args, pattern] of [
+      [['--subnet', 'fd00:167:256::/64', 'bad-v6'], /^raind: --subnet fd00:167:256::\/64: an IPv6 subnet needs --ipv6\n$/],
+      [['--ipv6', 'bad-v6'], /^raind: --ipv6 needs an IPv6 --subnet, such as fd00:1::\/64\n$/],
+      [['--ipv6', '--subnet', 'fd00:167:254:0:8000::/65', 'bad-v6'], /^raind: --subnet fd00:167:254:0:8000::\/65 overlaps network v6-net/],
+      [['--ipv6', '--subnet', 'fd00:167:256::1/64', 'bad-v6'], /^raind: --subnet: "fd00:167:256::1\/64" has host bits set\n$/],
+      [['--ipv6', '--subnet', 'fd00:zz::/64', 'bad-v6'], /^raind: --subnet: "fd00:zz::\/64" is not an IPv6 subnet/],
+    ] as const) {
+      const r = e.run(['network', 'create', ...args]);
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.match(r.stderr, pattern);
+    }
+    e.ok(['rm', '-f', id, dual]);
+    assert.deepEqual(leasesOf([id, dual]), []);
+    e.ok(['network', 'rm', 'v6-net', 'v6-dual']);
   });
 
   test('50 containers run at once on raind0: no address twice; rm releases every address and namespace', async () => {

@@ -83,6 +83,13 @@ export async function attach(a: Attachment, leases: Leases): Promise<NetworkSett
       IPPrefixLen: first?.IPPrefixLen ?? 0,
       Gateway: first?.Gateway ?? '',
       MacAddress: first?.MacAddress ?? '',
+      ...(first?.GlobalIPv6Address
+        ? {
+            GlobalIPv6Address: first.GlobalIPv6Address,
+            GlobalIPv6PrefixLen: first.GlobalIPv6PrefixLen ?? 0,
+            IPv6Gateway: first.IPv6Gateway ?? '',
+          }
+        : {}),
       Ports: portMap(published),
       Networks: networks,
     };
@@ -109,13 +116,13 @@ export function connect(h: NetworkHolder, endpoint: Endpoint, leases: Leases): E
 
 function setUpEndpoint(h: NetworkHolder, endpoint: Endpoint, published: PublishedPort[], leases: Leases): EndpointSettings {
   const { network, interfaceName } = endpoint;
-  const address = leases.take(network, { container: h.id, name: h.name, netns: h.netns }, published, endpoint.ip);
+  const { address, address6 } = leases.take(network, { container: h.id, name: h.name, netns: h.netns }, published, endpoint.ip);
   const key = netavarkName(network);
   const aliases = [h.name, h.id, ...endpoint.aliases];
   const options: NetavarkOptions = {
     container_id: h.id,
     container_name: h.name,
-    networks: { [key]: { interface_name: interfaceName, static_ips: [address], aliases } },
+    networks: { [key]: { interface_name: interfaceName, static_ips: address6 ? [address, address6] : [address], aliases } },
     network_info: { [key]: netavarkNetwork(network) },
     port_mappings: netavarkPorts(published),
     ...(h.dnsServers.length ? { dns_servers: h.dnsServers } : {}),
@@ -125,8 +132,11 @@ function setUpEndpoint(h: NetworkHolder, endpoint: Endpoint, published: Publishe
   writeState(h.runDir, state);
   const status = setup(state.netns, options);
   const iface = status[key]?.interfaces?.[interfaceName];
-  const ipnet = iface?.subnets?.[0]?.ipnet ?? `${address}/${network.subnet.split('/')[1]}`;
+  const ipnets = (iface?.subnets ?? []).map((s) => s.ipnet);
+  const ipnet = ipnets.find((n) => !n.includes(':')) ?? `${address}/${network.subnet.split('/')[1]}`;
   const [ip = address, prefix = '0'] = ipnet.split('/');
+  const ipnet6 = address6 && (ipnets.find((n) => n.includes(':')) ?? `${address6}/${network.ipv6Subnet?.split('/')[1]}`);
+  const [ip6 = '', prefix6 = '0'] = ipnet6 ? ipnet6.split('/') : [];
   return {
     NetworkID: network.id,
     Gateway: network.gateway,
@@ -134,6 +144,7 @@ function setUpEndpoint(h: NetworkHolder, endpoint: Endpoint, published: Publishe
     IPPrefixLen: Number(prefix),
     MacAddress: iface?.mac_address ?? '',
     Aliases: aliases,
+    ...(ipnet6 ? { GlobalIPv6Address: ip6, GlobalIPv6PrefixLen: Number(prefix6), IPv6Gateway: network.ipv6Gateway ?? '' } : {}),
   };
 }
 

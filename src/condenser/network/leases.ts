@@ -5,6 +5,7 @@ import { UserError } from '../../lib/errors.js';
 import { withLock } from '../../lib/lock.js';
 import type { NetworkConfig } from './config.js';
 import { formatAddress, parseAddress, parseSubnet, size } from './ipv4.js';
+import { formatAddress6, parseAddress6, parseSubnet6, size6 } from './ipv6.js';
 
 /** Host-wide network state. Bridges are the host's, shared by every root (raind0 is
  * host-wide, like docker0), so the addresses on them and the host ports published must be
@@ -70,9 +71,9 @@ export class Leases {
     }
   }
 
-  /** An address of the network for the container, and its host ports, taken together: a
-   * port another container holds is refused, naming it. */
-  take(network: NetworkConfig, holder: Lease, ports: HostPort[], requested?: string): string {
+  /** An address of the network for the container (and one of its IPv6 prefix), and its host
+   * ports, taken together: a port another container holds is refused, naming it. */
+  take(network: NetworkConfig, holder: Lease, ports: HostPort[], requested?: string): { address: string; address6?: string } {
     return this.change((state) => {
       for (const p of ports) {
         const clash = conflictingPort(state, p);
@@ -94,8 +95,13 @@ export class Leases {
         });
       used[address] = holder;
       state.last[network.bridge] = address;
+      const address6 = network.ipv6Subnet ? nextFree6(network, used, state.last[`${network.bridge}/6`]) : undefined;
+      if (address6) {
+        used[address6] = holder;
+        state.last[`${network.bridge}/6`] = address6;
+      }
       for (const p of ports) state.ports[portKey(p)] = holder;
-      return address;
+      return { address, ...(address6 ? { address6 } : {}) };
     });
   }
 
@@ -156,4 +162,20 @@ function nextFree(network: NetworkConfig, used: Record<string, Lease>, last: str
     if (!used[text]) return text;
   }
   throw new UserError(`network ${network.name}: no free address left in ${network.ipRange ?? network.subnet}`, { kind: 'conflict' });
+}
+
+/** The next free address of the network's IPv6 prefix after the last one handed out (its
+ * ::1 is the gateway); a look at the first 65536 is plenty for one bridge. */
+function nextFree6(network: NetworkConfig, used: Record<string, Lease>, last: string | undefined): string {
+  const subnet = parseSubnet6(network.ipv6Subnet ?? '', network.name);
+  const first = subnet.base + 2n;
+  const span = size6(subnet) - 3n;
+  const count = span < 65536n ? span : 65536n;
+  const lastN = last === undefined ? undefined : parseAddress6(last);
+  const start = lastN !== undefined && lastN >= first && lastN < first + count ? lastN - first + 1n : 0n;
+  for (let i = 0n; i < count; i++) {
+    const text = formatAddress6(first + ((start + i) % count));
+    if (!used[text]) return text;
+  }
+  throw new UserError(`network ${network.name}: no free address left in ${network.ipv6Subnet}`, { kind: 'conflict' });
 }

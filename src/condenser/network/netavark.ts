@@ -59,9 +59,12 @@ export function netavarkNetwork(n: NetworkConfig): NetavarkNetwork {
     id: n.id,
     driver: 'bridge',
     network_interface: n.bridge,
-    subnets: [{ subnet: n.subnet, gateway: n.gateway }],
+    subnets: [
+      { subnet: n.subnet, gateway: n.gateway },
+      ...(n.ipv6Subnet && n.ipv6Gateway ? [{ subnet: n.ipv6Subnet, gateway: n.ipv6Gateway }] : []),
+    ],
     internal: n.internal,
-    ipv6_enabled: false,
+    ipv6_enabled: n.ipv6Subnet !== undefined,
     dns_enabled: hasDns(n),
     ipam_options: { driver: 'host-local' },
   };
