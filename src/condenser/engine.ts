@@ -237,6 +237,7 @@ export class Engine {
     return this.containers.list().filter((c) => {
       try {
         if (Object.values(c.ConnectedNetworks ?? {}).some((e) => e.NetworkID === network.id)) return true;
+        /* its NetworkMode's, even disconnected: its next start needs the network */
         return this.containers.networkOf(c.HostConfig.NetworkMode)?.id === network.id;
       } catch {
         return false;

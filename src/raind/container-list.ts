@@ -187,6 +187,7 @@ export function inspectView(c: ContainerRecord): object {
     NetworkAliases,
     NetworkIP,
     ConnectedNetworks,
+    NetworkModeDisconnected,
     ...shown
   } = c;
   return {

@@ -115,7 +115,7 @@ function engineFailure(e: unknown): unknown {
 }
 
 /** network connect [--alias A]... [--ip IP] NETWORK CONTAINER */
-export function networkConnect(engine: Engine, argv: string[]): number {
+export async function networkConnect(engine: Engine, argv: string[]): Promise<number> {
   const options = { alias: { type: 'string', multiple: true }, ip: { type: 'string' } } as const;
   const split = splitAtPositional(argv, options);
   const values = parseOptions('network connect', split.options, options);
@@ -123,7 +123,7 @@ export function networkConnect(engine: Engine, argv: string[]): number {
   if (network === undefined || container === undefined || extra.length)
     throw new UsageError('network connect: expected a network and a container');
   try {
-    engine.containers.connectNetwork(container, network, {
+    await engine.containers.connectNetwork(container, network, {
       aliases: (values.alias as string[] | undefined) ?? [],
       ...(values.ip !== undefined ? { ip: values.ip as string } : {}),
     });

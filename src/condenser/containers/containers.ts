@@ -30,7 +30,14 @@ import { DEFAULT_ALIASES, type NetworkConfig, SPECIAL_MODES } from '../network/c
 import { Leases } from '../network/leases.js';
 import { publishAll } from '../network/ports.js';
 import { NetworkStore, checkAddress } from '../network/store.js';
-import { type ConnectOptions, connectedName, connection, containerEndpoints, nameserversOf } from './connected-networks.js';
+import {
+  type ConnectOptions,
+  connectedTo,
+  connection,
+  containerEndpoints,
+  mainEndpointSettings,
+  nameserversOf,
+} from './connected-networks.js';
 import { type EtcFiles, containerResolvConf, writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
 import { anonymousVolumeName } from '../volumes/names.js';
@@ -298,7 +305,8 @@ export class Containers {
           runDir,
           netns: this.netnsPath(record.Id),
           endpoints,
-          ports: record.HostConfig.PortBindings,
+          /* published on NetworkMode's network: not while it is disconnected */
+          ports: record.NetworkModeDisconnected ? {} : record.HostConfig.PortBindings,
           dnsServers: record.HostConfig.Dns ?? [],
         },
         this.leases,
@@ -421,54 +429,80 @@ export class Containers {
   /** network connect: the container joins one more network, docker's POST
    * /networks/{id}/connect. One whose network is up (created, running) gets it at once, on
    * its next ethN; any other has it set up at its next start. */
-  connectNetwork(text: string, networkText: string, opts: ConnectOptions = {}): ContainerRecord {
+  async connectNetwork(text: string, networkText: string, opts: ConnectOptions = {}): Promise<ContainerRecord> {
     const id = this.resolve(text);
-    return this.store.locked(id, () => {
+    return this.store.lockedAsync(id, async () => {
       const record = this.refreshed(this.store.read(id));
       const network = this.networks.get(networkText);
-      const primary = this.networkOf(record.HostConfig.NetworkMode);
-      const entry = connection(record, primary, network, opts);
-      if (record.State.Pid > 0 && record.NetworkSettings) {
-        const holder = {
-          id,
-          name: record.Name,
-          runDir: this.store.runDir(id),
-          netns: this.netnsPath(id),
-          dnsServers: record.HostConfig.Dns ?? [],
-        };
+      const { entry, primary } = connection(record, this.networkOf(record.HostConfig.NetworkMode), network, opts);
+      const settings = record.NetworkSettings;
+      if (record.State.Pid > 0 && settings) {
         const endpoint = { network, interfaceName: entry.Interface, aliases: entry.Aliases, ...(opts.ip ? { ip: opts.ip } : {}) };
-        record.NetworkSettings.Networks[network.name] = connectEndpoint(holder, endpoint, this.leases);
+        const made = await connectEndpoint(
+          this.networkHolder(record),
+          endpoint,
+          this.leases,
+          primary ? record.HostConfig.PortBindings : {},
+        );
+        settings.Networks[network.name] = made.endpoint;
+        if (primary) Object.assign(settings, mainEndpointSettings(network.bridge, made.endpoint), { Ports: made.ports });
       }
-      record.ConnectedNetworks = { ...record.ConnectedNetworks, [network.name]: entry };
+      if (primary) {
+        delete record.NetworkModeDisconnected;
+        record.NetworkAliases = entry.Aliases;
+        if (opts.ip) record.NetworkIP = opts.ip;
+        else delete record.NetworkIP;
+      } else record.ConnectedNetworks = { ...record.ConnectedNetworks, [network.name]: entry };
       this.store.write(record);
       this.updateResolvConf(record);
       return record;
     });
   }
 
-  /** network disconnect, docker's POST /networks/{id}/disconnect: a network network connect
-   * added goes; `force` drops it even when netavark's teardown fails. */
+  /** network disconnect, docker's POST /networks/{id}/disconnect: a network goes (its
+   * NetworkMode's too, with the ports published on it); `force` drops it even when
+   * netavark's teardown fails. */
   disconnectNetwork(text: string, networkText: string, force = false): ContainerRecord {
     const id = this.resolve(text);
     return this.store.locked(id, () => {
       const record = this.refreshed(this.store.read(id));
       const network = this.networks.get(networkText);
-      const primary = SPECIAL_MODES.includes(record.HostConfig.NetworkMode) ? undefined : this.networkOfQuietly(record);
-      const name = connectedName(record, primary, network);
+      const mode = record.HostConfig.NetworkMode;
+      const own = SPECIAL_MODES.includes(mode) || joinedName(mode) !== undefined ? undefined : this.networkOfQuietly(record);
+      const { name, primary } = connectedTo(record, own, network);
       if (record.NetworkSettings?.Networks[name] || existsSync(this.netnsPath(id))) {
         try {
           disconnectEndpoint(id, this.store.runDir(id), network, this.leases, force);
         } catch (err) {
           if (!force) throw err;
         }
-        if (record.NetworkSettings) delete record.NetworkSettings.Networks[name];
+        if (record.NetworkSettings) {
+          delete record.NetworkSettings.Networks[name];
+          if (primary) {
+            const { GlobalIPv6Address, GlobalIPv6PrefixLen, IPv6Gateway, ...rest } = record.NetworkSettings;
+            record.NetworkSettings = { ...rest, ...mainEndpointSettings('', undefined), Ports: {} };
+          }
+        }
       }
-      const { [name]: _gone, ...rest } = record.ConnectedNetworks ?? {};
-      record.ConnectedNetworks = rest;
+      if (primary) record.NetworkModeDisconnected = true;
+      else {
+        const { [name]: _gone, ...rest } = record.ConnectedNetworks ?? {};
+        record.ConnectedNetworks = rest;
+      }
       this.store.write(record);
       this.updateResolvConf(record);
       return record;
     });
+  }
+
+  private networkHolder(record: ContainerRecord) {
+    return {
+      id: record.Id,
+      name: record.Name,
+      runDir: this.store.runDir(record.Id),
+      netns: this.netnsPath(record.Id),
+      dnsServers: record.HostConfig.Dns ?? [],
+    };
   }
 
   private networkOfQuietly(record: ContainerRecord): NetworkConfig | undefined {

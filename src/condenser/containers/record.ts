@@ -149,6 +149,9 @@ export interface ContainerRecord {
   /** the networks `network connect` added to NetworkMode's, by name: set up with it at
    * each start */
   ConnectedNetworks?: Record<string, ConnectedNetwork>;
+  /** NetworkMode's network was taken off with `network disconnect` (docker keeps the mode):
+   * not set up, its ports not published, until `network connect` gives it back */
+  NetworkModeDisconnected?: boolean;
   /** the container's network while it runs */
   NetworkSettings?: NetworkSettings;
   /** the monitor (conmon) while the container runs, with its start time (pid reuse) */

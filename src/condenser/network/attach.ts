@@ -100,10 +100,17 @@ export async function attach(a: Attachment, leases: Leases): Promise<NetworkSett
 }
 
 /** network connect of a container whose namespace is up: the network is added beside the
- * others, which stay as they are. */
-export function connect(h: NetworkHolder, endpoint: Endpoint, leases: Leases): EndpointSettings {
+ * others, which stay as they are; `ports` are published on it (its NetworkMode's network,
+ * back after a disconnect). */
+export async function connect(
+  h: NetworkHolder,
+  endpoint: Endpoint,
+  leases: Leases,
+  ports: PortBindings = {},
+): Promise<{ endpoint: EndpointSettings; ports: PortMap }> {
+  const published = await resolvePorts(ports, leases.heldPorts());
   try {
-    return setUpEndpoint(h, endpoint, [], leases);
+    return { endpoint: setUpEndpoint(h, endpoint, published, leases), ports: portMap(published) };
   } catch (err) {
     try {
       disconnect(h.id, h.runDir, endpoint.network, leases, true);
@@ -148,8 +155,9 @@ function setUpEndpoint(h: NetworkHolder, endpoint: Endpoint, published: Publishe
   };
 }
 
-/** network disconnect: netavark's teardown of that one network, its address released. A
- * teardown that fails is kept to be done again, unless `force`. */
+/** network disconnect: netavark's teardown of that one network, its address (and the host
+ * ports published on it) released. A teardown that fails is kept to be done again, unless
+ * `force`. */
 export function disconnect(id: string, runDir: string, network: NetworkConfig, leases: Leases, force = false): void {
   const state = readState(runDir);
   const key = netavarkName(network);
@@ -159,6 +167,7 @@ export function disconnect(id: string, runDir: string, network: NetworkConfig, l
     if (failure && !force) throw failure;
     state.setups = state.setups.filter((o) => o !== options);
     writeState(runDir, state);
+    if (options.port_mappings.length) leases.releasePorts(id);
   }
   leases.releaseAddress(id, network.bridge);
 }

@@ -124,6 +124,14 @@ export class Leases {
     });
   }
 
+  /** The container's host ports go (its ports' network disconnected); its addresses stay. */
+  releasePorts(container: string): void {
+    if (!existsSync(this.file)) return;
+    this.change((state) => {
+      for (const [key, lease] of Object.entries(state.ports)) if (lease.container === container) delete state.ports[key];
+    });
+  }
+
   /** Ports held by containers, for a free port's pick. */
   heldPorts(): Set<string> {
     return new Set(Object.keys(this.read().ports));
