@@ -658,6 +658,11 @@ export class Containers {
       signalQuietly(runtime, id, 'KILL', true);
       await this.waitForExit(record, 10_000);
     }
+    /* until conmon has recorded the exit the container counts as running: a start (restart)
+     * right away would take it for running and do nothing */
+    const runDir = this.store.runDir(id);
+    for (let i = 0; i < 200 && record.Monitor && isAlive(record.Monitor.Pid, record.Monitor.StartTime) && !recordedExit(runDir); i++)
+      await new Promise((r) => setTimeout(r, 10));
     return this.inspect(id);
   }
 
