@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
 import { HTTPD, get, inspect, listen } from '../helpers/network.js';
@@ -177,5 +177,10 @@ describe('raind networks: --ip-range, host port ranges, 50 containers on raind0'
     assert.deepEqual(leasesOf(ids), []);
     assert.deepEqual(readdirSync(join(e.runRoot, 'netns')), []);
     assert.equal(e.ok(['ps', '-aq']).stdout, '');
+    /* raind0 stays up for the next container, held by its tap port, as docker0 stays */
+    if (existsSync('/dev/net/tun')) {
+      assert.ok(existsSync('/sys/class/net/raind0'));
+      assert.equal(basename(readlinkSync('/sys/class/net/raind0-keep/master')), 'raind0');
+    }
   });
 });
