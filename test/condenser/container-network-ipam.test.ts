@@ -146,6 +146,18 @@ describe('raind networks: --ip-range, host port ranges, 50 containers on raind0'
     const [dualNet] = JSON.parse(e.ok(['network', 'inspect', 'v6-dual']).stdout);
     assert.equal(dualNet.Containers[dual].IPv6Address, `${dualEndpoint.GlobalIPv6Address}/64`);
 
+    /* network connect gives a container of the default network an IPv6 address too */
+    const plain = e.ok(['run', '-d', 'busybox:test', 'sleep', '1000']).stdout.trim();
+    e.ok(['network', 'connect', 'v6-net', plain]);
+    const connected = inspect(e, plain).NetworkSettings.Networks['v6-net'];
+    assert.match(connected.GlobalIPv6Address, /^fd00:167:254::[0-9a-f]+$/);
+    assert.match(
+      e.ok(['exec', plain, 'ip', '-o', '-6', 'addr', 'show', 'eth1']).stdout,
+      new RegExp(`inet6 ${connected.GlobalIPv6Address}/64 `),
+    );
+    e.ok(['rm', '-f', plain]);
+    assert.deepEqual(leasesOf([plain]), []);
+
     for (const [args, pattern] of [
       [['--subnet', 'fd00:167:256::/64', 'bad-v6'], /^raind: --subnet fd00:167:256::\/64: an IPv6 subnet needs --ipv6\n$/],
       [['--ipv6', 'bad-v6'], /^raind: --ipv6 needs an IPv6 --subnet, such as fd00:1::\/64\n$/],
