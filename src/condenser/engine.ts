@@ -215,9 +215,9 @@ export class Engine {
     return { network, containers: this.networkUsers(network) };
   }
 
-  /** A network a container is on (running or not) is refused, naming the container. */
+  /** A network a container is on (running or not) is refused, naming the containers. */
   removeNetwork(text: string): NetworkConfig {
-    return this.containers.networks.remove(text, (n) => this.networkUsers(n)[0]?.Name);
+    return this.containers.networks.remove(text, (n) => this.networkUsers(n).map((c) => c.Name));
   }
 
   /** The user networks no container is on; their names. */
@@ -237,6 +237,8 @@ export class Engine {
   private networkUsers(network: NetworkConfig): ContainerRecord[] {
     return this.containers.list().filter((c) => {
       try {
+        if (Object.values(c.ConnectedNetworks ?? {}).some((e) => e.NetworkID === network.id)) return true;
+        /* its NetworkMode's, even disconnected: its next start needs the network */
         return this.containers.networkOf(c.HostConfig.NetworkMode)?.id === network.id;
       } catch {
         return false;

@@ -205,7 +205,8 @@ export function createRequest(cmd: string, values: Values, image: string, comman
 
 /** -p [IP:][HOST:]CTR[/tcp|udp]: HOST empty or left out is a port the engine picks. CTR
  * and HOST may be ranges (80-82, 8000-8002) of the same length; as docker does, a range is
- * one binding per port. */
+ * one binding per port. A host range for one port (8000-8010:80) is docker's too: the
+ * engine takes its first free port. */
 export function publishFlag(cmd: string, text: string): { key: string; binding: { HostIp: string; HostPort: string } }[] {
   const bad = (why: string) => new UsageError(`${cmd}: -p ${text}: ${why}`);
   const slash = text.lastIndexOf('/');
@@ -218,6 +219,8 @@ export function publishFlag(cmd: string, text: string): { key: string; binding: 
   const host = hostText === '' ? undefined : portRange(hostText, 'host', bad);
   const ip = parts.pop() ?? '';
   if (ip !== '' && !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw bad(`"${ip}" is not an IPv4 address`);
+  if (host && host.count > 1 && container.count === 1)
+    return [{ key: `${container.first}/${protocol}`, binding: { HostIp: ip, HostPort: `${host.first}-${host.first + host.count - 1}` } }];
   if (host && host.count !== container.count) throw bad('the host and container port ranges must have the same length');
   return Array.from({ length: container.count }, (_, i) => ({
     key: `${container.first + i}/${protocol}`,

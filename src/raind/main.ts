@@ -34,7 +34,7 @@ import { containerPrune, containerRename } from './container-manage.js';
 import { systemReset } from './system.js';
 import { serve } from './serve.js';
 import { containerPort } from './container-port.js';
-import { networkCreate, networkInspect, networkList, networkPrune, networkRemove } from './network.js';
+import { networkConnect, networkCreate, networkDisconnect, networkInspect, networkList, networkPrune, networkRemove } from './network.js';
 
 const USAGE = `usage: raind [--root DIR] [--runroot DIR] COMMAND [options] [args]
 
@@ -90,11 +90,13 @@ container files, processes and housekeeping (also under container):
   system reset [-f]                           removes every container, image and volume
 
 network commands:
-  network create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]... NAME
+  network create [--subnet CIDR]... [--gateway IP] [--ip-range CIDR] [--ipv6] [--internal] [--label K=V]... NAME
   network ls [-q] [--format table|json]
   network inspect NAME...
   network rm NAME...                          refused while a container is on it
   network prune                               the networks no container is on
+  network connect [--alias A]... [--ip IP] NETWORK CONTAINER
+  network disconnect [-f] NETWORK CONTAINER
   (run/create: --network NAME|none|host, --network-alias A, --ip ADDR, -p [IP:][HOST:]CTR[/tcp|udp],
    -P, --expose PORT, --dns ADDR, --add-host NAME:ADDR;
    port CONTAINER)
@@ -173,6 +175,8 @@ const NETWORK: Record<string, Command> = {
   rm: networkRemove,
   remove: networkRemove,
   prune: networkPrune,
+  connect: networkConnect,
+  disconnect: networkDisconnect,
 };
 
 const SYSTEM: Record<string, Command> = {

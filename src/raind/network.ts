@@ -4,12 +4,14 @@ import type { Engine, NetworkConfig } from '../condenser/engine.js';
 import { parseOptions, splitAtPositional } from './container-flags.js';
 import { err, out, table } from './output.js';
 
-/** network create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]... NAME */
+/** network create [--subnet CIDR]... [--gateway IP] [--ip-range CIDR] [--ipv6] [--internal] [--label K=V]... NAME */
 export function networkCreate(engine: Engine, argv: string[]): number {
   const options = {
-    subnet: { type: 'string' },
+    subnet: { type: 'string', multiple: true },
     gateway: { type: 'string' },
+    'ip-range': { type: 'string' },
     internal: { type: 'boolean' },
+    ipv6: { type: 'boolean' },
     label: { type: 'string', multiple: true },
     driver: { type: 'string', short: 'd' },
   } as const;
@@ -23,10 +25,18 @@ export function networkCreate(engine: Engine, argv: string[]): number {
     const eq = l.indexOf('=');
     labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
   }
+  /* one IPv4 and one IPv6 subnet, as docker takes them */
+  const subnets = (values.subnet as string[] | undefined) ?? [];
+  const v4 = subnets.filter((s) => !s.includes(':'));
+  const v6 = subnets.filter((s) => s.includes(':'));
+  if (v4.length > 1 || v6.length > 1) throw new UsageError('network create: --subnet at most once for IPv4 and once for IPv6');
   const network = engine.createNetwork({
     name: split.rest[0] ?? '',
-    ...(values.subnet !== undefined ? { subnet: values.subnet as string } : {}),
+    ...(v4[0] !== undefined ? { subnet: v4[0] } : {}),
+    ...(v6[0] !== undefined ? { ipv6Subnet: v6[0] } : {}),
+    ipv6: values.ipv6 === true,
     ...(values.gateway !== undefined ? { gateway: values.gateway as string } : {}),
+    ...(values['ip-range'] !== undefined ? { ipRange: values['ip-range'] as string } : {}),
     internal: values.internal === true,
     labels,
   });
@@ -97,6 +107,48 @@ export function networkRemove(engine: Engine, argv: string[]): number {
   return failed ? 1 : 0;
 }
 
+/** docker's CLI exits 125 when the engine refuses a network connect or disconnect. */
+function engineFailure(e: unknown): unknown {
+  return e instanceof UserError && !(e instanceof UsageError)
+    ? new UserError(e.message, { kind: e.kind, ...(e.field !== undefined ? { field: e.field } : {}), exitCode: 125 })
+    : e;
+}
+
+/** network connect [--alias A]... [--ip IP] NETWORK CONTAINER */
+export async function networkConnect(engine: Engine, argv: string[]): Promise<number> {
+  const options = { alias: { type: 'string', multiple: true }, ip: { type: 'string' } } as const;
+  const split = splitAtPositional(argv, options);
+  const values = parseOptions('network connect', split.options, options);
+  const [network, container, ...extra] = split.rest;
+  if (network === undefined || container === undefined || extra.length)
+    throw new UsageError('network connect: expected a network and a container');
+  try {
+    await engine.containers.connectNetwork(container, network, {
+      aliases: (values.alias as string[] | undefined) ?? [],
+      ...(values.ip !== undefined ? { ip: values.ip as string } : {}),
+    });
+  } catch (e) {
+    throw engineFailure(e);
+  }
+  return 0;
+}
+
+/** network disconnect [-f] NETWORK CONTAINER */
+export function networkDisconnect(engine: Engine, argv: string[]): number {
+  const options = { force: { type: 'boolean', short: 'f' } } as const;
+  const split = splitAtPositional(argv, options);
+  const values = parseOptions('network disconnect', split.options, options);
+  const [network, container, ...extra] = split.rest;
+  if (network === undefined || container === undefined || extra.length)
+    throw new UsageError('network disconnect: expected a network and a container');
+  try {
+    engine.containers.disconnectNetwork(container, network, values.force === true);
+  } catch (e) {
+    throw engineFailure(e);
+  }
+  return 0;
+}
+
 /** network prune: the user networks no container is on. */
 export function networkPrune(engine: Engine, argv: string[]): number {
   const options = { force: { type: 'boolean', short: 'f' } } as const;
@@ -117,7 +169,7 @@ function networkView(n: NetworkConfig, containers: ContainerRecord[]): object {
       Name: c.Name,
       MacAddress: endpoint.MacAddress,
       IPv4Address: `${endpoint.IPAddress}/${endpoint.IPPrefixLen}`,
-      IPv6Address: '',
+      IPv6Address: endpoint.GlobalIPv6Address ? `${endpoint.GlobalIPv6Address}/${endpoint.GlobalIPv6PrefixLen}` : '',
     };
   }
   return {
@@ -126,8 +178,15 @@ function networkView(n: NetworkConfig, containers: ContainerRecord[]): object {
     Created: n.created,
     Scope: 'local',
     Driver: n.driver,
-    EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    EnableIPv6: n.ipv6Subnet !== undefined,
+    IPAM: {
+      Driver: 'default',
+      Options: {},
+      Config: [
+        { Subnet: n.subnet, Gateway: n.gateway, ...(n.ipRange ? { IPRange: n.ipRange } : {}) },
+        ...(n.ipv6Subnet ? [{ Subnet: n.ipv6Subnet, Gateway: n.ipv6Gateway }] : []),
+      ],
+    },
     Internal: n.internal,
     Attachable: false,
     Ingress: false,

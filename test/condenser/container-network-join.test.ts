@@ -127,7 +127,7 @@ describe('raind networks: --network container:NAME, port ranges', () => {
     assert.equal(e.ok(['port', id, '81']).stdout, `127.0.0.1:${PORT + 1}\n`);
     /* what netavark was given: the tcp range as one mapping */
     const state = JSON.parse(readFileSync(join(e.runRoot, 'containers', id, 'network.json'), 'utf8'));
-    const tcp = state.options.port_mappings.filter((m: { protocol: string }) => m.protocol === 'tcp');
+    const tcp = state.setups[0].port_mappings.filter((m: { protocol: string }) => m.protocol === 'tcp');
     assert.deepEqual(tcp, [{ host_ip: '127.0.0.1', container_port: 80, host_port: PORT, range: 2, protocol: 'tcp' }]);
     e.ok(['rm', '-f', id]);
     /* both ports are free again */

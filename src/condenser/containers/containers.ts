@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
@@ -20,13 +20,25 @@ import { listProcesses, type ProcessList } from './processes.js';
 import { type RuntimeStats, type StatsSample, sampleOf } from './stats.js';
 import type { ImageStore } from '../store/store.js';
 import { containerCapabilities } from './capabilities.js';
-import { attach as attachNetwork, detach as detachNetwork } from '../network/attach.js';
+import {
+  attach as attachNetwork,
+  connect as connectEndpoint,
+  detach as detachNetwork,
+  disconnect as disconnectEndpoint,
+} from '../network/attach.js';
 import { DEFAULT_ALIASES, type NetworkConfig, SPECIAL_MODES } from '../network/config.js';
 import { Leases } from '../network/leases.js';
-import { hasDns } from '../network/netavark.js';
 import { publishAll } from '../network/ports.js';
 import { NetworkStore, checkAddress } from '../network/store.js';
-import { type EtcFiles, writeEtcFiles } from './etc-files.js';
+import {
+  type ConnectOptions,
+  connectedTo,
+  connection,
+  containerEndpoints,
+  mainEndpointSettings,
+  nameserversOf,
+} from './connected-networks.js';
+import { type EtcFiles, containerResolvConf, writeEtcFiles } from './etc-files.js';
 import { type CreateRequest, defaultHostConfig, mergeConfig } from './merge-config.js';
 import { anonymousVolumeName } from '../volumes/names.js';
 import { containerMounts, ociMounts, requestedMounts, type VolumeResolver, withImageVolumes } from './mounts.js';
@@ -40,6 +52,7 @@ import { type ContainerSeccomp, containerSeccomp } from './seccomp/container-pro
 import { ContainerStore } from './store.js';
 import { resolveUser } from './user.js';
 
+export type { ConnectOptions } from './connected-networks.js';
 export type { CreateRequest } from './merge-config.js';
 export type { ProcessList } from './processes.js';
 export type { ContainerStats, StatsSample } from './stats.js';
@@ -283,6 +296,7 @@ export class Containers {
     /* a container that died without its cleanup still holds its last network */
     if (existsSync(this.netnsPath(record.Id))) this.detachQuietly(record);
     delete record.NetworkSettings;
+    const endpoints = network ? containerEndpoints(record, network, this.networks) : [];
     if (network) {
       record.NetworkSettings = await attachNetwork(
         {
@@ -290,20 +304,20 @@ export class Containers {
           name: record.Name,
           runDir,
           netns: this.netnsPath(record.Id),
-          network,
-          ports: record.HostConfig.PortBindings,
-          aliases: record.NetworkAliases ?? [],
-          ...(record.NetworkIP ? { ip: record.NetworkIP } : {}),
+          endpoints,
+          /* published on NetworkMode's network: not while it is disconnected */
+          ports: record.NetworkModeDisconnected ? {} : record.HostConfig.PortBindings,
           dnsServers: record.HostConfig.Dns ?? [],
         },
         this.leases,
       );
     }
     try {
-      /* on a user network the DNS server on its gateway answers for the containers' names
-       * and forwards the rest (to --dns's servers when given) */
-      const dns = record.HostConfig.Dns ?? [];
-      const nameservers = network && hasDns(network) ? [network.gateway] : dns.length ? dns : undefined;
+      /* on a user network the DNS server on its gateway answers for the containers' names */
+      const nameservers = nameserversOf(
+        endpoints.map((e) => e.network),
+        record.HostConfig.Dns ?? [],
+      );
       await this.launchAttached(record, runtime, hostNetwork, nameservers, {
         ...(madeVolumes ? { madeVolumes } : {}),
         ...(joined ? { joined } : {}),
@@ -410,6 +424,112 @@ export class Containers {
       /* rm -f runs the teardown again */
     }
     delete record.NetworkSettings;
+  }
+
+  /** network connect: the container joins one more network, docker's POST
+   * /networks/{id}/connect. One whose network is up (created, running) gets it at once, on
+   * its next ethN; any other has it set up at its next start. */
+  async connectNetwork(text: string, networkText: string, opts: ConnectOptions = {}): Promise<ContainerRecord> {
+    const id = this.resolve(text);
+    return this.store.lockedAsync(id, async () => {
+      const record = this.refreshed(this.store.read(id));
+      const network = this.networks.get(networkText);
+      const { entry, primary } = connection(record, this.networkOf(record.HostConfig.NetworkMode), network, opts);
+      const settings = record.NetworkSettings;
+      if (record.State.Pid > 0 && settings) {
+        const endpoint = { network, interfaceName: entry.Interface, aliases: entry.Aliases, ...(opts.ip ? { ip: opts.ip } : {}) };
+        const made = await connectEndpoint(
+          this.networkHolder(record),
+          endpoint,
+          this.leases,
+          primary ? record.HostConfig.PortBindings : {},
+        );
+        settings.Networks[network.name] = made.endpoint;
+        if (primary) Object.assign(settings, mainEndpointSettings(network.bridge, made.endpoint), { Ports: made.ports });
+      }
+      if (primary) {
+        delete record.NetworkModeDisconnected;
+        record.NetworkAliases = entry.Aliases;
+        if (opts.ip) record.NetworkIP = opts.ip;
+        else delete record.NetworkIP;
+      } else record.ConnectedNetworks = { ...record.ConnectedNetworks, [network.name]: entry };
+      this.store.write(record);
+      this.updateResolvConf(record);
+      return record;
+    });
+  }
+
+  /** network disconnect, docker's POST /networks/{id}/disconnect: a network goes (its
+   * NetworkMode's too, with the ports published on it); `force` drops it even when
+   * netavark's teardown fails. */
+  disconnectNetwork(text: string, networkText: string, force = false): ContainerRecord {
+    const id = this.resolve(text);
+    return this.store.locked(id, () => {
+      const record = this.refreshed(this.store.read(id));
+      const network = this.networks.get(networkText);
+      const mode = record.HostConfig.NetworkMode;
+      const own = SPECIAL_MODES.includes(mode) || joinedName(mode) !== undefined ? undefined : this.networkOfQuietly(record);
+      const { name, primary } = connectedTo(record, own, network);
+      if (record.NetworkSettings?.Networks[name] || existsSync(this.netnsPath(id))) {
+        try {
+          disconnectEndpoint(id, this.store.runDir(id), network, this.leases, force);
+        } catch (err) {
+          if (!force) throw err;
+        }
+        if (record.NetworkSettings) {
+          delete record.NetworkSettings.Networks[name];
+          if (primary) {
+            const { GlobalIPv6Address, GlobalIPv6PrefixLen, IPv6Gateway, ...rest } = record.NetworkSettings;
+            record.NetworkSettings = { ...rest, ...mainEndpointSettings('', undefined), Ports: {} };
+          }
+        }
+      }
+      if (primary) record.NetworkModeDisconnected = true;
+      else {
+        const { [name]: _gone, ...rest } = record.ConnectedNetworks ?? {};
+        record.ConnectedNetworks = rest;
+      }
+      this.store.write(record);
+      this.updateResolvConf(record);
+      return record;
+    });
+  }
+
+  private networkHolder(record: ContainerRecord) {
+    return {
+      id: record.Id,
+      name: record.Name,
+      runDir: this.store.runDir(record.Id),
+      netns: this.netnsPath(record.Id),
+      dnsServers: record.HostConfig.Dns ?? [],
+    };
+  }
+
+  private networkOfQuietly(record: ContainerRecord): NetworkConfig | undefined {
+    try {
+      return this.networkOf(record.HostConfig.NetworkMode);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A running container's resolv.conf (bind mounted from its etc/, written in place) names
+   * the DNS servers of the networks it is on now. */
+  private updateResolvConf(record: ContainerRecord): void {
+    if (record.State.Pid === 0 || !record.NetworkSettings) return;
+    const networks = Object.values(record.NetworkSettings.Networks).flatMap((e) => {
+      try {
+        return [this.networks.get(e.NetworkID)];
+      } catch {
+        return [];
+      }
+    });
+    const nameservers = nameserversOf(networks, record.HostConfig.Dns ?? []);
+    let host = '';
+    try {
+      host = readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {}
+    writeFileSync(join(this.store.dir(record.Id), 'etc', 'resolv.conf'), containerResolvConf(host, false, nameservers));
   }
 
   logPath(id: string): string {
@@ -538,6 +658,11 @@ export class Containers {
       signalQuietly(runtime, id, 'KILL', true);
       await this.waitForExit(record, 10_000);
     }
+    /* until conmon has recorded the exit the container counts as running: a start (restart)
+     * right away would take it for running and do nothing */
+    const runDir = this.store.runDir(id);
+    for (let i = 0; i < 200 && record.Monitor && isAlive(record.Monitor.Pid, record.Monitor.StartTime) && !recordedExit(runDir); i++)
+      await new Promise((r) => setTimeout(r, 10));
     return this.inspect(id);
   }
 

@@ -113,6 +113,14 @@ export interface MountPoint {
   Propagation: string;
 }
 
+/** A network joined with `network connect`: its interface in the container is eth1, eth2… */
+export interface ConnectedNetwork {
+  NetworkID: string;
+  Interface: string;
+  Aliases: string[];
+  IPv4Address?: string;
+}
+
 export interface ContainerRecord {
   Id: string;
   Name: string;
@@ -138,6 +146,12 @@ export interface ContainerRecord {
   NetworkAliases?: string[];
   /** --ip: the address asked for on its network */
   NetworkIP?: string;
+  /** the networks `network connect` added to NetworkMode's, by name: set up with it at
+   * each start */
+  ConnectedNetworks?: Record<string, ConnectedNetwork>;
+  /** NetworkMode's network was taken off with `network disconnect` (docker keeps the mode):
+   * not set up, its ports not published, until `network connect` gives it back */
+  NetworkModeDisconnected?: boolean;
   /** the container's network while it runs */
   NetworkSettings?: NetworkSettings;
   /** the monitor (conmon) while the container runs, with its start time (pid reuse) */

@@ -10,6 +10,11 @@ export interface NetworkConfig {
   bridge: string;
   subnet: string;
   gateway: string;
+  /** --ip-range: the part of the subnet addresses are handed out from (--ip may be anywhere in it) */
+  ipRange?: string;
+  /** --ipv6: the IPv6 prefix beside the IPv4 subnet (dual stack), its gateway the prefix's ::1 */
+  ipv6Subnet?: string;
+  ipv6Gateway?: string;
   /** no route out of the subnet, no masquerade */
   internal: boolean;
   labels: Record<string, string>;

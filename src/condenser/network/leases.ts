@@ -4,7 +4,8 @@ import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { UserError } from '../../lib/errors.js';
 import { withLock } from '../../lib/lock.js';
 import type { NetworkConfig } from './config.js';
-import { contains, formatAddress, parseAddress, parseSubnet, size } from './ipv4.js';
+import { formatAddress, parseAddress, parseSubnet, size } from './ipv4.js';
+import { formatAddress6, parseAddress6, parseSubnet6, size6 } from './ipv6.js';
 
 /** Host-wide network state. Bridges are the host's, shared by every root (raind0 is
  * host-wide, like docker0), so the addresses on them and the host ports published must be
@@ -70,9 +71,9 @@ export class Leases {
     }
   }
 
-  /** An address of the network for the container, and its host ports, taken together: a
-   * port another container holds is refused, naming it. */
-  take(network: NetworkConfig, holder: Lease, ports: HostPort[], requested?: string): string {
+  /** An address of the network for the container (and one of its IPv6 prefix), and its host
+   * ports, taken together: a port another container holds is refused, naming it. */
+  take(network: NetworkConfig, holder: Lease, ports: HostPort[], requested?: string): { address: string; address6?: string } {
     return this.change((state) => {
       for (const p of ports) {
         const clash = conflictingPort(state, p);
@@ -94,8 +95,13 @@ export class Leases {
         });
       used[address] = holder;
       state.last[network.bridge] = address;
+      const address6 = network.ipv6Subnet ? nextFree6(network, used, state.last[`${network.bridge}/6`]) : undefined;
+      if (address6) {
+        used[address6] = holder;
+        state.last[`${network.bridge}/6`] = address6;
+      }
       for (const p of ports) state.ports[portKey(p)] = holder;
-      return address;
+      return { address, ...(address6 ? { address6 } : {}) };
     });
   }
 
@@ -105,6 +111,23 @@ export class Leases {
     this.change((state) => {
       for (const used of Object.values(state.addresses))
         for (const [addr, lease] of Object.entries(used)) if (lease.container === container) delete used[addr];
+      for (const [key, lease] of Object.entries(state.ports)) if (lease.container === container) delete state.ports[key];
+    });
+  }
+
+  /** The container's address on one bridge goes (network disconnect); its ports stay. */
+  releaseAddress(container: string, bridge: string): void {
+    if (!existsSync(this.file)) return;
+    this.change((state) => {
+      const used = state.addresses[bridge] ?? {};
+      for (const [addr, lease] of Object.entries(used)) if (lease.container === container) delete used[addr];
+    });
+  }
+
+  /** The container's host ports go (its ports' network disconnected); its addresses stay. */
+  releasePorts(container: string): void {
+    if (!existsSync(this.file)) return;
+    this.change((state) => {
       for (const [key, lease] of Object.entries(state.ports)) if (lease.container === container) delete state.ports[key];
     });
   }
@@ -133,16 +156,34 @@ function conflictingPort(state: LeaseFile, p: HostPort): Lease | undefined {
 
 function nextFree(network: NetworkConfig, used: Record<string, Lease>, last: string | undefined): string {
   const subnet = parseSubnet(network.subnet, network.name);
+  /* --ip-range narrows where they are handed out from; never the subnet's own first and last */
+  const pool = network.ipRange ? parseSubnet(network.ipRange, network.name) : subnet;
   const gateway = parseAddress(network.gateway);
-  const first = subnet.base + 1;
-  const count = size(subnet) - 2;
+  const first = Math.max(pool.base, subnet.base + 1);
+  const count = Math.min(pool.base + size(pool), subnet.base + size(subnet) - 1) - first;
   const lastN = last === undefined ? undefined : parseAddress(last);
-  const start = lastN !== undefined && contains(subnet, lastN) ? lastN - first + 1 : 0;
+  const start = lastN !== undefined && lastN >= first && lastN < first + count ? lastN - first + 1 : 0;
   for (let i = 0; i < count; i++) {
     const n = first + ((start + i) % count);
     if (n === gateway) continue;
     const text = formatAddress(n);
     if (!used[text]) return text;
   }
-  throw new UserError(`network ${network.name}: no free address left in ${network.subnet}`, { kind: 'conflict' });
+  throw new UserError(`network ${network.name}: no free address left in ${network.ipRange ?? network.subnet}`, { kind: 'conflict' });
+}
+
+/** The next free address of the network's IPv6 prefix after the last one handed out (its
+ * ::1 is the gateway); a look at the first 65536 is plenty for one bridge. */
+function nextFree6(network: NetworkConfig, used: Record<string, Lease>, last: string | undefined): string {
+  const subnet = parseSubnet6(network.ipv6Subnet ?? '', network.name);
+  const first = subnet.base + 2n;
+  const span = size6(subnet) - 3n;
+  const count = span < 65536n ? span : 65536n;
+  const lastN = last === undefined ? undefined : parseAddress6(last);
+  const start = lastN !== undefined && lastN >= first && lastN < first + count ? lastN - first + 1n : 0n;
+  for (let i = 0n; i < count; i++) {
+    const text = formatAddress6(first + ((start + i) % count));
+    if (!used[text]) return text;
+  }
+  throw new UserError(`network ${network.name}: no free address left in ${network.ipv6Subnet}`, { kind: 'conflict' });
 }

@@ -3,7 +3,8 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { withLock } from '../../lib/lock.js';
-import { DEFAULT_NETWORK, type NetworkConfig } from './config.js';
+import { DEFAULT_NETWORK, type NetworkConfig, defaultNetwork } from './config.js';
+import { keepBridge } from './keep-bridge.js';
 import { HOST_NETWORK_STATE } from './leases.js';
 
 /** netavark's input (its types.rs of 1.4): one container on some networks. */
@@ -59,9 +60,12 @@ export function netavarkNetwork(n: NetworkConfig): NetavarkNetwork {
     id: n.id,
     driver: 'bridge',
     network_interface: n.bridge,
-    subnets: [{ subnet: n.subnet, gateway: n.gateway }],
+    subnets: [
+      { subnet: n.subnet, gateway: n.gateway },
+      ...(n.ipv6Subnet && n.ipv6Gateway ? [{ subnet: n.ipv6Subnet, gateway: n.ipv6Gateway }] : []),
+    ],
     internal: n.internal,
-    ipv6_enabled: false,
+    ipv6_enabled: n.ipv6Subnet !== undefined,
     dns_enabled: hasDns(n),
     ipam_options: { driver: 'host-local' },
   };
@@ -91,7 +95,12 @@ function run(verb: 'setup' | 'teardown', netns: string, options: NetavarkOptions
   const dns = Object.values(options.network_info).some((n) => n.dns_enabled);
   if (dns && !aardvark) throw new UserError('aardvark-dns is not installed (names on user networks; Debian package aardvark-dns)');
   const args = ['--config', config, ...(dns && aardvark ? ['--aardvark-binary', aardvark] : []), verb, netns];
-  const r = withLock(config, 'netavark', () => spawnSync(binary, args, { input: JSON.stringify(options), encoding: 'utf8' }));
+  const r = withLock(config, 'netavark', () => {
+    const result = spawnSync(binary, args, { input: JSON.stringify(options), encoding: 'utf8' });
+    const main = Object.values(options.network_info).find((n) => n.id === defaultNetwork().id);
+    if (verb === 'setup' && result.status === 0 && main) keepBridge(main.network_interface);
+    return result;
+  });
   if (r.status !== 0) {
     const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() ?? '';
     throw new UserError(`netavark ${verb}: ${why.replace(/^\[[^\]]*\]\s*/, '')}`);

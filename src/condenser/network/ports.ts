@@ -31,13 +31,19 @@ export async function resolvePorts(bindings: PortBindings, held: Set<string>): P
     for (const b of list) {
       const hostIp = b.HostIp === '0.0.0.0' ? '' : b.HostIp;
       const flag = `-p ${hostIp ? `${hostIp}:` : ''}${b.HostPort ? `${b.HostPort}:` : ''}${port}/${protocol}`;
+      const range = /^(\d+)-(\d+)$/.exec(b.HostPort);
+      if (range) {
+        const hostPort = await firstFree(protocol, hostIp, Number(range[1]), Number(range[2]), held, flag);
+        out.push({ protocol, hostIp, hostPort, containerPort: port, label: flag });
+        continue;
+      }
       let hostPort = b.HostPort === '' ? 0 : Number(b.HostPort);
       if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535)
         throw new UserError(`${flag}: the host port must be 1-65535`, { kind: 'invalid', field: 'PortBindings' });
       if (hostPort === 0) {
         for (let attempt = 0; attempt < 20 && hostPort === 0; attempt++) {
           const picked = await bindOnce(protocol, hostIp, 0, flag);
-          if (!held.has(`${protocol}/${hostIp || '0.0.0.0'}/${picked}`)) hostPort = picked;
+          if (!isHeld(held, protocol, hostIp, picked)) hostPort = picked;
         }
         if (hostPort === 0) throw new UserError(`${flag}: no free host port found`, { kind: 'conflict', field: 'PortBindings' });
       } else await bindOnce(protocol, hostIp, hostPort, flag);
@@ -45,6 +51,39 @@ export async function resolvePorts(bindings: PortBindings, held: Set<string>): P
     }
   }
   return out;
+}
+
+/** A port another container publishes on this address, or on every one; on every address,
+ * a port published on any one. */
+function isHeld(held: Set<string>, protocol: string, hostIp: string, port: number): boolean {
+  if (!hostIp || hostIp === '0.0.0.0') return [...held].some((k) => k.startsWith(`${protocol}/`) && k.endsWith(`/${port}`));
+  return held.has(`${protocol}/${hostIp}/${port}`) || held.has(`${protocol}/0.0.0.0/${port}`);
+}
+
+/** -p HOSTRANGE:CTR: the first port of the range that is free on the host and that no
+ * other container publishes, as docker picks it. */
+async function firstFree(
+  protocol: 'tcp' | 'udp',
+  hostIp: string,
+  first: number,
+  last: number,
+  held: Set<string>,
+  flag: string,
+): Promise<number> {
+  if (first < 1 || last > 65535 || last < first)
+    throw new UserError(`${flag}: the host port range must be within 1-65535 and end after it starts`, {
+      kind: 'invalid',
+      field: 'PortBindings',
+    });
+  for (let port = first; port <= last; port++) {
+    if (isHeld(held, protocol, hostIp, port)) continue;
+    try {
+      return await bindOnce(protocol, hostIp, port, flag);
+    } catch (err) {
+      if (!(err instanceof UserError) || !/already in use/.test(err.message)) throw err;
+    }
+  }
+  throw new UserError(`${flag}: every host port of ${first}-${last} is in use`, { kind: 'conflict', field: 'PortBindings' });
 }
 
 /** -P: every exposed port not published otherwise, on a free host port. */

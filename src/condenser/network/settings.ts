@@ -6,6 +6,10 @@ export interface EndpointSettings {
   IPPrefixLen: number;
   MacAddress: string;
   Aliases: string[];
+  /** on a network with --ipv6 */
+  GlobalIPv6Address?: string;
+  GlobalIPv6PrefixLen?: number;
+  IPv6Gateway?: string;
 }
 
 export type PortMap = Record<string, { HostIp: string; HostPort: string }[] | null>;
@@ -18,6 +22,9 @@ export interface NetworkSettings {
   IPPrefixLen: number;
   Gateway: string;
   MacAddress: string;
+  GlobalIPv6Address?: string;
+  GlobalIPv6PrefixLen?: number;
+  IPv6Gateway?: string;
   Ports: PortMap;
   Networks: Record<string, EndpointSettings>;
 }

@@ -6,12 +6,17 @@ import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { NotFoundError, UserError, errnoCode, reason } from '../../lib/errors.js';
 import { withLock } from '../../lib/lock.js';
 import { DEFAULT_ALIASES, type NetworkConfig, SPECIAL_MODES, defaultNetwork } from './config.js';
+import { type Subnet6, contains6, formatAddress6, formatSubnet6, overlaps6, parseAddress6, parseSubnet6 } from './ipv6.js';
 import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parseSubnet, type Subnet } from './ipv4.js';
 
 export interface CreateNetworkOptions {
   name: string;
   subnet?: string;
   gateway?: string;
+  ipRange?: string;
+  /** --ipv6 with an IPv6 --subnet */
+  ipv6?: boolean;
+  ipv6Subnet?: string;
   internal?: boolean;
   labels?: Record<string, string>;
 }
@@ -76,6 +81,8 @@ export class NetworkStore {
       const gw = parseAddress(gateway);
       if (gw === undefined || !contains(subnet, gw) || gw === subnet.base || gw === subnet.base + 2 ** (32 - subnet.prefix) - 1)
         throw new UserError(`--gateway ${gateway}: not a host address of ${formatSubnet(subnet)}`, { kind: 'invalid' });
+      const v6 = ipv6Subnet(opts, existing);
+      const ipRange = opts.ipRange === undefined ? undefined : checkRange(opts.ipRange, subnet, opts.subnet !== undefined);
       const config: NetworkConfig = {
         name,
         id: randomBytes(32).toString('hex'),
@@ -83,6 +90,8 @@ export class NetworkStore {
         bridge: freeBridge(existing),
         subnet: formatSubnet(subnet),
         gateway,
+        ...(ipRange ? { ipRange } : {}),
+        ...(v6 ? { ipv6Subnet: formatSubnet6(v6), ipv6Gateway: formatAddress6(v6.base + 1n) } : {}),
         internal: opts.internal === true,
         labels: opts.labels ?? {},
         created: new Date().toISOString(),
@@ -92,15 +101,18 @@ export class NetworkStore {
     });
   }
 
-  /** Removes a user network; `inUse` names the container that holds it, checked under the lock. */
-  remove(text: string, inUse: (network: NetworkConfig) => string | undefined): NetworkConfig {
+  /** Removes a user network; `inUse` names the containers on it, checked under the lock. */
+  remove(text: string, inUse: (network: NetworkConfig) => string[]): NetworkConfig {
     const network = this.get(text);
     if (network.name === defaultNetwork().name)
       throw new UserError(`network ${network.name} is the default network: it cannot be removed`, { kind: 'conflict' });
     return withLock(this.dir, 'the networks', () => {
-      const user = inUse(network);
-      if (user)
-        throw new UserError(`network ${network.name} is in use by container ${user}: remove the container first`, { kind: 'conflict' });
+      const users = inUse(network);
+      if (users.length)
+        throw new UserError(
+          `network ${network.name} is in use by container${users.length > 1 ? 's' : ''} ${users.join(', ')}: remove ${users.length > 1 ? 'them' : 'it'} or disconnect ${users.length > 1 ? 'them' : 'it'} first`,
+          { kind: 'conflict' },
+        );
       rmSync(this.path(network.name), { force: true });
       return network;
     });
@@ -129,6 +141,34 @@ export function checkAddress(network: NetworkConfig, text: string): void {
   if (!contains(subnet, n) || n === subnet.base || n === subnet.base + 2 ** (32 - subnet.prefix) - 1)
     throw bad(`not a host address of network ${network.name} (${network.subnet})`);
   if (text === network.gateway) throw bad(`is the gateway of network ${network.name}`);
+}
+
+/** --ipv6's prefix: given with --subnet, overlapping no other network's nor the host's. */
+function ipv6Subnet(opts: CreateNetworkOptions, existing: NetworkConfig[]): Subnet6 | undefined {
+  if (opts.ipv6Subnet && !opts.ipv6) throw new UserError(`--subnet ${opts.ipv6Subnet}: an IPv6 subnet needs --ipv6`, { kind: 'invalid' });
+  if (!opts.ipv6) return undefined;
+  if (!opts.ipv6Subnet) throw new UserError('--ipv6 needs an IPv6 --subnet, such as fd00:1::/64', { kind: 'invalid' });
+  const subnet = parseSubnet6(opts.ipv6Subnet, '--subnet');
+  const clash = existing.find((n) => n.ipv6Subnet && overlaps6(parseSubnet6(n.ipv6Subnet, n.name), subnet));
+  if (clash)
+    throw new UserError(`--subnet ${formatSubnet6(subnet)} overlaps network ${clash.name} (${clash.ipv6Subnet})`, { kind: 'conflict' });
+  for (const [name, addrs] of Object.entries(networkInterfaces()))
+    for (const a of addrs ?? []) {
+      if (a.family !== 'IPv6' || !a.cidr) continue;
+      const n = parseAddress6(a.address);
+      if (n !== undefined && contains6(subnet, n))
+        throw new UserError(`--subnet ${formatSubnet6(subnet)} holds ${a.address} of the host's ${name}`, { kind: 'conflict' });
+    }
+  return subnet;
+}
+
+/** --ip-range: a part of the subnet with room for one address that is not the gateway. */
+function checkRange(text: string, subnet: Subnet, subnetGiven: boolean): string {
+  if (!subnetGiven) throw new UserError('--ip-range needs --subnet', { kind: 'invalid' });
+  const range = parseSubnet(text, '--ip-range');
+  if (!contains(subnet, range.base) || range.prefix < subnet.prefix)
+    throw new UserError(`--ip-range ${text}: not inside --subnet ${formatSubnet(subnet)}`, { kind: 'invalid' });
+  return formatSubnet(range);
 }
 
 /** The subnets of the host's interfaces: a new network must not hide them. */
