@@ -99,8 +99,11 @@ export function isLocked(dir: string): boolean {
  * on meanwhile. */
 export async function withLockAsync<T>(dir: string, what: string, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + WAIT_MS;
-  let fd: number | undefined;
-  while ((fd = tryAcquire(dir, what, deadline)) === undefined) await new Promise((r) => setTimeout(r, 5));
+  let fd = tryAcquire(dir, what, deadline);
+  while (fd === undefined) {
+    await new Promise((r) => setTimeout(r, 5));
+    fd = tryAcquire(dir, what, deadline);
+  }
   heldAsync.set(dir, (heldAsync.get(dir) ?? 0) + 1);
   try {
     return await fn();
