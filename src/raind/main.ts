@@ -100,7 +100,7 @@ network commands:
    port CONTAINER)
 
 API server:
-  serve [-H unix:///PATH | -H tcp://ADDR:PORT]... [--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY]
+  serve [-H unix:///PATH | -H tcp://ADDR:PORT | -H fd://[N]]... [--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY]
                                               the Docker Engine API (default unix:///run/raind/raind.sock,
                                               0660, group raind); TCP only with mutual TLS
                                               (also: system service)
