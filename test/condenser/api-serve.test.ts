@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type ApiServer, startApiServer } from '../helpers/api-server.js';
+import { testEnv } from '../helpers/droplet.js';
+import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
+import { RAIND } from '../helpers/raind.js';
+
+const auditLines = (e: TestEngine) =>
+  readFileSync(join(e.root, 'audit.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
+/** A raw HTTP request over a unix socket as another uid (python: setgid, setuid, connect). */
+function requestAs(uid: number, socket: string, request: string): string {
+  const py = `import os,socket,sys
+os.setgroups([]); os.setgid(${uid}); os.setuid(${uid})
+s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode())
+out=b''
+while True:
+  d=s.recv(65536)
+  if not d: break
+  out+=d
+sys.stdout.write(out.decode())`;
+  const r = spawnSync('python3', ['-c', py, socket, request], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+describe('raind serve: who sent a request, socket activation', () => {
+  let e: TestEngine;
+  let api: ApiServer;
+  before(async () => {
+    e = makeTestEngine();
+    importBusybox(e, 'busybox:latest');
+    api = await startApiServer(e);
+  });
+  after(async () => {
+    await api?.stop();
+    if (e) removeTestEngine(e);
+  });
+
+  test("the audit log's who on the unix socket is the peer's uid, gid and pid from the kernel", () => {
+    api.dockerOk(['create', '--pull', 'never', '--name', 'who-c1', 'busybox:latest', 'true']);
+    api.dockerOk(['rm', 'who-c1']);
+    const mine = auditLines(e).filter((l) => l.method === 'DELETE' && l.target === 'who-c1');
+    assert.equal(mine.length, 1, JSON.stringify(auditLines(e)));
+    assert.equal(mine[0].who.transport, 'unix');
+    assert.equal(mine[0].who.uid, 0);
+    assert.equal(mine[0].who.gid, 0);
+    assert.ok(mine[0].who.pid > 1);
+    /* another uid, let in by opening the socket up for the test */
+    chmodSync(api.socket, 0o666);
+    chmodSync(e.dir, 0o711);
+    const reply = requestAs(
+      65534,
+      api.socket,
+      'POST /v1.43/containers/who-none/stop HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+    );
+    assert.match(reply, /^HTTP\/1\.1 404/);
+    const nobody = auditLines(e).filter((l) => l.target === 'who-none');
+    assert.equal(nobody.length, 1);
+    assert.deepEqual([nobody[0].who.uid, nobody[0].who.gid, nobody[0].status], [65534, 65534, 404]);
+  });
+
+  test('an Upgrade request still reaches the server through the accepting listener', () => {
+    const r = spawnSync(
+      'curl',
+      [
+        '-sS',
+        '--max-time',
+        '10',
+        '--unix-socket',
+        api.socket,
+        '-X',
+        'POST',
+        '-H',
+        'Upgrade: tcp',
+        '-H',
+        'Connection: Upgrade',
+        'http://x/v1.43/containers/who-nothing/attach?stream=1',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.match(r.stdout, /No such container|page not found/);
+  });
+
+  test('socket activation: a socket bound by the service manager, LISTEN_FDS=1, -H fd://', async () => {
+    const socket = join(e.dir, 'activated.sock');
+    /* what systemd does for raind.socket: bind, listen, and exec the service with the socket as fd 3 */
+    const wrapper = `import os,socket,sys
+s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o660); s.listen(128)
+os.dup2(s.fileno(), 3); os.set_inheritable(3, True)
+os.environ['LISTEN_FDS']='1'; os.environ['LISTEN_PID']=str(os.getpid())
+os.execv(sys.argv[2], sys.argv[2:])`;
+    const child: ChildProcess = spawn('python3', ['-c', wrapper, socket, RAIND, ...e.globalArgs, 'serve', '-H', 'fd://'], {
+      env: testEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      const env = { ...api.env, DOCKER_HOST: `unix://${socket}` };
+      for (let i = 0; i < 250 && !stderr.includes('listening on fd://'); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(existsSync(socket));
+      const v = spawnSync('docker', ['version', '--format', '{{.Server.APIVersion}}'], { encoding: 'utf8', env, timeout: 30_000 });
+      assert.equal(v.status, 0, `${v.stderr} ${stderr}`);
+      assert.equal(v.stdout.trim(), '1.43');
+      const ps = spawnSync('docker', ['ps', '-a', '--format', '{{.Names}}'], { encoding: 'utf8', env, timeout: 30_000 });
+      assert.equal(ps.status, 0, ps.stderr);
+      /* the socket is not handed on: close-on-exec, so no child of the server holds it */
+      const flags = /^flags:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/fdinfo/3`, 'utf8'))?.[1] ?? '0';
+      assert.ok(Number.parseInt(flags, 8) & 0o2000000, `fd 3 flags ${flags}`);
+      const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8');
+      assert.match(environ, /LISTEN_FDS=1/, 'the variables as exec gave them');
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    assert.equal(child.exitCode, 0, stderr);
+  });
+
+  test('-H fd:// with no sockets passed: one line, no server', () => {
+    const r = spawnSync(RAIND, [...e.globalArgs, 'serve', '-H', 'fd://'], { encoding: 'utf8', env: testEnv(), timeout: 30_000 });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /fd:\/\/: no sockets were passed/);
+  });
+});
