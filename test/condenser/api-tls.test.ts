@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ApiServer, startApiServer } from '../helpers/api-server.js';
@@ -142,6 +142,28 @@ describe('raind serve: TCP only with mutual TLS', () => {
       assert.match(l.who.subject, /CN=tls-client/);
       assert.equal(l.who.address, '127.0.0.1');
     }
+  });
+
+  test('raind --host tcp:// with the client certificate in DOCKER_CERT_PATH', () => {
+    const certs = join(dir, 'client-certs');
+    mkdirSync(certs, { recursive: true });
+    copyFileSync(join(dir, 'ca.pem'), join(certs, 'ca.pem'));
+    copyFileSync(join(dir, 'client-cert.pem'), join(certs, 'cert.pem'));
+    copyFileSync(join(dir, 'client-key.pem'), join(certs, 'key.pem'));
+    const r = spawnSync(RAIND, ['--host', tcp, 'version'], {
+      encoding: 'utf8',
+      env: { ...testEnv(), DOCKER_CERT_PATH: certs },
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /API version:\s+1\.43/);
+    const none = spawnSync(RAIND, ['--host', tcp, 'ps'], {
+      encoding: 'utf8',
+      env: { ...testEnv(), DOCKER_CERT_PATH: '' },
+      timeout: 30_000,
+    });
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /^raind: --host tcp:.*DOCKER_CERT_PATH/);
   });
 
   test('no client certificate: the handshake is refused (curl, docker --tls)', () => {

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { type ApiServer, startApiServer } from '../helpers/api-server.js';
+import { type Result, testEnv } from '../helpers/droplet.js';
+import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
+import { RAIND } from '../helpers/raind.js';
+
+describe('raind --host: the CLI as a client of raind serve', () => {
+  let e: TestEngine;
+  let api: ApiServer;
+  const remote = (args: string[], env: NodeJS.ProcessEnv = {}): Result => {
+    const r = spawnSync(RAIND, ['--host', `unix://${api.socket}`, ...args], {
+      encoding: 'utf8',
+      env: { ...testEnv(), ...env },
+      timeout: 60_000,
+    });
+    return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  };
+  const remoteOk = (args: string[]) => {
+    const r = remote(args);
+    assert.equal(r.code, 0, `raind --host ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+
+  before(async () => {
+    e = makeTestEngine();
+    importBusybox(e, 'busybox:latest');
+    api = await startApiServer(e);
+  });
+  after(async () => {
+    await api?.stop();
+    if (e) removeTestEngine(e);
+  });
+
+  test('one store: docker run -d shows in raind ps, raind run -d in docker ps, and raind --host ps lists both', () => {
+    const viaDocker = api.dockerOk(['run', '-d', '--pull', 'never', '--name', 'rem-docker', 'busybox:latest', 'sleep', '60']).stdout.trim();
+    const viaRaind = e.ok(['run', '-d', '--pull', 'never', '--name', 'rem-local', 'busybox:latest', 'sleep', '60']).stdout.trim();
+    assert.match(e.ok(['ps']).stdout, /rem-docker$/m);
+    assert.match(api.dockerOk(['ps', '--format', '{{.Names}}']).stdout, /^rem-local$/m);
+    const listed = remoteOk(['ps']).stdout;
+    assert.match(listed, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/m);
+    assert.match(listed, new RegExp(`^${viaDocker.slice(0, 12)}\\s+busybox:latest\\s+"sleep 60".*Up .*rem-docker$`, 'm'));
+    assert.match(listed, new RegExp(`^${viaRaind.slice(0, 12)}\\s+busybox:latest.*rem-local$`, 'm'));
+    const quiet = remoteOk(['ps', '-q']).stdout.trim().split('\n').sort();
+    assert.deepEqual(quiet, [viaDocker.slice(0, 12), viaRaind.slice(0, 12)].sort());
+    remoteOk(['rm', '-f', 'rem-docker', 'rem-local']);
+    assert.equal(e.ok(['ps', '-aq']).stdout, '');
+  });
+
+  test('version, create, start, inspect, stop, ps -a, rm, run -d, and RAIND_HOST', () => {
+    assert.match(remoteOk(['version']).stdout, /API version:\s+1\.43/);
+    const id = remoteOk(['create', '--pull', 'never', '--name', 'rem-c', '-e', 'A=1', 'busybox:latest', 'sleep', '60']).stdout.trim();
+    assert.match(id, /^[0-9a-z]{12}$/);
+    assert.equal(JSON.parse(e.ok(['inspect', id]).stdout)[0].Config.Env.includes('A=1'), true);
+    assert.equal(remoteOk(['start', 'rem-c']).stdout, 'rem-c\n');
+    const inspected = JSON.parse(remoteOk(['inspect', 'rem-c']).stdout);
+    assert.equal(inspected[0].Name, '/rem-c');
+    assert.equal(inspected[0].State.Running, true);
+    assert.equal(remoteOk(['stop', '-t', '1', 'rem-c']).stdout, 'rem-c\n');
+    assert.match(remoteOk(['ps', '-a']).stdout, /Exited \(\d+\).*rem-c$/m);
+    assert.equal(remoteOk(['ps']).stdout.trim().split('\n').length, 1, 'only the header');
+    assert.equal(remoteOk(['rm', 'rem-c']).stdout, 'rem-c\n');
+    const run = remote(['run', '-d', '--pull', 'never', '--name', 'rem-r', 'busybox:latest', 'sleep', '60'], {});
+    assert.equal(run.code, 0, run.stderr);
+    const byEnv = spawnSync(RAIND, ['ps', '--format', 'json'], {
+      encoding: 'utf8',
+      env: { ...testEnv(), RAIND_HOST: `unix://${api.socket}` },
+    });
+    assert.equal(byEnv.status, 1, 'ps --format is not a remote flag');
+    const byEnvPs = spawnSync(RAIND, ['ps', '-q'], { encoding: 'utf8', env: { ...testEnv(), RAIND_HOST: `unix://${api.socket}` } });
+    assert.equal(byEnvPs.stdout.trim(), run.stdout.trim().slice(0, 12));
+    remoteOk(['rm', '-f', 'rem-r']);
+  });
+
+  test('errors: a missing container (the server says so), a command not served remotely, an engine that is not there', () => {
+    const missing = remote(['start', 'rem-none']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no such container: rem-none/i);
+    const exec = remote(['exec', 'rem-none', 'true']);
+    assert.equal(exec.code, 1);
+    assert.equal(exec.stderr.trim().split('\n').length, 1);
+    assert.match(exec.stderr, /^raind: exec: not available with --host/);
+    const network = remote(['network', 'ls']);
+    assert.match(network.stderr, /^raind: network ls: not available with --host/);
+    const nowhere = spawnSync(RAIND, ['--host', `unix://${e.dir}/nothing.sock`, 'ps'], { encoding: 'utf8', env: testEnv() });
+    assert.equal(nowhere.status, 125);
+    assert.match(nowhere.stderr, /^raind: cannot reach the engine at unix:\/\/.*nothing\.sock: .*ENOENT/);
+    const run = remote(['run', '--pull', 'never', 'busybox:latest', 'true']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /only -d/);
+    const bad = remote(['create', '--pull', 'never', 'busybox:latest']);
+    assert.equal(bad.code, 0, 'the image has a command');
+    remoteOk(['rm', bad.stdout.trim()]);
+  });
+});
