@@ -147,9 +147,9 @@ for ((i = 0; i < N; i++)); do
 done
 latencies() {
   local sock=$1 out=$2
-  [[ $(curl -s --unix-socket "$sock" http://d/v1.43/containers/json?all=1 | jq length) -eq $N ]] || die "$sock does not list $N containers"
+  [[ $(curl -s --unix-socket "$sock" http://d/containers/json?all=1 | jq length) -eq $N ]] || die "$sock does not list $N containers"
   for ((i = 0; i < REQUESTS; i++)); do
-    curl -s -o /dev/null -w '%{time_total}\n' --unix-socket "$sock" http://d/v1.43/containers/json?all=1
+    curl -s -o /dev/null -w '%{time_total}\n' --unix-socket "$sock" http://d/containers/json?all=1
   done | sort -n >"$out"
 }
 latencies "$RAIND_SOCK" "$WORK/lat-raind"

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ApiServer, startApiServer } from '../helpers/api-server.js';
@@ -86,6 +87,39 @@ describe('raind serve: who sent a request, socket activation', () => {
       { encoding: 'utf8' },
     );
     assert.match(r.stdout, /No such container|page not found/);
+  });
+
+  test("an Upgrade request's body reaches its handler, sent with the headers or after them", async () => {
+    for (const [name, split] of [
+      ['up-whole', false],
+      ['up-split', true],
+    ] as const) {
+      const body = JSON.stringify({ Image: 'busybox:latest', Cmd: ['true'] });
+      const headers = `POST /v1.43/containers/create?name=${name} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`;
+      const reply = await new Promise<string>((resolve, reject) => {
+        const c = connect(api.socket);
+        let out = '';
+        c.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (/\r\n\r\n[\s\S]*\}/.test(out)) c.destroy();
+        });
+        const timer = setTimeout(() => c.destroy(), 20_000);
+        c.on('close', () => {
+          clearTimeout(timer);
+          resolve(out);
+        });
+        c.on('error', reject);
+        c.on('connect', () => {
+          if (!split) c.write(headers + body);
+          else {
+            c.write(headers + body.slice(0, 10));
+            setTimeout(() => c.write(body.slice(10)), 200);
+          }
+        });
+      });
+      assert.match(reply, /^HTTP\/1\.1 201/, reply);
+      api.dockerOk(['rm', name]);
+    }
   });
 
   test('socket activation: a socket bound by the service manager, LISTEN_FDS=1, -H fd://', async () => {
