@@ -73,6 +73,31 @@ describe('raind --host: the CLI as a client of raind serve', () => {
     remoteOk(['rm', '-f', 'rem-r']);
   });
 
+  test('images, inspect of an image, logs (stdout and stderr apart, --tail)', async (t) => {
+    /* the image and log endpoints come with their own routes: skipped on a server without them */
+    const probe = (path: string) =>
+      spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--unix-socket', api.socket, `http://x/v1.43${path}`], {
+        encoding: 'utf8',
+      }).stdout;
+    if (probe('/images/json') === '404' || probe('/containers/rem-none/logs?stdout=1') !== '404') {
+      t.skip('this server has no image or log routes');
+      return;
+    }
+    const images = remoteOk(['images']).stdout;
+    assert.match(images, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/m);
+    assert.match(images, /^busybox\s+latest\s+[0-9a-f]{12}\s/m);
+    assert.equal(JSON.parse(remoteOk(['inspect', 'busybox:latest']).stdout)[0].RepoTags[0], 'busybox:latest');
+    remoteOk(['run', '-d', '--pull', 'never', '--name', 'rem-logs', 'busybox:latest', 'sh', '-c', 'echo one; echo two >&2; echo three']);
+    e.ok(['wait', 'rem-logs']);
+    const logs = remoteOk(['logs', 'rem-logs']);
+    assert.equal(logs.stdout, 'one\nthree\n');
+    assert.equal(logs.stderr, 'two\n');
+    /* stdout and stderr are two pipes: which of their last lines conmon logged last varies */
+    const tail = remoteOk(['logs', '--tail', '1', 'rem-logs']);
+    assert.match(tail.stdout + tail.stderr, /^(three|two)\n$/);
+    remoteOk(['rm', 'rem-logs']);
+  });
+
   test('errors: a missing container (the server says so), a command not served remotely, an engine that is not there', () => {
     const missing = remote(['start', 'rem-none']);
     assert.equal(missing.code, 1);

@@ -86,7 +86,7 @@ describe('raind serve: who sent a request, socket activation', () => {
       ],
       { encoding: 'utf8' },
     );
-    assert.match(r.stdout, /No such container|page not found/);
+    assert.match(r.stdout, /no such container|page not found/i);
   });
 
   test("an Upgrade request's body reaches its handler, sent with the headers or after them", async () => {
