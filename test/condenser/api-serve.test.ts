@@ -122,6 +122,24 @@ describe('raind serve: who sent a request, socket activation', () => {
     }
   });
 
+  test('wait?condition=removed on a --rm container: its exit code, once it is gone', async () => {
+    for (let i = 0; i < 3; i++) {
+      const created = api
+        .dockerOk(['create', '--rm', '--pull', 'never', '--network', 'none', 'busybox:latest', 'sh', '-c', 'exit 7'])
+        .stdout.trim();
+      const waited = spawnSync(
+        'sh',
+        [
+          '-c',
+          `curl -s --unix-socket ${api.socket} -X POST 'http://x/v1.43/containers/${created}/wait?condition=removed' & sleep 0.2; curl -s --unix-socket ${api.socket} -X POST http://x/v1.43/containers/${created}/start; wait`,
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      assert.deepEqual(JSON.parse(waited.stdout), { StatusCode: 7, Error: null });
+      assert.equal(e.ok(['ps', '-aq']).stdout, '');
+    }
+  });
+
   test('socket activation: a socket bound by the service manager, LISTEN_FDS=1, -H fd://', async () => {
     const socket = join(e.dir, 'activated.sock');
     /* what systemd does for raind.socket: bind, listen, and exec the service with the socket as fd 3 */
