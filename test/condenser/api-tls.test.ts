@@ -172,6 +172,7 @@ describe('raind serve: TCP only with mutual TLS', () => {
     });
     assert.notEqual(curl.status, 0, curl.stdout);
     assert.doesNotMatch(curl.stdout, /OK/);
+    assert.match(curl.stderr, /alert|certificate|handshake|SSL/i, 'refused by TLS, not by HTTP');
     const r = spawnSync(
       'docker',
       ['-H', tcp, '--tls', '--tlscacert', join(dir, 'ca.pem'), 'version', '--format', '{{.Server.APIVersion}}'],
@@ -183,6 +184,7 @@ describe('raind serve: TCP only with mutual TLS', () => {
     );
     assert.notEqual(r.status, 0);
     assert.doesNotMatch(r.stdout, /1\.43/);
+    assert.match(r.stderr, /tls|certificate/i, r.stderr);
     /* and the same curl with the client certificate gets through */
     const good = spawnSync(
       'curl',
@@ -224,6 +226,9 @@ describe('raind serve: TCP only with mutual TLS', () => {
       { encoding: 'utf8' },
     );
     assert.notEqual(curl.status, 0);
+    /* Bun closes the handshake without an alert: curl sees the reset before any HTTP */
+    assert.match(curl.stderr, /alert|certificate|handshake|SSL|reset by peer/i);
+    assert.match(r.stderr, /tls|certificate/i, r.stderr);
     assert.equal(api.process.exitCode, null, 'the server still runs');
   });
 
