@@ -172,7 +172,7 @@ describe('raind serve: TCP only with mutual TLS', () => {
     });
     assert.notEqual(curl.status, 0, curl.stdout);
     assert.doesNotMatch(curl.stdout, /OK/);
-    assert.match(curl.stderr, /alert|certificate|handshake|SSL/i, 'refused by TLS, not by HTTP');
+    assert.match(curl.stderr, /alert|certificate|handshake|SSL|reset by peer|empty reply/i, 'refused by TLS, not by HTTP');
     const r = spawnSync(
       'docker',
       ['-H', tcp, '--tls', '--tlscacert', join(dir, 'ca.pem'), 'version', '--format', '{{.Server.APIVersion}}'],
@@ -226,8 +226,10 @@ describe('raind serve: TCP only with mutual TLS', () => {
       { encoding: 'utf8' },
     );
     assert.notEqual(curl.status, 0);
-    /* Bun closes the handshake without an alert: curl sees the reset before any HTTP */
-    assert.match(curl.stderr, /alert|certificate|handshake|SSL|reset by peer/i);
+    /* Bun closes without an alert; with TLS 1.3 the client may have sent its request before
+     * the server read the certificate: a reset or an empty reply, never an HTTP answer */
+    assert.match(curl.stderr, /alert|certificate|handshake|SSL|reset by peer|empty reply/i);
+    assert.equal(curl.stdout, '');
     assert.match(r.stderr, /tls|certificate/i, r.stderr);
     assert.equal(api.process.exitCode, null, 'the server still runs');
   });
