@@ -9,11 +9,23 @@ import { testEnv } from '../helpers/droplet.js';
 import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
 import { RAIND } from '../helpers/raind.js';
 
-const auditLines = (e: TestEngine) =>
+// biome-ignore lint/suspicious/noExplicitAny: JSON lines
+const auditLines = (e: TestEngine): any[] =>
   readFileSync(join(e.root, 'audit.log'), 'utf8')
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));
+
+/** The audit lines that match, once there are some: the server writes a line after its answer
+ * is sent, so a client may look before it is there. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON lines
+async function audited(e: TestEngine, match: (l: any) => boolean): Promise<any[]> {
+  for (let i = 0; ; i++) {
+    const found = auditLines(e).filter(match);
+    if (found.length > 0 || i >= 100) return found;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** A raw HTTP request over a unix socket as another uid (python: setgid, setuid, connect). */
 function requestAs(uid: number, socket: string, request: string): string {
@@ -44,10 +56,10 @@ describe('raind serve: who sent a request, socket activation', () => {
     if (e) removeTestEngine(e);
   });
 
-  test("the audit log's who on the unix socket is the peer's uid, gid and pid from the kernel", () => {
+  test("the audit log's who on the unix socket is the peer's uid, gid and pid from the kernel", async () => {
     api.dockerOk(['create', '--pull', 'never', '--name', 'who-c1', 'busybox:latest', 'true']);
     api.dockerOk(['rm', 'who-c1']);
-    const mine = auditLines(e).filter((l) => l.method === 'DELETE' && l.target === 'who-c1');
+    const mine = await audited(e, (l) => l.method === 'DELETE' && l.target === 'who-c1');
     assert.equal(mine.length, 1, JSON.stringify(auditLines(e)));
     assert.equal(mine[0].who.transport, 'unix');
     assert.equal(mine[0].who.uid, 0);
@@ -62,7 +74,7 @@ describe('raind serve: who sent a request, socket activation', () => {
       'POST /v1.43/containers/who-none/stop HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
     );
     assert.match(reply, /^HTTP\/1\.1 404/);
-    const nobody = auditLines(e).filter((l) => l.target === 'who-none');
+    const nobody = await audited(e, (l) => l.target === 'who-none');
     assert.equal(nobody.length, 1);
     assert.deepEqual([nobody[0].who.uid, nobody[0].who.gid, nobody[0].status], [65534, 65534, 404]);
   });

@@ -117,7 +117,7 @@ describe('raind serve: TCP only with mutual TLS', () => {
     if (e) removeTestEngine(e);
   });
 
-  test('the docker CLI with a client certificate of the CA: version, run -d, ps, rm -f; the audit log names the certificate', () => {
+  test('the docker CLI with a client certificate of the CA: version, run -d, ps, rm -f; the audit log names the certificate', async () => {
     const version = tlsDocker(['version', '--format', '{{.Server.APIVersion}}']);
     assert.equal(version.code, 0, version.stderr);
     assert.equal(version.stdout.trim(), '1.43');
@@ -129,10 +129,17 @@ describe('raind serve: TCP only with mutual TLS', () => {
     assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)} tls-c1$`, 'm'));
     const rm = tlsDocker(['rm', '-f', 'tls-c1']);
     assert.equal(rm.code, 0, rm.stderr);
-    const lines = readFileSync(join(e.root, 'audit.log'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    /* the server writes a line after its answer is sent */
+    const read = () =>
+      readFileSync(join(e.root, 'audit.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+    let lines = read();
+    for (let i = 0; i < 100 && !lines.some((l) => l.method === 'DELETE'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      lines = read();
+    }
     const tcpLines = lines.filter((l) => l.who.transport === 'tcp');
     assert.ok(
       tcpLines.some((l) => l.method === 'DELETE'),
