@@ -178,6 +178,10 @@ os.execv(sys.argv[2], sys.argv[2:])`;
       assert.equal(v.stdout.trim(), '1.43');
       const ps = spawnSync('docker', ['ps', '-a', '--format', '{{.Names}}'], { encoding: 'utf8', env, timeout: 30_000 });
       assert.equal(ps.status, 0, ps.stderr);
+      /* the peer's uid through a passed socket too */
+      spawnSync('docker', ['rm', 'activated-none'], { encoding: 'utf8', env, timeout: 30_000 });
+      const [line] = await audited(e, (l) => l.target === 'activated-none');
+      assert.deepEqual([line?.who.transport, line?.who.uid, line?.status], ['unix', 0, 404]);
       /* the socket is not handed on: close-on-exec, so no child of the server holds it */
       const flags = /^flags:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/fdinfo/3`, 'utf8'))?.[1] ?? '0';
       assert.ok(Number.parseInt(flags, 8) & 0o2000000, `fd 3 flags ${flags}`);
