@@ -117,7 +117,7 @@ done
 $RAIND save "$IMAGE" | docker -H "unix://$DOCKERD_SOCK" load -q >/dev/null
 RUN="run --rm --pull never --network none $IMAGE true"
 for sock in "$RAIND_SOCK" "$DOCKERD_SOCK"; do
-  docker -H "unix://$sock" $RUN || die "cannot run the image through $sock"
+  docker -H "unix://$sock" $RUN 2>"$WORK/run.err" || die "cannot run the image through $sock: $(tail -1 "$WORK/run.err")"
 done
 containerd_pids() { pgrep -f "^containerd --config $WORK/docker-exec/" || true; }
 rss_kb() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status"))); done; echo "$t"; }
