@@ -9,7 +9,6 @@ import { testEnv } from '../helpers/droplet.js';
 import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
 import { RAIND } from '../helpers/raind.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON lines
 const auditLines = (e: TestEngine): any[] =>
   readFileSync(join(e.root, 'audit.log'), 'utf8')
     .trim()
@@ -18,7 +17,6 @@ const auditLines = (e: TestEngine): any[] =>
 
 /** The audit lines that match, once there are some: the server writes a line after its answer
  * is sent, so a client may look before it is there. */
-// biome-ignore lint/suspicious/noExplicitAny: JSON lines
 async function audited(e: TestEngine, match: (l: any) => boolean): Promise<any[]> {
   for (let i = 0; ; i++) {
     const found = auditLines(e).filter(match);
