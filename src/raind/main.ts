@@ -117,7 +117,7 @@ global options:
   --runroot DIR       the runtime state, an absolute path (default /run/raind)
   -H, --host URL      a served engine instead (raind serve): unix:///PATH, or tcp://ADDR:PORT
                       with the client certificate in DOCKER_CERT_PATH; also RAIND_HOST.
-                      version, ps, images, inspect, create, run -d, start, stop, rm, logs, pull
+                      version, ps, images, inspect, create, run (no -i, -t), start, stop, rm, logs, pull
   --certs-dir DIR     per-registry CAs, DIR/HOST:PORT/ca.crt (default /etc/containers/certs.d,
                       /etc/docker/certs.d; also $RAIND_CERTS_DIR)
 credentials: --authfile, else $REGISTRY_AUTH_FILE, else /run/containers/UID/auth.json

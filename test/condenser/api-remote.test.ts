@@ -73,14 +73,18 @@ describe('raind --host: the CLI as a client of raind serve', () => {
     remoteOk(['rm', '-f', 'rem-r']);
   });
 
-  test('images, inspect of an image, logs (stdout and stderr apart, --tail)', async (t) => {
-    /* the image and log endpoints come with their own routes: skipped on a server without them */
-    const probe = (path: string) =>
-      spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--unix-socket', api.socket, `http://x/v1.43${path}`], {
-        encoding: 'utf8',
-      }).stdout;
-    if (probe('/images/json') === '404' || probe('/containers/rem-none/logs?stdout=1') !== '404') {
-      t.skip('this server has no image or log routes');
+  test('images, inspect of an image, logs (stdout and stderr apart, --tail, -f), run in the foreground', async (t) => {
+    /* the image, log and attach endpoints come with their own routes: skipped on a server without them */
+    const routeMissing = (method: string, path: string) =>
+      spawnSync('curl', ['-s', '-X', method, '--unix-socket', api.socket, `http://x/v1.43${path}`], { encoding: 'utf8' }).stdout.includes(
+        'page not found',
+      );
+    if (
+      routeMissing('GET', '/images/json') ||
+      routeMissing('GET', '/containers/rem-none/logs') ||
+      routeMissing('POST', '/containers/rem-none/attach')
+    ) {
+      t.skip('this server has no image, log or attach routes');
       return;
     }
     const images = remoteOk(['images']).stdout;
@@ -96,6 +100,29 @@ describe('raind --host: the CLI as a client of raind serve', () => {
     const tail = remoteOk(['logs', '--tail', '1', 'rem-logs']);
     assert.match(tail.stdout + tail.stderr, /^(three|two)\n$/);
     remoteOk(['rm', 'rem-logs']);
+
+    remoteOk([
+      'run',
+      '-d',
+      '--pull',
+      'never',
+      '--name',
+      'rem-follow',
+      'busybox:latest',
+      'sh',
+      '-c',
+      'for i in 1 2 3; do echo tick $i; sleep 0.2; done',
+    ]);
+    assert.equal(remoteOk(['logs', '-f', 'rem-follow']).stdout, 'tick 1\ntick 2\ntick 3\n');
+    remoteOk(['rm', 'rem-follow']);
+
+    const fg = remote(['run', '--rm', '--pull', 'never', 'busybox:latest', 'sh', '-c', 'seq 1 3000; echo to-err >&2; exit 4']);
+    assert.equal(fg.code, 4, fg.stderr);
+    assert.equal(fg.stdout.split('\n').length, 3001);
+    assert.equal(fg.stderr, 'to-err\n');
+    const missing = remote(['run', '--rm', '--pull', 'never', 'busybox:latest', 'no-such-command']);
+    assert.equal(missing.code, 127, missing.stderr);
+    assert.equal(e.ok(['ps', '-aq']).stdout, '');
   });
 
   test('errors: a missing container (the server says so), a command not served remotely, an engine that is not there', () => {
@@ -111,9 +138,9 @@ describe('raind --host: the CLI as a client of raind serve', () => {
     const nowhere = spawnSync(RAIND, ['--host', `unix://${e.dir}/nothing.sock`, 'ps'], { encoding: 'utf8', env: testEnv() });
     assert.equal(nowhere.status, 125);
     assert.match(nowhere.stderr, /^raind: cannot reach the engine at unix:\/\/.*nothing\.sock: .*ENOENT/);
-    const run = remote(['run', '--pull', 'never', 'busybox:latest', 'true']);
+    const run = remote(['run', '-it', '--pull', 'never', 'busybox:latest', 'true']);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /only -d/);
+    assert.match(run.stderr, /^raind: run: -i and -t are not available with --host$/m);
     const bad = remote(['create', '--pull', 'never', 'busybox:latest']);
     assert.equal(bad.code, 0, 'the image has a command');
     remoteOk(['rm', bad.stdout.trim()]);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { UsageError, UserError } from '../../lib/errors.js';
 
 /** The API version this client speaks: the one raind serve serves. */
@@ -79,6 +80,40 @@ export class ApiClient {
         reject(new UserError(`cannot reach the engine at ${this.host}: ${e.message}`, { kind: 'host', exitCode: 125 })),
       );
       req.end(payload);
+    });
+  }
+
+  /** A request that takes the connection over (attach): the raw socket once the server
+   * answered 101, or the server's error. */
+  upgrade(method: string, path: string): Promise<Duplex> {
+    const headers: Record<string, string | number> = { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Length': 0 };
+    if ('socketPath' in this.target) headers.Host = 'raind';
+    return new Promise((resolve, reject) => {
+      const options = { method, path: `${API_PATH}${path}`, headers, agent: false as const };
+      const req =
+        'socketPath' in this.target
+          ? httpRequest({ ...options, socketPath: this.target.socketPath })
+          : httpsRequest({
+              ...options,
+              host: this.target.host,
+              port: this.target.port,
+              ca: this.target.ca,
+              cert: this.target.cert,
+              key: this.target.key,
+            });
+      req.on('upgrade', (_res, socket, head) => {
+        if (head.length) socket.unshift(head);
+        resolve(socket);
+      });
+      req.on('response', async (res) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of res) chunks.push(chunk as Buffer);
+        reject(failure({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', (e) =>
+        reject(new UserError(`cannot reach the engine at ${this.host}: ${e.message}`, { kind: 'host', exitCode: 125 })),
+      );
+      req.end();
     });
   }
 

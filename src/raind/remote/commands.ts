@@ -1,8 +1,10 @@
+import { writeSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { UsageError, UserError } from '../../lib/errors.js';
 import { CREATE_OPTIONS, createRequest, parseOptions, splitAtPositional } from '../container-flags.js';
 import { err, humanSize, out, table, timeAgo } from '../output.js';
 import { type ApiClient, failure } from './client.js';
+import { FrameReader } from './frames.js';
 
 type RemoteCommand = (api: ApiClient, argv: string[]) => Promise<number>;
 
@@ -120,20 +122,27 @@ async function inspect(api: ApiClient, argv: string[]): Promise<number> {
 const RUN_OPTIONS = { ...CREATE_OPTIONS, detach: { type: 'boolean', short: 'd' } } as const;
 
 /** create and run -d: the same flags as on the engine's host, sent as docker's create body. */
-async function createFromArgs(api: ApiClient, cmd: 'create' | 'run', argv: string[]): Promise<string> {
+async function createFromArgs(
+  api: ApiClient,
+  cmd: 'create' | 'run',
+  argv: string[],
+): Promise<{ id: string; detach: boolean; rm: boolean }> {
   const options = cmd === 'run' ? RUN_OPTIONS : CREATE_OPTIONS;
   const split = splitAtPositional(argv, options);
   const values = parseOptions(cmd, split.options, options);
   const [image, ...command] = split.rest;
   if (image === undefined) throw new UsageError(`${cmd}: expected an image`);
-  if (cmd === 'run' && values.detach !== true) throw new UsageError('run: with --host only -d (detached) is available; then `logs`');
   if (values.interactive || values.tty) throw new UsageError(`${cmd}: -i and -t are not available with --host`);
   const pull = (values.pull as string | undefined) ?? 'missing';
   if (pull !== 'missing' && pull !== 'never') throw new UsageError(`${cmd}: --pull must be missing or never, not "${pull}"`);
   const request = createRequest(cmd, values, image, command);
   const body = { ...request.Config, HostConfig: request.HostConfig ?? {}, NetworkingConfig: request.NetworkingConfig ?? {} };
   const path = `/containers/create${request.name ? `?name=${q(request.name)}` : ''}`;
-  const create = async () => (await api.json<{ Id: string; Warnings?: string[] }>('POST', path, body)).Id;
+  const create = async () => ({
+    id: (await api.json<{ Id: string; Warnings?: string[] }>('POST', path, body)).Id,
+    detach: values.detach === true,
+    rm: values.rm === true,
+  });
   try {
     return await create();
   } catch (e) {
@@ -145,25 +154,59 @@ async function createFromArgs(api: ApiClient, cmd: 'create' | 'run', argv: strin
 }
 
 async function create(api: ApiClient, argv: string[]): Promise<number> {
-  out(`${await engineFailure(createFromArgs(api, 'create', argv))}\n`);
+  out(`${(await engineFailure(createFromArgs(api, 'create', argv))).id}\n`);
   return 0;
 }
 
+/** run -d prints the id; in the foreground the output comes through attach and the exit
+ * code through wait, both asked before the start, as docker's CLI does. */
 async function run(api: ApiClient, argv: string[]): Promise<number> {
-  const id = await engineFailure(createFromArgs(api, 'run', argv));
-  await engineFailure(api.call('POST', `/containers/${id}/start`));
-  out(`${id}\n`);
-  return 0;
+  const { id, detach, rm } = await engineFailure(createFromArgs(api, 'run', argv));
+  if (detach) {
+    await engineFailure(api.call('POST', `/containers/${id}/start`));
+    out(`${id}\n`);
+    return 0;
+  }
+  const stream = await api.upgrade('POST', `/containers/${id}/attach?stream=1&stdout=1&stderr=1`);
+  const reader = new FrameReader((fd, payload) => writeSync(fd === 2 ? 2 : 1, payload));
+  const ended = new Promise<void>((resolve) => {
+    stream.on('data', (chunk: Buffer) => reader.push(chunk));
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
+  const waited = api.json<{ StatusCode: number; Error?: { Message?: string } | null }>(
+    'POST',
+    `/containers/${id}/wait?condition=${rm ? 'removed' : 'next-exit'}`,
+  );
+  try {
+    await engineFailure(api.call('POST', `/containers/${id}/start`));
+  } catch (e) {
+    stream.destroy();
+    if (rm) await api.call('DELETE', `/containers/${id}?force=1`).catch(() => {});
+    throw e;
+  }
+  await ended;
+  const { StatusCode, Error: failed } = await waited;
+  if (failed?.Message) err(`raind run: ${failed.Message}\n`);
+  return StatusCode;
 }
 
-/** docker's 125: the engine failed to create or start. */
+/** docker's codes for a failed create or start: 127 a command not found, 126 one not
+ * executable, 125 the rest (as `raind run` on the engine's host). */
 async function engineFailure<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (e) {
-    if (e instanceof UserError && !(e instanceof UsageError) && e.exitCode === 1)
-      throw new UserError(e.message, { kind: e.kind, exitCode: 125 });
-    throw e;
+    if (!(e instanceof UserError) || e instanceof UsageError || e.exitCode !== 1) throw e;
+    const m = e.message;
+    const code =
+      /no such file|not found/i.test(m) && /exec|command|executable/i.test(m)
+        ? 127
+        : /permission denied/i.test(m) && /exec/i.test(m)
+          ? 126
+          : 125;
+    throw new UserError(m, { kind: e.kind, exitCode: code });
   }
 }
 
@@ -205,7 +248,7 @@ const rm = eachContainer('rm', { force: { type: 'boolean', short: 'f' }, volumes
   `/containers/${q(name)}?force=${v.force ? 1 : 0}&v=${v.volumes ? 1 : 0}`,
 ]);
 
-/** logs [--tail N] [-t]: what the container wrote so far (no -f). */
+/** logs [--tail N] [-t] [-f]: what the container wrote, and with -f what it writes until it stops. */
 async function logs(api: ApiClient, argv: string[]): Promise<number> {
   const options = {
     tail: { type: 'string', short: 'n' },
@@ -214,26 +257,18 @@ async function logs(api: ApiClient, argv: string[]): Promise<number> {
   } as const;
   const split = splitAtPositional(argv, options);
   const values = parseOptions('logs', split.options, options);
-  if (values.follow) throw new UsageError('logs: -f is not available with --host');
   if (split.rest.length !== 1) throw new UsageError('logs: expected one container');
   const tail = (values.tail as string | undefined) ?? 'all';
   if (tail !== 'all' && !/^\d+$/.test(tail)) throw new UsageError(`logs: --tail must be a number or "all", not "${tail}"`);
-  const res = await api.open(
-    'GET',
-    `/containers/${q(split.rest[0] ?? '')}/logs?stdout=1&stderr=1&tail=${tail}${values.timestamps ? '&timestamps=1' : ''}`,
-  );
+  const query = `stdout=1&stderr=1&tail=${tail}${values.timestamps ? '&timestamps=1' : ''}${values.follow ? '&follow=1' : ''}`;
+  const res = await api.open('GET', `/containers/${q(split.rest[0] ?? '')}/logs?${query}`);
   if ((res.statusCode ?? 0) >= 400) throw failure({ status: res.statusCode ?? 0, body: await readAll(res) });
-  const body = await readAll(res);
-  if (!String(res.headers['content-type'] ?? '').includes('multiplexed')) {
-    out(body.toString());
-    return 0;
-  }
-  /* docker's framing: 1 byte stream, 3 zero, 4 bytes big-endian length */
-  for (let at = 0; at + 8 <= body.length; ) {
-    const length = body.readUInt32BE(at + 4);
-    const text = body.subarray(at + 8, at + 8 + length).toString();
-    (body[at] === 2 ? err : out)(text);
-    at += 8 + length;
+  /* a terminal's output is raw; otherwise docker's framing says which stream */
+  const framed = String(res.headers['content-type'] ?? '').includes('multiplexed');
+  const reader = new FrameReader((fd, payload) => writeSync(fd === 2 ? 2 : 1, payload));
+  for await (const chunk of res) {
+    if (framed) reader.push(chunk as Buffer);
+    else writeSync(1, chunk as Buffer);
   }
   return 0;
 }
