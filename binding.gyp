@@ -37,7 +37,9 @@
         "native/addon/hook_spawn.c",
         "native/addon/seqpacket.c",
         "native/addon/termios.c",
-        "native/addon/open_in_root.c"
+        "native/addon/open_in_root.c",
+        "native/addon/peer_cred.c",
+        "native/addon/cloexec.c"
       ],
       "cflags": [
         "-std=gnu11",

@@ -3,6 +3,7 @@
 #   PREFIX/bin/droplet                 the compiled executable (and links to it, one per program)
 #   PREFIX/libexec/raind/droplet-init  the container init
 #   PREFIX/libexec/raind/*.node        the addon
+#   raind.service, raind.socket        systemd units, in $SYSTEMD_UNIT_DIR when it is set
 # The executable finds libexec/raind from its own path, so the prefix can be moved later.
 # Usage: scripts/install.sh [PREFIX]   (after npm ci or npm run build)
 set -euo pipefail
@@ -30,3 +31,16 @@ for f in dist/bin/*; do
   fi
 done
 echo "installed in $prefix: $(cd "$prefix" && du -shc bin/droplet libexec/raind | tail -1 | cut -f1)"
+
+# The systemd units (socket activation: raind serve -H fd://), when SYSTEMD_UNIT_DIR names
+# where to put them (/etc/systemd/system). Enable with:
+#   groupadd --system raind; systemctl daemon-reload; systemctl enable --now raind.socket
+unitdir=${SYSTEMD_UNIT_DIR:-}
+if [ -n "$unitdir" ]; then
+  install -d "$unitdir"
+  sed "s|@PREFIX@|$prefix|g" contrib/systemd/raind.service >"$unitdir/raind.service.new"
+  mv -f "$unitdir/raind.service.new" "$unitdir/raind.service"
+  put contrib/systemd/raind.socket "$unitdir/raind.socket" 0644
+  chmod 0644 "$unitdir/raind.service"
+  echo "systemd units in $unitdir: groupadd --system raind; systemctl daemon-reload; systemctl enable --now raind.socket"
+fi

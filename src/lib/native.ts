@@ -42,6 +42,10 @@ export interface Native {
   /** openat2(rootFd, path, flags, mode) resolving in the root (RESOLVE_IN_ROOT): a new fd;
    * throws an Error whose code is the errno's name */
   openInRoot(rootFd: number, path: string, flags: number, mode: number): number;
+  /** SO_PEERCRED of a connected unix socket: [pid, uid, gid] */
+  peerCred(fd: number): [number, number, number];
+  /** sets FD_CLOEXEC: an inherited fd (socket activation) goes to no child */
+  setCloexec(fd: number): void;
 }
 
 /** Set by the build of the executables; absent when Node runs the modules (tests). */

@@ -33,10 +33,12 @@ import { containerStats, containerTop } from './container-stats.js';
 import { containerPrune, containerRename } from './container-manage.js';
 import { systemReset } from './system.js';
 import { serve } from './serve.js';
+import { ApiClient } from './remote/client.js';
+import { remoteCommand } from './remote/commands.js';
 import { containerPort } from './container-port.js';
 import { networkConnect, networkCreate, networkDisconnect, networkInspect, networkList, networkPrune, networkRemove } from './network.js';
 
-const USAGE = `usage: raind [--root DIR] [--runroot DIR] COMMAND [options] [args]
+const USAGE = `usage: raind [--root DIR] [--runroot DIR] [--host URL] COMMAND [options] [args]
 
 Runs containers from images (the engine, in-process; conmon watches each container).
 
@@ -102,7 +104,7 @@ network commands:
    port CONTAINER)
 
 API server:
-  serve [-H unix:///PATH | -H tcp://ADDR:PORT]... [--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY]
+  serve [-H unix:///PATH | -H tcp://ADDR:PORT | -H fd://[N]]... [--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY]
                                               the Docker Engine API (default unix:///run/raind/raind.sock,
                                               0660, group raind); TCP only with mutual TLS
                                               (also: system service)
@@ -115,6 +117,9 @@ registry commands:
 global options:
   --root DIR          the engine's store (default /var/lib/raind)
   --runroot DIR       the runtime state, an absolute path (default /run/raind)
+  -H, --host URL      a served engine instead (raind serve): unix:///PATH, or tcp://ADDR:PORT
+                      with the client certificate in DOCKER_CERT_PATH; also RAIND_HOST.
+                      version, ps, images, inspect, create, run (no -i, -t), start, stop, rm, logs, pull
   --certs-dir DIR     per-registry CAs, DIR/HOST:PORT/ca.crt (default /etc/containers/certs.d,
                       /etc/docker/certs.d; also $RAIND_CERTS_DIR)
 credentials: --authfile, else $REGISTRY_AUTH_FILE, else /run/containers/UID/auth.json
@@ -244,6 +249,7 @@ export async function main(argv: string[]): Promise<number> {
     let root = '/var/lib/raind';
     let runRoot = '/run/raind';
     let certsDir = process.env.RAIND_CERTS_DIR;
+    let host = process.env.RAIND_HOST || undefined;
     let i = 0;
     for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
       const a = argv[i]!; /* i < argv.length */
@@ -259,6 +265,10 @@ export async function main(argv: string[]): Promise<number> {
         certsDir = argv[++i] ?? '';
         if (!certsDir) throw new UsageError('option --certs-dir needs a value');
       } else if (a.startsWith('--certs-dir=')) certsDir = a.slice(12);
+      else if (a === '--host' || a === '-H') {
+        host = argv[++i] ?? '';
+        if (!host) throw new UsageError(`option ${a} needs a value`);
+      } else if (a.startsWith('--host=')) host = a.slice(7);
       else if (a === '-h' || a === '--help') {
         out(USAGE);
         return 0;
@@ -276,6 +286,7 @@ export async function main(argv: string[]): Promise<number> {
       rest = rest.slice(1);
     }
     if (name === undefined) throw new UsageError(`no command (raind --help lists them)`);
+    if (host !== undefined) return await remoteCommand(new ApiClient(host), `${group}${name}`, rest);
     const command = Object.hasOwn(table, name) ? table[name] : undefined;
     if (command === undefined) throw new UsageError(`unknown command "${group}${name}"`);
     if (rest[0] === '--help') {

@@ -1,8 +1,17 @@
 import { rmSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { Server } from 'node:net';
 import { UsageError } from '../lib/errors.js';
 import type { Engine } from '../condenser/engine.js';
-import { DEFAULT_SOCKET, type ListenAddress, type TlsFiles, apiDispatcher, listen, parseListenAddress } from '../condenser/api/index.js';
+import {
+  DEFAULT_SOCKET,
+  type ListenAddress,
+  type TlsFiles,
+  apiDispatcher,
+  checkAddress,
+  describeAddress,
+  listen,
+  parseListenAddress,
+} from '../condenser/api/index.js';
 import { parseOptions } from './container-flags.js';
 import { err } from './output.js';
 
@@ -16,13 +25,16 @@ const SERVE_OPTIONS = {
 
 declare const Bun: { unsafe?: { setJITPolicy?: (policy: number) => void } } | undefined;
 
-/** serve [-H unix:///PATH | -H tcp://ADDR:PORT]... [--tlsverify --tlscacert CA --tlscert CERT
+/** serve [-H unix:///PATH | -H tcp://ADDR:PORT | -H fd://[N]]... [--tlsverify --tlscacert CA --tlscert CERT
  * --tlskey KEY]: the Docker Engine API of this store until SIGTERM or SIGINT. */
 export async function serve(engine: Engine, argv: string[]): Promise<number> {
   const values = parseOptions('serve', argv, SERVE_OPTIONS);
   const addresses: ListenAddress[] = ((values.host as string[] | undefined) ?? [`unix://${DEFAULT_SOCKET}`]).map(parseListenAddress);
   const tls = tlsFiles(values);
   if (tls === undefined && values.tlsverify) throw new UsageError('serve: --tlsverify needs --tlscacert, --tlscert and --tlskey');
+  const served = values.tlsverify ? tls : undefined;
+  /* every address is checked before any listens: a refused one leaves no socket behind */
+  for (const address of addresses) checkAddress(address, served);
   /* the build holds the JIT back for short commands; a server lives long */
   if (typeof Bun !== 'undefined') Bun?.unsafe?.setJITPolicy?.(1);
   const dispatcher = apiDispatcher(engine);
@@ -34,9 +46,9 @@ export async function serve(engine: Engine, argv: string[]): Promise<number> {
   };
   try {
     for (const address of addresses) {
-      servers.push(await listen(address, dispatcher, values.tlsverify ? tls : undefined));
+      servers.push(...(await listen(address, dispatcher, served)));
       if (address.kind === 'unix') sockets.push(address.path);
-      err(`raind serve: listening on ${address.kind === 'unix' ? `unix://${address.path}` : `tcp://${address.host}:${address.port}`}\n`);
+      err(`raind serve: listening on ${describeAddress(address)}\n`);
     }
   } catch (e) {
     closeAll();

@@ -9,7 +9,15 @@ import { imageTransferRoutes } from './routes/image-transfer.js';
 import { systemDfRoutes } from './routes/system-df.js';
 import { systemRoutes } from './routes/system.js';
 
-export { DEFAULT_SOCKET, type ListenAddress, type TlsFiles, listen, parseListenAddress } from './listeners.js';
+export {
+  DEFAULT_SOCKET,
+  type ListenAddress,
+  type TlsFiles,
+  checkAddress,
+  describeAddress,
+  listen,
+  parseListenAddress,
+} from './listeners.js';
 
 /** The Docker Engine API of one engine: every route, and the audit log at `<root>/audit.log`. */
 export function apiDispatcher(engine: Engine): ApiDispatcher {

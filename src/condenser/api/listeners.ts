@@ -1,15 +1,20 @@
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
-import { connect } from 'node:net';
+import { type Server as NetServer, type Socket, connect, createServer as createNetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import { type TLSSocket, createServer as createTlsServer } from 'node:tls';
 import { dirname } from 'node:path';
 import { UserError } from '../../lib/errors.js';
+import { native } from '../../lib/native.js';
 import type { ApiDispatcher } from './server.js';
 import type { Peer } from './request.js';
+import { activatedFds } from './socket-activation.js';
 
-export type ListenAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+export type ListenAddress =
+  | { kind: 'unix'; path: string }
+  | { kind: 'tcp'; host: string; port: number }
+  /** sockets passed by a service manager (systemd): all of them, or the one numbered */
+  | { kind: 'fd'; fd?: number };
 
 /** docker's mutual TLS: the server's key pair, and the CA a client's certificate must chain to. */
 export interface TlsFiles {
@@ -20,7 +25,7 @@ export interface TlsFiles {
 
 export const DEFAULT_SOCKET = '/run/raind/raind.sock';
 
-/** `unix:///path`, `tcp://ADDR:PORT` (docker's -H). */
+/** `unix:///path`, `tcp://ADDR:PORT`, `fd://` or `fd://N` (docker's -H). */
 export function parseListenAddress(text: string): ListenAddress {
   if (text.startsWith('unix://')) {
     const path = text.slice(7);
@@ -28,53 +33,108 @@ export function parseListenAddress(text: string): ListenAddress {
       throw new UserError(`--host ${text}: a unix socket needs an absolute path`, { kind: 'invalid', field: '--host' });
     return { kind: 'unix', path };
   }
+  if (text === 'fd://') return { kind: 'fd' };
+  const fd = /^fd:\/\/(\d+)$/.exec(text);
+  if (fd) return { kind: 'fd', fd: Number(fd[1]) };
   const m = /^tcp:\/\/(\[[0-9a-fA-F:]+\]|[^:/]+):(\d+)$/.exec(text);
   if (m) {
     const port = Number(m[2]);
     if (port < 1 || port > 65535) throw new UserError(`--host ${text}: port must be 1-65535`, { kind: 'invalid', field: '--host' });
     return { kind: 'tcp', host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
   }
-  throw new UserError(`--host ${text}: expected unix:///PATH or tcp://ADDR:PORT`, { kind: 'invalid', field: '--host' });
+  throw new UserError(`--host ${text}: expected unix:///PATH, tcp://ADDR:PORT or fd://`, { kind: 'invalid', field: '--host' });
 }
 
-/** Listens on the address: a unix socket is 0660, of group `raind` when that group exists;
- * TCP only with mutual TLS. */
-export async function listen(address: ListenAddress, dispatcher: ApiDispatcher, tls?: TlsFiles): Promise<Server> {
-  if (address.kind === 'unix') return listenUnix(address.path, dispatcher);
-  if (!tls)
+export function describeAddress(address: ListenAddress): string {
+  if (address.kind === 'unix') return `unix://${address.path}`;
+  if (address.kind === 'tcp') return `tcp://${address.host}:${address.port}`;
+  return address.fd === undefined ? 'fd://' : `fd://${address.fd}`;
+}
+
+/** Refuses, before anything listens, TCP without mutual TLS. */
+export function checkAddress(address: ListenAddress, tls: TlsFiles | undefined): void {
+  if (address.kind === 'tcp' && !tls)
     throw new UserError(
-      `--host tcp://${address.host}:${address.port}: TCP is served only with mutual TLS (--tlsverify --tlscacert --tlscert --tlskey)`,
+      `--host ${describeAddress(address)}: TCP is served only with mutual TLS (--tlsverify --tlscacert --tlscert --tlskey)`,
       { kind: 'invalid', field: '--host' },
     );
-  const server = createTlsServer({
-    ca: readTlsFile(tls.ca, '--tlscacert'),
-    cert: readTlsFile(tls.cert, '--tlscert'),
-    key: readTlsFile(tls.key, '--tlskey'),
-    requestCert: true,
-    rejectUnauthorized: true,
-    minVersion: 'TLSv1.2',
-  });
-  const peerOf = (req: IncomingMessage): Peer => {
-    const socket = req.socket as TLSSocket;
-    const subject = socket.getPeerCertificate?.()?.subject;
-    return {
-      transport: 'tcp',
-      address: socket.remoteAddress ?? '',
-      ...(subject
-        ? {
-            subject: Object.entries(subject)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(','),
-          }
-        : {}),
-    };
+}
+
+/** Where the HTTP server learns who a connection is from: set when the listener accepts it. */
+const PEER = Symbol('raind.peer');
+type WithPeer = { [PEER]?: Peer };
+
+/** Listens on the address: a unix socket is 0660, of group `raind` when that group exists;
+ * TCP only with mutual TLS; fd:// takes the sockets systemd passed. Each listener accepts
+ * the connection itself, notes who it is (SO_PEERCRED, the client certificate) and hands it
+ * to one HTTP server: Bun's HTTP server shows neither the socket's fd nor the certificate. */
+export async function listen(address: ListenAddress, dispatcher: ApiDispatcher, tls?: TlsFiles): Promise<NetServer[]> {
+  checkAddress(address, tls);
+  const http = httpServer(dispatcher);
+  if (address.kind === 'unix') return [await listenUnix(address.path, http)];
+  if (address.kind === 'fd') {
+    const fds = activatedFds();
+    const chosen = address.fd === undefined ? fds : fds.filter((fd) => fd === address.fd);
+    if (chosen.length === 0)
+      throw new UserError(
+        fds.length === 0
+          ? `--host ${describeAddress(address)}: no sockets were passed (LISTEN_FDS, LISTEN_PID: start it from raind.socket)`
+          : `--host ${describeAddress(address)}: not one of the passed sockets ${fds.join(', ')}`,
+        { kind: 'invalid', field: '--host' },
+      );
+    return Promise.all(chosen.map((fd) => listenFd(fd, http)));
+  }
+  /* checkAddress: tls is set */
+  const files = tls as TlsFiles;
+  const server = createTlsServer(
+    {
+      ca: readTlsFile(files.ca, '--tlscacert'),
+      cert: readTlsFile(files.cert, '--tlscert'),
+      key: readTlsFile(files.key, '--tlskey'),
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      allowHalfOpen: true,
+    },
+    (socket: TLSSocket) => hand(http, socket, tlsPeer(socket)),
+  );
+  server.on('tlsClientError', () => {});
+  await listening(server, (s) => s.listen(address.port, address.host));
+  return [server];
+}
+
+function tlsPeer(socket: TLSSocket): Peer {
+  const subject = socket.getPeerCertificate?.()?.subject;
+  return {
+    transport: 'tcp',
+    address: socket.remoteAddress ?? '',
+    ...(subject
+      ? {
+          subject: Object.entries(subject)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        }
+      : {}),
   };
-  wire(server, dispatcher, peerOf);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => resolve());
-  });
-  return server;
+}
+
+/** The uid, gid and pid of the process that connected, from the kernel; the fd is the
+ * socket's own (Node and Bun both keep it on the handle). */
+function unixPeer(socket: Socket): Peer {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return { transport: 'unix' };
+  try {
+    const [pid, uid, gid] = native().peerCred(fd);
+    return { transport: 'unix', uid, gid, pid };
+  } catch {
+    return { transport: 'unix' };
+  }
+}
+
+function hand(http: Server, socket: Socket, peer: Peer): void {
+  (socket as WithPeer)[PEER] = peer;
+  socket.on('error', () => socket.destroy());
+  http.emit('connection', socket);
 }
 
 function readTlsFile(path: string, flag: string): Buffer {
@@ -85,7 +145,9 @@ function readTlsFile(path: string, flag: string): Buffer {
   }
 }
 
-function wire(server: Server, dispatcher: ApiDispatcher, peerOf: (req: IncomingMessage) => Peer): void {
+function httpServer(dispatcher: ApiDispatcher): Server {
+  const server = createServer();
+  const peerOf = (req: IncomingMessage): Peer => (req.socket as WithPeer)[PEER] ?? { transport: 'unix' };
   /* attach, logs -f, events and wait stay open as long as the client wants */
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -96,20 +158,41 @@ function wire(server: Server, dispatcher: ApiDispatcher, peerOf: (req: IncomingM
   server.on('clientError', (_err, socket: Duplex) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   });
+  return server;
 }
 
-async function listenUnix(path: string, dispatcher: ApiDispatcher): Promise<Server> {
+function listening(server: NetServer, start: (s: NetServer) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    start(server);
+    server.once('listening', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function unixListener(http: Server): NetServer {
+  /* half-open: attach's client closes its stdin and still reads the output */
+  return createNetServer({ allowHalfOpen: true }, (socket) => hand(http, socket, unixPeer(socket)));
+}
+
+/** A socket systemd bound (raind.socket: its mode and group are systemd's). */
+async function listenFd(fd: number, http: Server): Promise<NetServer> {
+  native().setCloexec(fd);
+  const server = unixListener(http);
+  await listening(server, (s) => s.listen({ fd }));
+  return server;
+}
+
+async function listenUnix(path: string, http: Server): Promise<NetServer> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   await removeStaleSocket(path);
-  const server = createServer();
-  wire(server, dispatcher, () => ({ transport: 'unix' }));
+  const server = unixListener(http);
   /* made 0660 from the start: no moment where anyone may connect */
   const umask = process.umask(0o117);
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => resolve());
-    });
+    await listening(server, (s) => s.listen(path));
   } finally {
     process.umask(umask);
   }

@@ -10,6 +10,10 @@ export interface Peer {
   subject?: string;
   /** the client's address (TCP) */
   address?: string;
+  /** the connecting process's ids as the kernel recorded them (unix socket: SO_PEERCRED) */
+  uid?: number;
+  gid?: number;
+  pid?: number;
 }
 
 /** One request as a route handler sees it. */

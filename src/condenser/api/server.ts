@@ -6,6 +6,7 @@ import type { AuditLog } from './audit.js';
 import { ApiError, sendError, statusOf } from './http-io.js';
 import type { ApiRequest, Peer } from './request.js';
 import type { Router } from './router.js';
+import { takeUpgradeBody } from './upgrade-body.js';
 import { API_VERSION, MIN_API_VERSION, splitVersion, versionNumber } from './version.js';
 import { reason } from '../../lib/errors.js';
 
@@ -40,7 +41,7 @@ export class ApiDispatcher {
     res.assignSocket(socket as Socket);
     for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
     socket.on('error', () => socket.destroy());
-    void this.dispatch(req, res, peer, { socket, head });
+    void takeUpgradeBody(req, socket, head).then((rest) => this.dispatch(req, res, peer, { socket, head: rest }));
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, peer: Peer, upgrade?: ApiRequest['upgrade']): Promise<void> {

@@ -992,6 +992,17 @@ export class Containers {
         throw err;
       }
       const s = record.State;
+      /* a --rm container that exited is removed here rather than once conmon's exit command
+       * has started (a process of its own); whichever takes the lock first does it, as a
+       * foreground `raind run --rm` does */
+      if (opts.removed && record.HostConfig.AutoRemove && s.Status === 'exited' && !shouldRestart(record)) {
+        try {
+          await this.cleanup(id);
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+        }
+        continue;
+      }
       const done = s.Status === 'exited' && s.Pid === 0 && !shouldRestart(record);
       if (done && !(opts.removed && record.HostConfig.AutoRemove)) return s.ExitCode;
       opts.signal?.throwIfAborted();
