@@ -3,6 +3,7 @@ import type { Engine } from '../engine.js';
 import { AuditLog } from './audit.js';
 import { Router } from './router.js';
 import { ApiDispatcher } from './server.js';
+import { attachRoutes } from './routes/attach.js';
 import { containerRoutes } from './routes/containers.js';
 import { systemRoutes } from './routes/system.js';
 
@@ -13,5 +14,6 @@ export function apiDispatcher(engine: Engine): ApiDispatcher {
   const router = new Router();
   systemRoutes(router);
   containerRoutes(router);
+  attachRoutes(router);
   return new ApiDispatcher(engine, router, new AuditLog(join(engine.opts.root, 'audit.log')));
 }
