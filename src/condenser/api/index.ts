@@ -5,6 +5,7 @@ import { Router } from './router.js';
 import { ApiDispatcher } from './server.js';
 import { attachRoutes } from './routes/attach.js';
 import { containerRoutes } from './routes/containers.js';
+import { logRoutes } from './routes/logs.js';
 import { systemRoutes } from './routes/system.js';
 
 export { DEFAULT_SOCKET, type ListenAddress, type TlsFiles, listen, parseListenAddress } from './listeners.js';
@@ -15,5 +16,6 @@ export function apiDispatcher(engine: Engine): ApiDispatcher {
   systemRoutes(router);
   containerRoutes(router);
   attachRoutes(router);
+  logRoutes(router);
   return new ApiDispatcher(engine, router, new AuditLog(join(engine.opts.root, 'audit.log')));
 }
