@@ -5,6 +5,7 @@ import { Router } from './router.js';
 import { ApiDispatcher } from './server.js';
 import { attachRoutes } from './routes/attach.js';
 import { containerRoutes } from './routes/containers.js';
+import { execRoutes } from './routes/exec.js';
 import { logRoutes } from './routes/logs.js';
 import { systemRoutes } from './routes/system.js';
 
@@ -17,5 +18,6 @@ export function apiDispatcher(engine: Engine): ApiDispatcher {
   containerRoutes(router);
   attachRoutes(router);
   logRoutes(router);
+  execRoutes(router);
   return new ApiDispatcher(engine, router, new AuditLog(join(engine.opts.root, 'audit.log')));
 }
