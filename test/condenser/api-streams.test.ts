@@ -206,6 +206,14 @@ describe('exec', () => {
     assert.match(cli.stderr, /is not running/);
     api.dockerOk(['rm', stopped]);
   });
+
+  test('an exec goes with its container', () => {
+    const other = api.dockerOk(['run', '-d', IMAGE, 'sleep', '300']).stdout.trim();
+    const execId = JSON.parse(curl('POST', `/containers/${other}/exec`, '{"Cmd": ["true"]}').body).Id as string;
+    assert.equal(curl('GET', `/exec/${execId}/json`).status, 200);
+    api.dockerOk(['rm', '-f', other]);
+    assert.equal(curl('GET', `/exec/${execId}/json`).status, 404);
+  });
 });
 
 describe('docker attach', () => {
@@ -251,12 +259,18 @@ describe('docker attach', () => {
     api.dockerOk(['rm', '-f', 'ras-tick']);
   });
 
-  test('attach to an unknown container is 404, to a stopped one 409', () => {
+  test('attach to an unknown container is 404', () => {
     assert.equal(curl('POST', '/containers/no-such-container/attach?stream=1&stdout=1').status, 404);
-    const stopped = api.dockerOk(['run', '-d', IMAGE, 'true']).stdout.trim();
-    api.dockerOk(['wait', stopped]);
-    assert.equal(curl('POST', `/containers/${stopped}/attach?stream=1&stdout=1`).status, 409);
     assert.equal(curl('POST', '/containers/no-such-container/resize?h=10&w=10').status, 404);
-    api.dockerOk(['rm', stopped]);
+  });
+
+  test('start -a: an exited container attached before it starts again', () => {
+    const first = api.docker(['run', '--name', 'ras-again', IMAGE, 'sh', '-c', 'echo again; echo oops >&2; exit 2']);
+    assert.equal(first.code, 2, first.stderr);
+    const r = api.docker(['start', '-a', 'ras-again']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, 'again\n');
+    assert.equal(r.stderr, 'oops\n');
+    api.dockerOk(['rm', 'ras-again']);
   });
 });

@@ -4,6 +4,7 @@ import type { ContainerRecord } from '../../containers/record.js';
 import { LogReader } from '../../logs/k8s-file.js';
 import type { AttachSocket, OutputStream } from '../../monitor/attach-socket.js';
 import { hijack } from '../hijack.js';
+import { waitForStart } from '../start-waiters.js';
 import { ApiError, sendNoContent } from '../http-io.js';
 import { type ApiRequest, queryBool, queryInt } from '../request.js';
 import type { Router } from '../router.js';
@@ -24,7 +25,7 @@ interface Wanted {
 
 /** attach?stream=1&stdin=&stdout=&stderr=&logs=&detachKeys=: the container's output through
  * conmon's attach socket, framed without a terminal and raw with one; the client's input to
- * its stdin. The connection closes when the container exits (its output sent first), when
+ * its stdin; a stopped container is attached once it starts. The connection closes when the container exits (its output sent first), when
  * the detach keys are typed, or when the client leaves; the container goes on in the last
  * two. */
 async function attachContainer(r: ApiRequest): Promise<void> {
@@ -50,15 +51,29 @@ async function attachContainer(r: ApiRequest): Promise<void> {
   /* output that comes before the client has its answer waits for it */
   let pending: Buffer[] | undefined = [];
   let send: (data: Buffer) => void = (data) => pending?.push(data);
+  const connect = () =>
+    containers.attach(record.Id, (s, data) => {
+      const b = encode(s, data);
+      if (b) send(b);
+    });
   let socket: AttachSocket | undefined;
+  let stopWaiting = () => {};
+  let started: Promise<AttachSocket | undefined> | undefined;
   if (stream) {
     try {
-      socket = containers.attach(record.Id, (s, data) => {
-        const out = encode(s, data);
-        if (out) send(out);
-      });
+      socket = connect();
     } catch (e) {
-      throw notAttachable(record, e);
+      /* docker's attach to a stopped container waits for its start (start -a, compose) */
+      if (record.State.Status !== 'exited' && record.State.Status !== 'created') throw notAttachable(record, e);
+      started = new Promise((resolve) => {
+        stopWaiting = waitForStart(r.engine, record.Id, () => {
+          try {
+            resolve(connect());
+          } catch {
+            resolve(undefined);
+          }
+        });
+      });
     }
   }
   const out = hijack(r, tty);
@@ -70,6 +85,10 @@ async function attachContainer(r: ApiRequest): Promise<void> {
   for (const b of pending) out.write(b);
   pending = undefined;
   send = (data) => out.write(data);
+  if (started) {
+    void out.closed.then(() => stopWaiting());
+    socket = await Promise.race([started, out.closed.then(() => undefined)]);
+  }
   if (!socket) return out.end();
   const attached = socket;
   if (want.stdin && record.Config.OpenStdin) {
