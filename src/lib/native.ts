@@ -12,6 +12,8 @@ export interface Native {
   listenUnix(path: string): number;
   /** accept one peer on a listening socket and take the fd it sends (SCM_RIGHTS) */
   receiveFd(listeningFd: number): number;
+  /** receiveFd without waiting for a peer: -1 when none has connected yet */
+  tryReceiveFd(listeningFd: number): number;
   /** a blocking SOCK_SEQPACKET unix socket connected to path (shorter than 108 bytes): one
    * packet a read (conmon's attach socket) */
   connectSeqpacket(path: string): number;

@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, read, readFileSync, rmSync, write } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { native } from '../../lib/native.js';
@@ -36,14 +36,21 @@ export interface ExecSession {
   endedAt?: number;
   /** the terminal's size to set once the process has one */
   size?: { rows: number; cols: number };
+  terminal?: { resize(rows: number, cols: number): void };
 }
 
-/** The process of a started exec: its output as it comes, and the end. */
+/** A started exec: its input, and the end. */
 export interface ExecProcess {
-  child: ChildProcess;
-  /** resolves once the process has exited and its output is read */
+  /** to the command's stdin (or its terminal) */
+  input(data: Buffer): void;
+  /** no more input: stdin closes; on a terminal, ^D */
+  endInput(): void;
+  /** resolves once the command has exited and its output is handed on */
   done: Promise<void>;
 }
+
+/** Output of an exec: 1 stdout, 2 stderr (a terminal's is all stdout). */
+export type ExecOutput = (stream: 1 | 2, data: Buffer) => void;
 
 /** How long an ended exec can still be inspected. */
 const KEEP_ENDED_MS = 5 * 60_000;
@@ -92,21 +99,31 @@ export function findSession(engine: Engine, id: string): ExecSession {
   return s;
 }
 
+/** How long a terminal's output is still read after the command exited: a process it
+ * left in the background may hold the terminal open for ever. */
+const TERMINAL_DRAIN_MS = 500;
+
 /** Runs the exec with the container's runtime (`exec`, in the container's namespaces, as
  * `raind exec` does). Without a terminal its stdout and stderr are pipes; with one, the
- * runtime makes the pty and relays it to our pipes, and the size is set on the process's
- * own terminal (its fd 0), found once the runtime has written its pid. */
-export function startSession(engine: Engine, session: ExecSession): ExecProcess {
+ * runtime makes the pty and sends us its master through a console socket (OCI's
+ * --console-socket), which we read and write and size. */
+export function startSession(engine: Engine, session: ExecSession, onOutput: ExecOutput): ExecProcess {
   const containers = engine.containers;
   const record = containers.inspect(session.containerId);
   if (record.State.Status !== 'running') throw new ApiError(409, `Container ${record.Id} is not running`);
   const runtime = containers.runtime(record.HostConfig.Runtime);
   const c = session.config;
-  const pidDir = join(engine.opts.runRoot ?? '/run/raind', 'exec');
-  mkdirSync(pidDir, { recursive: true, mode: 0o700 });
-  const pidFile = join(pidDir, `${session.id}.pid`);
+  const dir = join(engine.opts.runRoot ?? '/run/raind', 'exec');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  /* short: a socket's path must fit in 108 bytes */
+  const base = join(dir, session.id.slice(0, 16));
+  const pidFile = `${base}.pid`;
   const args = ['exec', '--pid-file', pidFile];
-  if (c.Tty) args.push('--tty');
+  let terminal: Terminal | undefined;
+  if (c.Tty) {
+    terminal = new Terminal(`${base}.sock`, session, onOutput);
+    args.push('--tty', '--console-socket', terminal.path);
+  }
   for (const e of c.Env) args.push('--env', e);
   if (c.WorkingDir) args.push('--cwd', c.WorkingDir);
   if (c.User) {
@@ -115,76 +132,157 @@ export function startSession(engine: Engine, session: ExecSession): ExecProcess 
   }
   args.push(record.Id, ...c.Cmd);
   const child = spawn(runtime.path, [...runtime.globalArgs, ...args], {
-    stdio: [c.AttachStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: [c.AttachStdin && !terminal ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   session.started = true;
   session.running = true;
   let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => onOutput(1, d));
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 4096) stderr += d.toString();
+    onOutput(terminal ? 1 : 2, d);
   });
+  child.stdin?.on('error', () => {});
   const stopWatching = watchPid(session, pidFile);
   const done = new Promise<void>((resolve) => {
-    const finish = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+    const finish = async (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
       stopWatching();
       rmSync(pidFile, { force: true });
-      session.running = false;
-      session.endedAt = Date.now();
+      await terminal?.close();
       if (error) session.exitCode = 126;
       else if (code === null) session.exitCode = 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
       /* the runtime failed before the command ran: docker's 127 (not found) and 126 */ else if (session.pid === 0 && code !== 0)
         session.exitCode = /not found|no such file/i.test(stderr) ? 127 : 126;
       else session.exitCode = code;
+      session.running = false;
+      session.endedAt = Date.now();
       resolve();
     };
-    child.once('error', (e) => finish(null, null, e));
-    child.once('close', (code, signal) => finish(code, signal));
+    child.once('error', (e) => void finish(null, null, e));
+    child.once('close', (code, signal) => void finish(code, signal));
   });
-  return { child, done };
+  if (terminal) {
+    const t = terminal;
+    session.terminal = t;
+    return { input: (d) => t.write(d), endInput: () => t.write(Buffer.from([4])), done };
+  }
+  return {
+    input: (d) => {
+      if (child.stdin?.writable) child.stdin.write(d);
+    },
+    endInput: () => child.stdin?.end(),
+    done,
+  };
 }
 
-/** Polls for the runtime's pid file; the terminal's size is set as soon as it is there. */
-function watchPid(session: ExecSession, pidFile: string): () => void {
-  const timer = setInterval(() => {
-    let text: string;
+/** The master of an exec's terminal, received on a console socket: its output handed on,
+ * input written in order, its size set. */
+class Terminal {
+  private master = -1;
+  private listener: number;
+  private poll: NodeJS.Timeout;
+  private writes: Promise<void> = Promise.resolve();
+  private closing = false;
+  private readEnded: Promise<void> | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly session: ExecSession,
+    private readonly onOutput: ExecOutput,
+  ) {
+    rmSync(path, { force: true });
+    this.listener = native().listenUnix(path);
+    this.poll = setInterval(() => this.tryReceive(), 10);
+  }
+
+  private tryReceive(): void {
+    let fd: number;
     try {
-      text = readFileSync(pidFile, 'utf8').trim();
+      fd = native().tryReceiveFd(this.listener);
     } catch {
+      this.stopListening();
       return;
     }
-    if (!/^\d+$/.test(text)) return;
-    session.pid = Number(text);
-    clearInterval(timer);
-    if (session.size) resizeSession(session, session.size.rows, session.size.cols);
+    if (fd < 0) return;
+    this.stopListening();
+    this.master = fd;
+    const size = this.session.size;
+    if (size) this.resize(size.rows, size.cols);
+    this.readEnded = new Promise((resolve) => {
+      const buf = Buffer.alloc(65536);
+      const next = () =>
+        read(fd, buf, 0, buf.length, null, (err, n) => {
+          /* EIO: every process holding the terminal's other side is gone */
+          if (err || n === 0) {
+            closeSync(fd);
+            return resolve();
+          }
+          if (!this.closing) this.onOutput(1, Buffer.from(buf.subarray(0, n)));
+          next();
+        });
+      next();
+    });
+  }
+
+  private stopListening(): void {
+    clearInterval(this.poll);
+    if (this.listener >= 0) {
+      closeSync(this.listener);
+      this.listener = -1;
+      rmSync(this.path, { force: true });
+    }
+  }
+
+  write(data: Buffer): void {
+    this.writes = this.writes.then(
+      () =>
+        new Promise<void>((resolve) => {
+          if (this.master < 0 || this.closing) return resolve();
+          write(this.master, data, () => resolve());
+        }),
+    );
+  }
+
+  resize(rows: number, cols: number): void {
+    if (this.master < 0 || this.closing) return;
+    try {
+      native().setWinsize(this.master, rows, cols);
+    } catch {
+      /* the terminal is gone */
+    }
+  }
+
+  /** Once the command has exited: what it wrote last is read (for a while), then no more. */
+  async close(): Promise<void> {
+    /* the runtime may have sent the master just before it exited */
+    if (this.listener >= 0) this.tryReceive();
+    this.stopListening();
+    if (this.readEnded) await Promise.race([this.readEnded, new Promise((r) => setTimeout(r, TERMINAL_DRAIN_MS))]);
+    this.closing = true;
+  }
+}
+
+/** Polls for the runtime's pid file: the exec's Pid, and the sign that the command ran. */
+function watchPid(session: ExecSession, pidFile: string): () => void {
+  const look = () => {
+    try {
+      const text = readFileSync(pidFile, 'utf8').trim();
+      if (/^\d+$/.test(text)) session.pid = Number(text);
+    } catch {}
+    return session.pid !== 0;
+  };
+  const timer = setInterval(() => {
+    if (look()) clearInterval(timer);
   }, 10);
   return () => {
     clearInterval(timer);
     /* a short command can end between two polls */
-    if (session.pid === 0) {
-      try {
-        const text = readFileSync(pidFile, 'utf8').trim();
-        if (/^\d+$/.test(text)) session.pid = Number(text);
-      } catch {}
-    }
+    if (session.pid === 0) look();
   };
 }
 
-/** The exec's terminal size: kept for when the process is there, set on its terminal when
- * it is (the pty's slave, its fd 0: the size is the pty's, and the process gets SIGWINCH). */
+/** The exec's terminal size: kept for when the terminal is there, set on it when it is. */
 export function resizeSession(session: ExecSession, rows: number, cols: number): void {
   session.size = { rows, cols };
-  if (!session.config.Tty || !session.running || session.pid === 0) return;
-  let fd: number;
-  try {
-    fd = openSync(`/proc/${session.pid}/fd/0`, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
-  } catch {
-    return;
-  }
-  try {
-    native().setWinsize(fd, rows, cols);
-  } catch {
-    /* not a terminal (any more) */
-  } finally {
-    closeSync(fd);
-  }
+  if (session.config.Tty && session.running) session.terminal?.resize(rows, cols);
 }

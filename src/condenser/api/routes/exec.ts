@@ -97,32 +97,27 @@ async function startExec(r: ApiRequest): Promise<void> {
   const size = consoleSize(body) ?? session.config.ConsoleSize;
   const c = session.config;
   const tty = c.Tty;
-  const proc = startSession(r.engine, session);
+  /* output before the client has its answer (none: the answer is written at once) */
+  let send: (stream: 1 | 2, data: Buffer) => void = () => {};
+  const proc = startSession(r.engine, session, (stream, data) => send(stream, data));
   if (size) resizeSession(session, size[0], size[1]);
-  const child = proc.child;
   if (detach) {
-    /* nobody reads it: drained, so the command never blocks on a full pipe */
-    child.stdout?.resume();
-    child.stdin?.end();
+    proc.endInput();
     return sendNoContent(r.res, 200);
   }
   const out = hijack(r, tty);
-  const forward = (stream: 1 | 2, wanted: boolean) => (d: Buffer) => {
-    if (wanted) out.write(tty ? d : frame(stream, d));
+  send = (stream, data) => {
+    if (stream === 1 ? c.AttachStdout : c.AttachStderr) out.write(tty ? data : frame(stream, data));
   };
-  child.stdout?.on('data', forward(1, c.AttachStdout));
-  child.stderr?.on('data', forward(2, c.AttachStderr));
-  const stdin = child.stdin;
-  if (stdin) {
-    stdin.on('error', () => {});
+  if (c.AttachStdin) {
     const filter = new DetachKeyFilter(detachKeys(c.DetachKeys || DEFAULT_DETACH_KEYS));
     out.readInput(
       (chunk) => {
         const { pass, detach: detached } = filter.feed(chunk);
-        if (pass.length > 0 && stdin.writable) stdin.write(pass);
+        if (pass.length > 0) proc.input(pass);
         if (detached) out.end();
       },
-      () => stdin.end(),
+      () => proc.endInput(),
     );
   }
   await proc.done;
