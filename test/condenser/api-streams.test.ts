@@ -191,6 +191,30 @@ describe('exec', () => {
     assert.match(screen, /25 90\n/);
   });
 
+  test('exec -it in a runc container: runc on a terminal of its own', () => {
+    api.dockerOk(['run', '-d', '--runtime', 'runc', '--name', 'ras-runc', IMAGE, 'sleep', '300']);
+    try {
+      const { screen, code } = dockerOnTerminal(
+        21,
+        77,
+        [
+          { expect: '# ' },
+          { send: 'stty size\r', until: '21 77' },
+          { send: 'echo runc-$((6*7))\r' },
+          { expect: 'runc-42' },
+          { send: 'exit 8\r' },
+        ],
+        ['exec', '-it', 'ras-runc', 'sh'],
+      );
+      assert.equal(code, 8, screen);
+      const r = api.docker(['exec', 'ras-runc', 'sh', '-c', 'echo plain; exit 3']);
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stdout, 'plain\n');
+    } finally {
+      api.docker(['rm', '-f', 'ras-runc']);
+    }
+  });
+
   test('bad input: a stopped container is 409, an unknown exec 404', () => {
     assert.equal(curl('GET', '/exec/no-such-exec/json').status, 404);
     assert.equal(curl('POST', '/exec/no-such-exec/start', '{}').status, 404);

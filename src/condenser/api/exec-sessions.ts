@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, read, readFileSync, rmSync, write } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, read, readFileSync, rmSync, write } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { native } from '../../lib/native.js';
@@ -120,10 +120,14 @@ export function startSession(engine: Engine, session: ExecSession, onOutput: Exe
   const pidFile = `${base}.pid`;
   const args = ['exec', '--pid-file', pidFile];
   let terminal: Terminal | undefined;
-  if (c.Tty) {
+  /* runc and crun take a console socket only with --detach, where the exit code is lost:
+   * they run in the foreground on a terminal of their own (util-linux script's), relaying
+   * it to the command's, whose size is then set on the command's side */
+  const ownTerminal = c.Tty && runtime.name !== 'droplet';
+  if (c.Tty && !ownTerminal) {
     terminal = new Terminal(`${base}.sock`, session, onOutput);
     args.push('--tty', '--console-socket', terminal.path);
-  }
+  } else if (ownTerminal) args.push('--tty');
   for (const e of c.Env) args.push('--env', e);
   if (c.WorkingDir) args.push('--cwd', c.WorkingDir);
   if (c.User) {
@@ -131,13 +135,20 @@ export function startSession(engine: Engine, session: ExecSession, onOutput: Exe
     args.push('--user', `${user.uid}:${user.gid}`);
   }
   args.push(record.Id, ...c.Cmd);
-  const child = spawn(runtime.path, [...runtime.globalArgs, ...args], {
+  const argv = [runtime.path, ...runtime.globalArgs, ...args];
+  const [file, ...rest] = ownTerminal ? ['script', '-q', '-e', '-c', argv.map(shellQuote).join(' '), '/dev/null'] : argv;
+  const child = spawn(file ?? '', rest, {
     stdio: [c.AttachStdin && !terminal ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
+  if (ownTerminal) session.terminal = { resize: (rows, cols) => resizeByPid(session, rows, cols) };
   session.started = true;
   session.running = true;
   let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => onOutput(1, d));
+  child.stdout?.on('data', (d: Buffer) => {
+    /* on script's terminal the runtime's complaints come with the output */
+    if (ownTerminal && session.pid === 0 && stderr.length < 4096) stderr += d.toString();
+    onOutput(1, d);
+  });
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 4096) stderr += d.toString();
     onOutput(terminal ? 1 : 2, d);
@@ -173,6 +184,29 @@ export function startSession(engine: Engine, session: ExecSession, onOutput: Exe
     endInput: () => child.stdin?.end(),
     done,
   };
+}
+
+function shellQuote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The size of the terminal of a command the runtime relays: set on the command's side of
+ * it, its fd 0 (the size is the pty's, and the command gets SIGWINCH). */
+function resizeByPid(session: ExecSession, rows: number, cols: number): void {
+  if (session.pid === 0) return;
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${session.pid}/fd/0`, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
+  } catch {
+    return;
+  }
+  try {
+    native().setWinsize(fd, rows, cols);
+  } catch {
+    /* not a terminal (any more) */
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The master of an exec's terminal, received on a console socket: its output handed on,
@@ -272,7 +306,10 @@ function watchPid(session: ExecSession, pidFile: string): () => void {
     return session.pid !== 0;
   };
   const timer = setInterval(() => {
-    if (look()) clearInterval(timer);
+    if (!look()) return;
+    clearInterval(timer);
+    const size = session.size;
+    if (size) session.terminal?.resize(size.rows, size.cols);
   }, 10);
   return () => {
     clearInterval(timer);
