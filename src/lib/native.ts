@@ -20,6 +20,8 @@ export interface Native {
   /** shutdown(2): how is 0 (read), 1 (write: the peer reads end-of-file) or 2 (both, which
    * also wakes a read blocked on it) */
   shutdownSocket(fd: number, how: 0 | 1 | 2): void;
+  /** O_NONBLOCK on an fd: its reads fail with EAGAIN instead of waiting */
+  setNonBlocking(fd: number): void;
   /** cfmakeraw on a terminal (output processing off too, unlike setRawMode): its settings before */
   makeRaw(fd: number): Buffer;
   /** gives a terminal back the settings makeRaw returned */

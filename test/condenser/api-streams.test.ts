@@ -282,6 +282,22 @@ describe('docker attach', () => {
     api.dockerOk(['rm', '-f', 'ras-tick']);
   });
 
+  test('many attaches at once leave the server free for stdin and output', async () => {
+    api.dockerOk(['run', '-d', '--name', 'ras-idle', IMAGE, 'sleep', '300']);
+    const clients = Array.from({ length: 8 }, () =>
+      spawn('docker', ['attach', '--sig-proxy=false', 'ras-idle'], { env: api.env, stdio: ['ignore', 'ignore', 'ignore'] }),
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      const r = api.docker(['run', '--rm', '-i', IMAGE, 'cat'], { input: 'still served\n', timeout: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'still served\n');
+    } finally {
+      for (const c of clients) c.kill('SIGKILL');
+      api.docker(['rm', '-f', 'ras-idle']);
+    }
+  });
+
   test('attach to an unknown container is 404', () => {
     assert.equal(curl('POST', '/containers/no-such-container/attach?stream=1&stdout=1').status, 404);
     assert.equal(curl('POST', '/containers/no-such-container/resize?h=10&w=10').status, 404);

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, mkdirSync, openSync, read, readFileSync, rmSync, write } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { native } from '../../lib/native.js';
+import { pollReads, writePolled } from '../../lib/polled-fd.js';
 import type { Engine } from '../engine.js';
 import { resolveUser } from '../containers/user.js';
 import { ApiError } from './http-io.js';
@@ -218,6 +219,7 @@ class Terminal {
   private writes: Promise<void> = Promise.resolve();
   private closing = false;
   private readEnded: Promise<void> | undefined;
+  private stopReading = () => {};
 
   constructor(
     readonly path: string,
@@ -242,20 +244,14 @@ class Terminal {
     this.master = fd;
     const size = this.session.size;
     if (size) this.resize(size.rows, size.cols);
-    this.readEnded = new Promise((resolve) => {
-      const buf = Buffer.alloc(65536);
-      const next = () =>
-        read(fd, buf, 0, buf.length, null, (err, n) => {
-          /* EIO: every process holding the terminal's other side is gone */
-          if (err || n === 0) {
-            closeSync(fd);
-            return resolve();
-          }
-          if (!this.closing) this.onOutput(1, Buffer.from(buf.subarray(0, n)));
-          next();
-        });
-      next();
+    /* read on timers, not in the thread pool (see pollReads) */
+    native().setNonBlocking(fd);
+    const reads = pollReads(fd, 65536, (data) => {
+      if (!this.closing) this.onOutput(1, data);
     });
+    this.stopReading = reads.stop;
+    /* EIO: every process holding the terminal's other side is gone */
+    this.readEnded = reads.ended;
   }
 
   private stopListening(): void {
@@ -268,13 +264,9 @@ class Terminal {
   }
 
   write(data: Buffer): void {
-    this.writes = this.writes.then(
-      () =>
-        new Promise<void>((resolve) => {
-          if (this.master < 0 || this.closing) return resolve();
-          write(this.master, data, () => resolve());
-        }),
-    );
+    this.writes = this.writes.then(async () => {
+      if (this.master >= 0 && !this.closing) await writePolled(this.master, data);
+    });
   }
 
   resize(rows: number, cols: number): void {
@@ -293,6 +285,9 @@ class Terminal {
     this.stopListening();
     if (this.readEnded) await Promise.race([this.readEnded, new Promise((r) => setTimeout(r, TERMINAL_DRAIN_MS))]);
     this.closing = true;
+    this.stopReading();
+    await this.writes;
+    if (this.master >= 0) closeSync(this.master);
   }
 }
 

@@ -52,10 +52,15 @@ async function attachContainer(r: ApiRequest): Promise<void> {
   let pending: Buffer[] | undefined = [];
   let send: (data: Buffer) => void = (data) => pending?.push(data);
   const connect = () =>
-    containers.attach(record.Id, (s, data) => {
-      const b = encode(s, data);
-      if (b) send(b);
-    });
+    containers.attach(
+      record.Id,
+      (s, data) => {
+        const b = encode(s, data);
+        if (b) send(b);
+      },
+      /* many attaches at once: none may hold a thread of the pool */
+      true,
+    );
   let socket: AttachSocket | undefined;
   let stopWaiting = () => {};
   let started: Promise<AttachSocket | undefined> | undefined;
