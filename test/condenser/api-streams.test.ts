@@ -220,6 +220,9 @@ describe('exec', () => {
     assert.equal(curl('POST', '/exec/no-such-exec/start', '{}').status, 404);
     assert.equal(curl('POST', `/containers/${ctr}/exec`, '{"Cmd": []}').status, 400);
     assert.equal(curl('POST', '/containers/no-such-container/exec', '{"Cmd": ["true"]}').status, 404);
+    const user = api.docker(['exec', '-u', 'no-such-user', 'ras-exec', 'true']);
+    assert.notEqual(user.code, 0);
+    assert.match(user.stderr, /unable to find user no-such-user/);
     const stopped = api.dockerOk(['create', IMAGE, 'true']).stdout.trim();
     const r = curl('POST', `/containers/${stopped}/exec`, '{"Cmd": ["true"]}');
     assert.equal(r.status, 409, r.body);

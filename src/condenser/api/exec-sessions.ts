@@ -80,6 +80,8 @@ function prune(engine: Engine): void {
 
 export function createSession(engine: Engine, containerId: string, config: ExecConfig): ExecSession {
   prune(engine);
+  /* a user the image does not know is told at once, not as a failed upgrade at start */
+  if (config.User) resolveUser(join(engine.containers.store.dir(containerId), 'merged'), config.User);
   const session: ExecSession = {
     id: randomBytes(32).toString('hex'),
     containerId,
@@ -120,6 +122,8 @@ export function startSession(engine: Engine, session: ExecSession, onOutput: Exe
   const base = join(dir, session.id.slice(0, 16));
   const pidFile = `${base}.pid`;
   const args = ['exec', '--pid-file', pidFile];
+  /* before the terminal's socket is made: a user the image does not know is refused here */
+  const user = c.User ? resolveUser(join(containers.store.dir(record.Id), 'merged'), c.User) : undefined;
   let terminal: Terminal | undefined;
   /* runc and crun take a console socket only with --detach, where the exit code is lost:
    * they run in the foreground on a terminal of their own (util-linux script's), relaying
@@ -131,10 +135,7 @@ export function startSession(engine: Engine, session: ExecSession, onOutput: Exe
   } else if (ownTerminal) args.push('--tty');
   for (const e of c.Env) args.push('--env', e);
   if (c.WorkingDir) args.push('--cwd', c.WorkingDir);
-  if (c.User) {
-    const user = resolveUser(join(containers.store.dir(record.Id), 'merged'), c.User);
-    args.push('--user', `${user.uid}:${user.gid}`);
-  }
+  if (user) args.push('--user', `${user.uid}:${user.gid}`);
   args.push(record.Id, ...c.Cmd);
   const argv = [runtime.path, ...runtime.globalArgs, ...args];
   const [file, ...rest] = ownTerminal ? ['script', '-q', '-e', '-c', argv.map(shellQuote).join(' '), '/dev/null'] : argv;
@@ -161,10 +162,11 @@ export function startSession(engine: Engine, session: ExecSession, onOutput: Exe
       stopWatching();
       rmSync(pidFile, { force: true });
       await terminal?.close();
+      /* docker's 126 when the command could not run, 127 when it is not there */
+      const failedToRun = () => (/not found|no such file/i.test(stderr) ? 127 : 126);
       if (error) session.exitCode = 126;
       else if (code === null) session.exitCode = 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
-      /* the runtime failed before the command ran: docker's 127 (not found) and 126 */ else if (session.pid === 0 && code !== 0)
-        session.exitCode = /not found|no such file/i.test(stderr) ? 127 : 126;
+      else if (session.pid === 0 && code !== 0) session.exitCode = failedToRun();
       else session.exitCode = code;
       session.running = false;
       session.endedAt = Date.now();
