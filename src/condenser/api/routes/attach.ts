@@ -24,10 +24,10 @@ interface Wanted {
 }
 
 /** attach?stream=1&stdin=&stdout=&stderr=&logs=&detachKeys=: the container's output through
- * conmon's attach socket, framed without a terminal and raw with one; the client's input to
- * its stdin; a stopped container is attached once it starts. The connection closes when the container exits (its output sent first), when
- * the detach keys are typed, or when the client leaves; the container goes on in the last
- * two. */
+ * conmon's attach socket, framed without a terminal and raw with one, and the client's input
+ * to its stdin; a stopped container is attached once it starts. The connection closes when
+ * the container exits (its output sent first), when the detach keys are typed, or when the
+ * client leaves; the container goes on in the last two. */
 async function attachContainer(r: ApiRequest): Promise<void> {
   const containers = r.engine.containers;
   const record = containers.inspect(r.params.id ?? '');
