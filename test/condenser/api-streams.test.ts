@@ -131,6 +131,9 @@ describe('logs', () => {
     const stamped = api.dockerOk(['logs', '--timestamps', id]).stdout.trim().split('\n');
     assert.equal(stamped.length, 5);
     for (const line of stamped) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) line\d$/);
+    assert.equal(api.dockerOk(['logs', '--since', '1h', id]).stdout, 'line1\nline2\nline3\nline4\nline5\n');
+    assert.equal(api.dockerOk(['logs', '--until', '2000-01-01T00:00:00Z', id]).stdout, '');
+    assert.equal(api.dockerOk(['logs', '--since', '2100-01-01T00:00:00Z', id]).stdout, '');
     api.dockerOk(['rm', id]);
   });
 });
