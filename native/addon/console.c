@@ -5,6 +5,7 @@
 #include "napi_util.h"
 #include <errno.h>
 #include <node_api.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -30,12 +31,8 @@ static napi_value listen_unix(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* receiveFd(listeningFd) -> the fd the first peer sent with SCM_RIGHTS */
-static napi_value receive_fd(napi_env env, napi_callback_info info) {
-  int32_t lfd;
-  if (!one_int_arg(env, info, &lfd, "receiveFd(fd)")) return NULL;
-  int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-  if (c < 0) return throw_errno(env, "accept", errno);
+/* The fd the connected peer c sends with SCM_RIGHTS, as a JS number; c is closed. */
+static napi_value take_fd(napi_env env, int c) {
   char name[256];
   struct iovec iov = {.iov_base = name, .iov_len = sizeof name};
   char control[CMSG_SPACE(sizeof(int))];
@@ -54,6 +51,39 @@ static napi_value receive_fd(napi_env env, napi_callback_info info) {
   napi_value out;
   napi_create_int32(env, fd, &out);
   return out;
+}
+
+/* receiveFd(listeningFd) -> the fd the first peer sent with SCM_RIGHTS */
+static napi_value receive_fd(napi_env env, napi_callback_info info) {
+  int32_t lfd;
+  if (!one_int_arg(env, info, &lfd, "receiveFd(fd)")) return NULL;
+  int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (c < 0) return throw_errno(env, "accept", errno);
+  return take_fd(env, c);
+}
+
+/* tryReceiveFd(listeningFd) -> the fd a peer sent with SCM_RIGHTS, or -1 when no peer has
+ * connected yet: a server polls it rather than block its event loop on accept while the
+ * runtime may fail before it connects. A peer that connected sends at once (runc, crun and
+ * droplet connect and send in one go); it gets a second to do so. */
+static napi_value try_receive_fd(napi_env env, napi_callback_info info) {
+  int32_t lfd;
+  if (!one_int_arg(env, info, &lfd, "tryReceiveFd(fd)")) return NULL;
+  struct pollfd p = {.fd = lfd, .events = POLLIN};
+  napi_value out;
+  if (poll(&p, 1, 0) <= 0) {
+    napi_create_int32(env, -1, &out);
+    return out;
+  }
+  int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (c < 0) return throw_errno(env, "accept", errno);
+  struct pollfd q = {.fd = c, .events = POLLIN};
+  if (poll(&q, 1, 1000) <= 0) {
+    close(c);
+    napi_throw_error(env, NULL, "the console peer sent nothing");
+    return NULL;
+  }
+  return take_fd(env, c);
 }
 
 /* setWinsize(fd, rows, cols) */
@@ -75,6 +105,7 @@ void register_console(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"listenUnix", NULL, listen_unix, NULL, NULL, NULL, napi_default, NULL},
       {"receiveFd", NULL, receive_fd, NULL, NULL, NULL, napi_default, NULL},
+      {"tryReceiveFd", NULL, try_receive_fd, NULL, NULL, NULL, napi_default, NULL},
       {"setWinsize", NULL, set_winsize, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

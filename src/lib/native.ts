@@ -12,12 +12,16 @@ export interface Native {
   listenUnix(path: string): number;
   /** accept one peer on a listening socket and take the fd it sends (SCM_RIGHTS) */
   receiveFd(listeningFd: number): number;
+  /** receiveFd without waiting for a peer: -1 when none has connected yet */
+  tryReceiveFd(listeningFd: number): number;
   /** a blocking SOCK_SEQPACKET unix socket connected to path (shorter than 108 bytes): one
    * packet a read (conmon's attach socket) */
   connectSeqpacket(path: string): number;
   /** shutdown(2): how is 0 (read), 1 (write: the peer reads end-of-file) or 2 (both, which
    * also wakes a read blocked on it) */
   shutdownSocket(fd: number, how: 0 | 1 | 2): void;
+  /** O_NONBLOCK on an fd: its reads fail with EAGAIN instead of waiting */
+  setNonBlocking(fd: number): void;
   /** cfmakeraw on a terminal (output processing off too, unlike setRawMode): its settings before */
   makeRaw(fd: number): Buffer;
   /** gives a terminal back the settings makeRaw returned */

@@ -3,7 +3,7 @@ import { sleepMs } from '../lib/sleep.js';
 import type { Engine } from '../condenser/engine.js';
 import type { ContainerRecord } from '../condenser/containers/record.js';
 import type { AttachSocket, OutputStream } from '../condenser/monitor/attach-socket.js';
-import { DetachKeyFilter } from './detach-keys.js';
+import { DetachKeyFilter } from '../lib/detach-keys.js';
 import { enterRawMode, terminalSize, watchTerminalSize } from './local-terminal.js';
 import { proxySignals } from './signal-proxy.js';
 

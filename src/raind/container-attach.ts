@@ -3,7 +3,7 @@ import type { Engine } from '../condenser/engine.js';
 import type { ContainerRecord } from '../condenser/containers/record.js';
 import { type AttachOptions, AttachSession } from './attach-session.js';
 import { parseOptions, splitAtPositional } from './container-flags.js';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../lib/detach-keys.js';
 
 /** Starts a container: the caller's start, which calls beforeStart once the init waits. */
 export type Starter = (beforeStart: (record: ContainerRecord) => void) => Promise<unknown>;

@@ -1,7 +1,7 @@
 import { UsageError } from '../lib/errors.js';
 import { parseDuration } from '../lib/units.js';
 import type { Engine } from '../condenser/engine.js';
-import { entryMillis, type LogEntry, LogReader } from '../condenser/logs/k8s-file.js';
+import { entryMillis, type LogEntry, LogReader, lastLines } from '../condenser/logs/k8s-file.js';
 import { parseOptions, splitAtPositional } from './container-flags.js';
 import { err, out } from './output.js';
 
@@ -57,18 +57,6 @@ function isRunning(engine: Engine, id: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The last n lines: partial entries belong to the line they end in. */
-function lastLines(entries: LogEntry[], n: number): LogEntry[] {
-  let lines = 0;
-  for (let i = entries.length - 1; i >= 0; i--) {
-    if (entries[i]?.text.endsWith('\n')) {
-      if (lines === n) return entries.slice(i + 1);
-      lines++;
-    }
-  }
-  return entries;
 }
 
 /** docker's --since/--until: an RFC 3339 time, a Unix time, or a duration before now. */

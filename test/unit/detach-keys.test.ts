@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UsageError } from '../../src/lib/errors.js';
-import { DEFAULT_DETACH_KEYS, DetachKeyFilter, parseDetachKeys } from '../../src/raind/detach-keys.js';
+import { DEFAULT_DETACH_KEYS, DetachKeyFilter, parseDetachKeys } from '../../src/lib/detach-keys.js';
 
 describe('--detach-keys', () => {
   test("docker's key names become the bytes a terminal sends", () => {

@@ -3,10 +3,13 @@ import type { Engine } from '../engine.js';
 import { AuditLog } from './audit.js';
 import { Router } from './router.js';
 import { ApiDispatcher } from './server.js';
+import { attachRoutes } from './routes/attach.js';
 import { containerRoutes } from './routes/containers.js';
 import { imageRoutes } from './routes/images.js';
 import { imageTransferRoutes } from './routes/image-transfer.js';
 import { systemDfRoutes } from './routes/system-df.js';
+import { execRoutes } from './routes/exec.js';
+import { logRoutes } from './routes/logs.js';
 import { systemRoutes } from './routes/system.js';
 
 export {
@@ -27,5 +30,8 @@ export function apiDispatcher(engine: Engine): ApiDispatcher {
   imageTransferRoutes(router);
   imageRoutes(router);
   systemDfRoutes(router);
+  attachRoutes(router);
+  logRoutes(router);
+  execRoutes(router);
   return new ApiDispatcher(engine, router, new AuditLog(join(engine.opts.root, 'audit.log')));
 }

@@ -405,9 +405,9 @@ export class Containers {
   }
 
   /** A client of the container's attach socket (conmon's): output goes to onOutput, input
-   * to the container's stdin when it was created with OpenStdin. */
-  attach(id: string, onOutput: (stream: OutputStream, data: Buffer) => void): AttachSocket {
-    return AttachSocket.connect(join(this.opts.runRoot, 'socket', id, 'attach'), onOutput);
+   * to the container's stdin when it was created with OpenStdin; `polled` for a server. */
+  attach(id: string, onOutput: (stream: OutputStream, data: Buffer) => void, polled = false): AttachSocket {
+    return AttachSocket.connect(join(this.opts.runRoot, 'socket', id, 'attach'), onOutput, polled);
   }
 
   /** The size of the container's terminal (Tty); false when its monitor is gone. */

@@ -55,6 +55,18 @@ export class LogReader {
   }
 }
 
+/** The last n lines: partial entries belong to the line they end in. */
+export function lastLines(entries: LogEntry[], n: number): LogEntry[] {
+  let lines = 0;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    if (entries[i]?.text.endsWith('\n')) {
+      if (lines === n) return entries.slice(i + 1);
+      lines++;
+    }
+  }
+  return entries;
+}
+
 /** A time of the log (nanoseconds, with conmon's zone offset) in milliseconds. */
 export function entryMillis(time: string): number {
   return Date.parse(time.replace(/(\.\d{3})\d*/, '$1'));

@@ -1,6 +1,7 @@
 import { closeSync, constants, openSync, read, write, writeSync } from 'node:fs';
 import { UserError } from '../../lib/errors.js';
 import { native } from '../../lib/native.js';
+import { pollReads, writePolled } from '../../lib/polled-fd.js';
 
 /** The container's output streams. */
 export type OutputStream = 'stdout' | 'stderr';
@@ -29,27 +30,40 @@ export class AttachSocket {
   readonly ended: Promise<void>;
   private writes: Promise<void> = Promise.resolve();
   private closing = false;
+  private stopPolling = () => {};
 
   private constructor(
     private readonly fd: number,
     onOutput: (stream: OutputStream, data: Buffer) => void,
+    private readonly polled: boolean,
   ) {
+    const packet = (buf: Buffer, n: number) => {
+      const stream = STREAM_OF_BYTE[buf[0] ?? 0];
+      /* a byte conmon does not send today: ignore it rather than guess */
+      if (stream && n > 1) onOutput(stream, buf.subarray(1, n));
+    };
+    if (polled) {
+      native().setNonBlocking(fd);
+      const reads = pollReads(fd, PACKET_BUFFER, (data) => packet(data, data.length));
+      this.stopPolling = reads.stop;
+      this.ended = reads.ended;
+      return;
+    }
     this.ended = new Promise((resolve) => {
       const buf = Buffer.alloc(PACKET_BUFFER);
       const next = () =>
         read(fd, buf, 0, buf.length, null, (err, n) => {
           if (err || n === 0 || this.closing) return resolve();
-          const stream = STREAM_OF_BYTE[buf[0] ?? 0];
-          /* a byte conmon does not send today: ignore it rather than guess */
-          if (stream && n > 1) onOutput(stream, buf.subarray(1, n));
+          packet(buf, n);
           next();
         });
       next();
     });
   }
 
-  /** Connects to the socket at path; output is handed to onOutput as it comes. */
-  static connect(path: string, onOutput: (stream: OutputStream, data: Buffer) => void): AttachSocket {
+  /** Connects to the socket at path; output is handed to onOutput as it comes. `polled`
+   * reads on timers instead of in the thread pool: for a server, with many attaches. */
+  static connect(path: string, onOutput: (stream: OutputStream, data: Buffer) => void, polled = false): AttachSocket {
     if (Buffer.byteLength(path) > MAX_SOCKET_PATH)
       throw new UserError(`attach: the socket path ${path} is longer than a unix socket allows (${MAX_SOCKET_PATH} bytes)`);
     let fd: number;
@@ -58,7 +72,7 @@ export class AttachSocket {
     } catch (e) {
       throw new UserError(`attach: cannot connect to the container's monitor: ${(e as Error).message}`, { kind: 'host' });
     }
-    return new AttachSocket(fd, onOutput);
+    return new AttachSocket(fd, onOutput, polled);
   }
 
   /** Sends input to the container's stdin, in order, in packets conmon reads whole. */
@@ -71,6 +85,7 @@ export class AttachSocket {
   }
 
   private writePacket(packet: Buffer): Promise<void> {
+    if (this.polled) return this.closing ? Promise.resolve() : writePolled(this.fd, packet).then(() => {});
     return new Promise((resolve) => {
       if (this.closing) return resolve();
       /* EPIPE or ECONNRESET: the container exited; the read side sees the end */
@@ -94,6 +109,7 @@ export class AttachSocket {
     } catch {
       /* already gone */
     }
+    this.stopPolling();
     /* once the read has returned: closing an fd a thread still reads could hand its number
      * to another file meanwhile */
     void this.ended.then(() => closeSync(this.fd));

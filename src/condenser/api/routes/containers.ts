@@ -3,6 +3,7 @@ import { UserError } from '../../../lib/errors.js';
 import { inspectView } from '../../containers/inspect-view.js';
 import { containerFilter, hasStatusFilter } from '../../containers/list-filters.js';
 import { createRequestOf } from '../create-body.js';
+import { announceStart } from '../start-waiters.js';
 import { ApiError, readJson, sendJson, sendNoContent } from '../http-io.js';
 import { type ApiRequest, queryBool, queryFilters, queryInt } from '../request.js';
 import type { Router } from '../router.js';
@@ -77,7 +78,7 @@ async function startContainer(r: ApiRequest): Promise<void> {
   const status = statusOf(r);
   /* docker: 304 when it already runs */
   if (status === 'running' || status === 'paused') return sendNoContent(r.res, 304);
-  await r.engine.containers.start(r.params.id ?? '');
+  await r.engine.containers.start(r.params.id ?? '', (record) => announceStart(r.engine, record));
   sendNoContent(r.res);
 }
 
@@ -99,7 +100,7 @@ async function stopContainer(r: ApiRequest): Promise<void> {
 async function restartContainer(r: ApiRequest): Promise<void> {
   const timeout = timeoutOf(r);
   await r.engine.containers.stop(r.params.id ?? '', timeout);
-  await r.engine.containers.start(r.params.id ?? '');
+  await r.engine.containers.start(r.params.id ?? '', (record) => announceStart(r.engine, record));
   sendNoContent(r.res);
 }
 
