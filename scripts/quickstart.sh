@@ -46,5 +46,17 @@ say "raind container logs $id"
 r container logs "$id"
 say "raind container rm -f $id"
 r container rm -f "$id"
+
+# The same store as the Docker Engine API: the docker CLI is a client of it
+socket=/run/raind/raind.sock
+"$raind" --root "$root" serve -H "unix://$socket" 2>/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "${rootfs:-}"' EXIT
+for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.05; done
+say "DOCKER_HOST=unix://$socket docker run --rm $image sh -c 'echo hello from docker; ps -ef'"
+DOCKER_HOST="unix://$socket" docker run --rm --pull never "$image" sh -c 'echo hello from docker; ps -ef'
+kill "$server"
+wait "$server" 2>/dev/null || true
 echo
 echo "Try it yourself: $raind run --rm -it $image"
+echo "or, with the Docker CLI: sudo $raind serve &   then   DOCKER_HOST=unix://$socket docker run --rm -it $image sh"
