@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { UsageError, UserError } from '../../lib/errors.js';
+import { type ListenAddress, parseListenAddress } from '../../condenser/api/index.js';
 
 /** The API version this client speaks: the one raind serve serves. */
 const API_PATH = '/v1.43';
@@ -19,13 +20,14 @@ export interface Reply {
 type Target = { socketPath: string } | { host: string; port: number; ca: Buffer; cert: Buffer; key: Buffer };
 
 function targetOf(host: string): Target {
-  if (host.startsWith('unix://')) {
-    const socketPath = host.slice(7);
-    if (!socketPath.startsWith('/')) throw new UsageError(`--host ${host}: a unix socket needs an absolute path`);
-    return { socketPath };
+  let address: ListenAddress;
+  try {
+    address = parseListenAddress(host);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
-  const m = /^tcp:\/\/(\[[0-9a-fA-F:]+\]|[^:/]+):(\d+)$/.exec(host);
-  if (!m) throw new UsageError(`--host ${host}: expected unix:///PATH or tcp://ADDR:PORT`);
+  if (address.kind === 'unix') return { socketPath: address.path };
+  if (address.kind !== 'tcp') throw new UsageError(`--host ${host}: expected unix:///PATH or tcp://ADDR:PORT`);
   const dir = process.env.DOCKER_CERT_PATH;
   if (!dir)
     throw new UsageError(`--host ${host}: TCP needs mutual TLS: set DOCKER_CERT_PATH to a directory with ca.pem, cert.pem and key.pem`);
@@ -36,13 +38,7 @@ function targetOf(host: string): Target {
       throw new UsageError(`DOCKER_CERT_PATH: ${join(dir, name)}: ${(e as Error).message}`);
     }
   };
-  return {
-    host: (m[1] ?? '').replace(/^\[|\]$/g, ''),
-    port: Number(m[2]),
-    ca: read('ca.pem'),
-    cert: read('cert.pem'),
-    key: read('key.pem'),
-  };
+  return { host: address.host, port: address.port, ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
 }
 
 /** A client of `raind serve` (the Docker Engine API). */
@@ -61,21 +57,8 @@ export class ApiClient {
     if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
     else if (method !== 'GET' && method !== 'HEAD') headers['Content-Length'] = 0;
     return new Promise((resolve, reject) => {
-      const options = { method, path: `${API_PATH}${path}`, headers, agent: false as const };
-      const req =
-        'socketPath' in this.target
-          ? httpRequest({ ...options, socketPath: this.target.socketPath }, resolve)
-          : httpsRequest(
-              {
-                ...options,
-                host: this.target.host,
-                port: this.target.port,
-                ca: this.target.ca,
-                cert: this.target.cert,
-                key: this.target.key,
-              },
-              resolve,
-            );
+      const req = this.request(method, path, headers);
+      req.on('response', resolve);
       req.on('error', (e) =>
         reject(new UserError(`cannot reach the engine at ${this.host}: ${e.message}`, { kind: 'host', exitCode: 125 })),
       );
@@ -89,18 +72,7 @@ export class ApiClient {
     const headers: Record<string, string | number> = { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Length': 0 };
     if ('socketPath' in this.target) headers.Host = 'raind';
     return new Promise((resolve, reject) => {
-      const options = { method, path: `${API_PATH}${path}`, headers, agent: false as const };
-      const req =
-        'socketPath' in this.target
-          ? httpRequest({ ...options, socketPath: this.target.socketPath })
-          : httpsRequest({
-              ...options,
-              host: this.target.host,
-              port: this.target.port,
-              ca: this.target.ca,
-              cert: this.target.cert,
-              key: this.target.key,
-            });
+      const req = this.request(method, path, headers);
       req.on('upgrade', (_res, socket, head) => {
         if (head.length) socket.unshift(head);
         resolve(socket);
@@ -115,6 +87,14 @@ export class ApiClient {
       );
       req.end();
     });
+  }
+
+  /** The request, over the unix socket or mutual TLS. */
+  private request(method: string, path: string, headers: Record<string, string | number>): ClientRequest {
+    const options = { method, path: `${API_PATH}${path}`, headers, agent: false as const };
+    if ('socketPath' in this.target) return httpRequest({ ...options, socketPath: this.target.socketPath });
+    const { host, port, ca, cert, key } = this.target;
+    return httpsRequest({ ...options, host, port, ca, cert, key });
   }
 
   /** A whole answer; a failure status is thrown as the server's message. */
