@@ -35,6 +35,7 @@ import { checkJoinable, checkJoinRequest, JOIN_PREFIX, joinedName, peerEtcFiles,
 import { generatedName, validateName } from './names.js';
 import { ociConfig } from './oci-config.js';
 import { type ContainerRecord, type HostConfig, type MountSpec, initialState } from './record.js';
+import { EventJournal, containerAttributes } from '../events/journal.js';
 import { unmountRoot } from './root-mount.js';
 import { type ContainerSeccomp, containerSeccomp } from './seccomp/container-profile.js';
 import { ContainerStore } from './store.js';
@@ -78,6 +79,7 @@ export class Containers {
   readonly store: ContainerStore;
   readonly networks: NetworkStore;
   readonly leases = new Leases();
+  readonly events: EventJournal;
 
   constructor(
     readonly images: ImageStore,
@@ -85,6 +87,12 @@ export class Containers {
   ) {
     this.store = new ContainerStore(opts.root, opts.runRoot);
     this.networks = new NetworkStore(opts.root);
+    this.events = new EventJournal(opts.runRoot);
+  }
+
+  /** A container's event in the journal (`GET /events`). */
+  private note(record: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.events.record('container', action, record.Id, { ...containerAttributes(record), ...extra });
   }
 
   /** The network a network mode names; none for `none`, `host` and `container:`. */
@@ -142,9 +150,11 @@ export class Containers {
     try {
       /* held from the directory's claim to the record's write: ps shows a directory without
        * a record, that no create holds, as a dead container that rm -f removes */
-      return await this.store.lockedAsync(id, () =>
+      const record = await this.store.lockedAsync(id, () =>
         this.createLocked(id, explicitName, request, image, imageConfig, host, runtime, { madeVolumes, security }),
       );
+      this.note(record, 'create');
+      return record;
     } catch (err) {
       try {
         /* under the lock: conmon's cleanup of a create that failed runs at the same time */
@@ -505,6 +515,7 @@ export class Containers {
     record.State = { ...record.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
     record.StoppedByUser = false;
     this.store.write(record);
+    this.note(record, 'start');
     return record;
   }
 
@@ -538,6 +549,7 @@ export class Containers {
       signalQuietly(runtime, id, 'KILL', true);
       await this.waitForExit(record, 10_000);
     }
+    this.note(record, 'stop');
     return this.inspect(id);
   }
 
@@ -558,6 +570,7 @@ export class Containers {
       if (record.State.Status !== 'running' && record.State.Status !== 'paused')
         throw new UserError(`cannot kill container ${record.Name}: it is not running`, { kind: 'conflict' });
       this.runtime(record.HostConfig.Runtime).kill(id, signal.replace(/^SIG/, ''));
+      this.note(record, 'kill', { signal: signal.replace(/^SIG/, '') });
       if (/^(SIG)?KILL$|^9$/.test(signal)) {
         record.StoppedByUser = true;
         this.store.write(record);
@@ -587,6 +600,7 @@ export class Containers {
       const paused = what === 'pause';
       record.State = { ...record.State, Status: paused ? 'paused' : 'running', Paused: paused };
       this.store.write(record);
+      this.note(record, what);
       return record;
     });
   }
@@ -646,6 +660,7 @@ export class Containers {
     const name = record?.Name ?? this.nameOf(id);
     if (name) this.store.releaseName(name, id);
     this.store.remove(id);
+    if (record) this.note(record, 'destroy');
     if (networkFailure) throw networkFailure;
   }
 
@@ -678,6 +693,7 @@ export class Containers {
       record.State.Pid = 0;
       delete record.Monitor;
       this.store.write(record);
+      if (record.State.Status === 'exited') this.note(record, 'die', { exitCode: String(record.State.ExitCode) });
       /* a create that failed (its command undoes it) or was killed (rm -f removes it) */
       if (record.State.Status !== 'exited') return false;
       if (record.HostConfig.AutoRemove) {
@@ -785,7 +801,7 @@ export class Containers {
     const record = this.inspect(text);
     const running = record.State.Status === 'running' || record.State.Status === 'paused';
     const stats = running ? (this.runtime(record.HostConfig.Runtime).stats(record.Id) as RuntimeStats | undefined) : undefined;
-    return sampleOf(record.Id, record.Name, stats);
+    return sampleOf(record.Id, record.Name, stats, running ? record.State.Pid : 0);
   }
 
   /** rename: the new name's link is claimed first, so a name in use is refused before
@@ -801,6 +817,7 @@ export class Containers {
       record.Name = name;
       this.store.write(record);
       this.store.releaseName(old, id);
+      this.note(record, 'rename', { oldName: old });
       return record;
     });
   }

@@ -1,0 +1,178 @@
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { errnoCode } from '../../lib/errors.js';
+
+/** One event, in docker's shape (`GET /events`); containers' carry the older status, id
+ * and from fields too, as docker's do. */
+export interface EngineEvent {
+  Type: 'container' | 'image' | 'network' | 'volume';
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope: 'local';
+  time: number;
+  timeNano: number;
+  status?: string;
+  id?: string;
+  from?: string;
+}
+
+/** Past this size the journal is moved to `events.log.1` (the one before is dropped) and
+ * a new one is begun: two files bound what is kept. */
+const ROTATE_BYTES = 1 << 20;
+
+/** The engine's events, `<runRoot>/events.log`: JSON lines appended (O_APPEND, one write
+ * each, so lines of several processes never mix) by whichever process acts: the API
+ * server, the raind CLI, conmon's cleanup. `raind serve` tails it for `GET /events`. */
+export class EventJournal {
+  readonly path: string;
+
+  constructor(runRoot: string) {
+    this.path = join(runRoot, 'events.log');
+  }
+
+  /** Appends one event; never fails its caller: an event lost is better than an action
+   * refused for it. */
+  record(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): void {
+    const nano = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    const event: EngineEvent = {
+      Type: type,
+      Action: action,
+      Actor: { ID: id, Attributes: attributes },
+      scope: 'local',
+      time: Number(nano / 1_000_000_000n),
+      timeNano: Number(nano),
+      ...(type === 'container' ? { status: action, id, ...(attributes.image ? { from: attributes.image } : {}) } : {}),
+    };
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o711 });
+      appendFileSync(this.path, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+      if (statSync(this.path).size > ROTATE_BYTES) renameSync(this.path, `${this.path}.1`);
+    } catch {
+      /* a full disk or a read-only run root: the action goes on */
+    }
+  }
+
+  /** Follows the journal from its start (the rotated file first): each event to `onEvent`
+   * as it is read, then those appended later, polled every `pollMs`, until `stop()`. */
+  follow(onEvent: (e: EngineEvent) => void, pollMs = 200): { stop(): void } {
+    const reader = new LineReader(onEvent);
+    reader.drainFile(`${this.path}.1`);
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const tick = () => {
+      if (stopped) return;
+      reader.poll(this.path);
+      timer = setTimeout(tick, pollMs);
+    };
+    reader.poll(this.path);
+    timer = setTimeout(tick, pollMs);
+    return {
+      stop() {
+        stopped = true;
+        clearTimeout(timer);
+        reader.close();
+      },
+    };
+  }
+}
+
+/** Reads a journal file by an fd kept open: a rotation renames the file, the fd still reads
+ * the rest of it, then the new file is opened. */
+class LineReader {
+  private fd: number | undefined;
+  private ino = 0;
+  private offset = 0;
+  private partial = '';
+
+  constructor(private readonly onEvent: (e: EngineEvent) => void) {}
+
+  /** A whole file, once (the rotated one). */
+  drainFile(path: string): void {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return;
+    }
+    let offset = 0;
+    let partial = '';
+    try {
+      for (;;) {
+        const { text, read } = readMore(fd, offset);
+        if (read === 0) break;
+        offset += read;
+        partial = this.emit(partial + text);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  poll(path: string): void {
+    if (this.fd !== undefined) this.readAll();
+    let ino: number;
+    try {
+      ino = statSync(path).ino;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    if (this.fd !== undefined && ino === this.ino) return;
+    /* the file was rotated (or is new): what the old fd had is read; on to the new one */
+    this.close();
+    try {
+      this.fd = openSync(path, 'r');
+    } catch {
+      return;
+    }
+    this.ino = fstatSync(this.fd).ino;
+    this.offset = 0;
+    this.partial = '';
+    this.readAll();
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private readAll(): void {
+    if (this.fd === undefined) return;
+    for (;;) {
+      const { text, read } = readMore(this.fd, this.offset);
+      if (read === 0) return;
+      this.offset += read;
+      this.partial = this.emit(this.partial + text);
+    }
+  }
+
+  /** The complete lines as events; the rest, a line still being written, is returned. */
+  private emit(text: string): string {
+    const lines = text.split('\n');
+    const rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line) continue;
+      try {
+        this.onEvent(JSON.parse(line) as EngineEvent);
+      } catch {
+        /* a line torn by a crash is skipped */
+      }
+    }
+    return rest;
+  }
+}
+
+function readMore(fd: number, offset: number): { text: string; read: number } {
+  const buf = Buffer.alloc(64 * 1024);
+  const read = readSync(fd, buf, 0, buf.length, offset);
+  return { text: buf.subarray(0, read).toString('utf8'), read };
+}
+
+/** What a container's events say of it: its name, image and labels, as docker's. */
+export function containerAttributes(c: {
+  Name: string;
+  ImageName: string;
+  Config: { Labels: Record<string, string> };
+}): Record<string, string> {
+  return { ...c.Config.Labels, image: c.ImageName, name: c.Name };
+}
