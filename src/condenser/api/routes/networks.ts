@@ -1,0 +1,134 @@
+import { DEFAULT_ALIASES, DEFAULT_NETWORK, type NetworkConfig } from '../../network/config.js';
+import type { CreateNetworkOptions } from '../../network/store.js';
+import { ApiError, readJson, sendJson, sendNoContent } from '../http-io.js';
+import { type ApiRequest, queryFilters } from '../request.js';
+import type { Router } from '../router.js';
+import { networkView } from '../views/network.js';
+import { labelFilter, optional, stringMap } from './body-fields.js';
+
+/** The network endpoints: list, inspect, create, remove, prune. Connect and disconnect
+ * (POST /networks/{id}/connect, /disconnect) belong here too, on the engine's
+ * Containers.connectNetwork/disconnectNetwork. */
+export function networkRoutes(router: Router): void {
+  router.get('/networks', listNetworks);
+  router.get('/networks/{id}', (r) => {
+    const { network, containers } = r.engine.inspectNetwork(r.params.id ?? '');
+    sendJson(r.res, 200, networkView(network, containers));
+  });
+  router.post('/networks/create', createNetwork);
+  router.delete('/networks/{id}', (r) => {
+    r.engine.removeNetwork(r.params.id ?? '');
+    sendNoContent(r.res);
+  });
+  router.post('/networks/prune', (r) => {
+    /* docker's prune filters (until, label) are not kept by raind's networks: refuse them */
+    const filters = queryFilters(r);
+    const keep = networkFilters(filters, ['label']);
+    const names = r.engine
+      .listNetworks()
+      .slice(1)
+      .filter((n) => keep(n))
+      .map((n) => n.name);
+    const removed: string[] = [];
+    for (const name of names) {
+      try {
+        removed.push(r.engine.removeNetwork(name).name);
+      } catch {
+        /* in use: it stays, as docker's prune leaves it */
+      }
+    }
+    sendJson(r.res, 200, { NetworksDeleted: removed });
+  });
+}
+
+function listNetworks(r: ApiRequest): void {
+  const keep = networkFilters(queryFilters(r), ['name', 'id', 'label', 'driver', 'type', 'scope']);
+  const all = r.engine.listNetworks().filter(keep);
+  /* the containers of each network, as docker's list shows them (compose reads them) */
+  sendJson(
+    r.res,
+    200,
+    all.map((n) => networkView(n, r.engine.inspectNetwork(n.id).containers)),
+  );
+}
+
+/** docker's network filters: each key's values are alternatives, the keys all hold. */
+function networkFilters(filters: Record<string, string[]>, allowed: string[]): (n: NetworkConfig) => boolean {
+  const tests: ((n: NetworkConfig) => boolean)[] = [];
+  for (const [key, values] of Object.entries(filters)) {
+    if (!allowed.includes(key)) throw new ApiError(400, `invalid filter '${key}' (${allowed.join(', ')})`);
+    const one = (value: string): ((n: NetworkConfig) => boolean) => {
+      switch (key) {
+        case 'name':
+          /* docker's default network is "bridge" to its clients */
+          return (n) => n.name.includes(value) || (n.name === DEFAULT_NETWORK && DEFAULT_ALIASES.some((a) => a.includes(value)));
+        case 'id':
+          return (n) => n.id.startsWith(value);
+        case 'label':
+          return (n) => labelFilter(value)(n.labels);
+        case 'driver':
+          return (n) => n.driver === value;
+        case 'scope':
+          return () => value === 'local';
+        case 'type':
+          if (value !== 'custom' && value !== 'builtin') throw new ApiError(400, `invalid filter 'type=${value}' (custom or builtin)`);
+          return (n) => (n.name === DEFAULT_NETWORK) === (value === 'builtin');
+        default:
+          return () => false;
+      }
+    };
+    const alternatives = values.map(one);
+    tests.push((n) => alternatives.some((t) => t(n)));
+  }
+  return (n) => tests.every((t) => t(n));
+}
+
+interface IpamConfig {
+  Subnet?: string;
+  Gateway?: string;
+  IPRange?: string;
+  AuxiliaryAddresses?: object;
+}
+
+/** POST /networks/create: docker's body as the engine's network. */
+async function createNetwork(r: ApiRequest): Promise<void> {
+  const body = await readJson<Record<string, unknown>>(r.req);
+  const name = optional(body, 'Name', 'string');
+  if (!name) throw new ApiError(400, 'Name: the network needs a name');
+  const driver = optional(body, 'Driver', 'string');
+  if (driver && driver !== 'bridge') throw new ApiError(400, `Driver: only bridge networks are available, not "${driver}"`);
+  if (optional(body, 'EnableIPv6', 'boolean')) throw new ApiError(400, 'EnableIPv6: IPv6 networks are not available');
+  const options: CreateNetworkOptions = {
+    name,
+    internal: optional(body, 'Internal', 'boolean') === true,
+    labels: stringMap(body, 'Labels'),
+  };
+  optional(body, 'CheckDuplicate', 'boolean');
+  optional(body, 'Attachable', 'boolean');
+  const ipam = optional(body, 'IPAM', 'object') as Record<string, unknown> | undefined;
+  if (ipam) {
+    const ipamDriver = optional(ipam, 'Driver', 'string', 'IPAM.');
+    if (ipamDriver && ipamDriver !== 'default')
+      throw new ApiError(400, `IPAM.Driver: only the default IPAM driver is available, not "${ipamDriver}"`);
+    const configs = ipam.Config ?? [];
+    if (!Array.isArray(configs)) throw new ApiError(400, 'IPAM.Config: must be a list');
+    if (configs.length > 1) throw new ApiError(400, 'IPAM.Config: a network has one IPv4 subnet here');
+    const config = configs[0] as IpamConfig | undefined;
+    if (config !== undefined) {
+      if (config === null || typeof config !== 'object') throw new ApiError(400, 'IPAM.Config[0]: must be an object');
+      const subnet = optional(config as Record<string, unknown>, 'Subnet', 'string', 'IPAM.Config[0].');
+      const gateway = optional(config as Record<string, unknown>, 'Gateway', 'string', 'IPAM.Config[0].');
+      const range = optional(config as Record<string, unknown>, 'IPRange', 'string', 'IPAM.Config[0].');
+      /* the whole subnet is the only range the engine allocates from */
+      if (range && range !== subnet) throw new ApiError(400, 'IPAM.Config[0].IPRange: a range narrower than the subnet is not available');
+      if (subnet) options.subnet = subnet;
+      if (gateway) options.gateway = gateway;
+    }
+  }
+  /* docker's 409 for a name taken, whatever CheckDuplicate says: names are unique here */
+  if (r.engine.listNetworks().some((n) => n.name === name) || DEFAULT_ALIASES.includes(name))
+    throw new ApiError(409, `network with name ${name} already exists`);
+  const network = r.engine.createNetwork(options);
+  r.target = network.name;
+  sendJson(r.res, 201, { Id: network.id, Warning: '' });
+}
