@@ -48,7 +48,9 @@ export function containerRoutes(router: Router): void {
 function listContainers(r: ApiRequest): void {
   const filters = Object.entries(queryFilters(r)).map(([key, values]) => {
     const each = values.map((v) => containerFilter(key, v));
-    const f = Object.assign((c: Parameters<(typeof each)[number]>[0]) => each.some((g) => g(c)), { status: each.some((g) => g.status) });
+    /* docker: the values of a key are alternatives, but labels must all be there */
+    const test = (c: Parameters<(typeof each)[number]>[0]) => (key === 'label' ? each.every((g) => g(c)) : each.some((g) => g(c)));
+    const f = Object.assign(test, { status: each.some((g) => g.status) });
     return f;
   });
   const all = queryBool(r, 'all');

@@ -63,7 +63,8 @@ function eventFilter(filters: Record<string, string[]>): (e: EngineEvent) => boo
     if (!FILTER_KEYS.includes(key)) throw new ApiError(400, `invalid filter '${key}' (${FILTER_KEYS.join(', ')})`);
     const one = (v: string) => (e: EngineEvent) => matches(key, v, e);
     const alternatives = values.map(one);
-    tests.push((e) => alternatives.some((t) => t(e)));
+    /* docker: the values of a key are alternatives, but labels must all be there */
+    tests.push((e) => (key === 'label' ? alternatives.every((t) => t(e)) : alternatives.some((t) => t(e))));
   }
   return (e) => tests.every((t) => t(e));
 }

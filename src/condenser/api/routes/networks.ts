@@ -78,7 +78,8 @@ function networkFilters(filters: Record<string, string[]>, allowed: string[]): (
       }
     };
     const alternatives = values.map(one);
-    tests.push((n) => alternatives.some((t) => t(n)));
+    /* docker: the values of a key are alternatives, but labels must all be there */
+    tests.push((n) => (key === 'label' ? alternatives.every((t) => t(n)) : alternatives.some((t) => t(n))));
   }
   return (n) => tests.every((t) => t(n));
 }

@@ -46,7 +46,8 @@ function listVolumes(r: ApiRequest): void {
           throw new ApiError(400, `invalid filter '${key}' (name, label, driver, dangling)`);
       }
     });
-    tests.push((v, used) => alternatives.some((t) => t(v, used)));
+    /* docker: the values of a key are alternatives, but labels must all be there */
+    tests.push((v, used) => (key === 'label' ? alternatives.every((t) => t(v, used)) : alternatives.some((t) => t(v, used))));
   }
   const users = tests.length ? r.engine.volumes.usersByVolume() : new Map<string, unknown>();
   const volumes = r.engine.volumes.list().filter((v) => tests.every((t) => t(v, users.has(v.Name))));
