@@ -14,6 +14,8 @@ let engine: TestEngine;
 let server: ApiServer;
 const project = `rc${process.pid}`;
 const PORT = 21000 + (process.pid % 9000);
+/* the project network's subnet, the tests' own: no other test's network can take it */
+const SUBNET = `10.172.${(process.pid % 250) + 1}.0/24`;
 let file: string;
 const bridges: string[] = [];
 
@@ -30,6 +32,10 @@ services:
     depends_on: [web]
 volumes:
   webdata: {}
+networks:
+  default:
+    ipam:
+      config: [{ subnet: "${SUBNET}" }]
 `;
 
 const compose = (...args: string[]) => {
@@ -66,6 +72,7 @@ describe('docker-compose against raind serve', () => {
     composeOk('up', '-d');
     const [network] = JSON.parse(server.dockerOk(['network', 'inspect', `${project}_default`]).stdout);
     assert.equal(network.Labels['com.docker.compose.project'], project);
+    assert.equal(network.IPAM.Config[0].Subnet, SUBNET);
     bridges.push(network.Options['com.docker.network.bridge.name']);
     const [volume] = JSON.parse(server.dockerOk(['volume', 'inspect', `${project}_webdata`]).stdout);
     assert.equal(volume.Labels['com.docker.compose.project'], project);

@@ -621,6 +621,8 @@ export class Containers {
         throw new UserError(`cannot remove container ${record.Name}: it is ${record.State.Status}: stop it first, or use --force`, {
           kind: 'conflict',
         });
+      /* its cleanup will find it gone: its death is told here */
+      if (record?.State.Status === 'running' || record?.State.Status === 'paused') this.note(record, 'die', { exitCode: '137' });
       this.destroy(id, record);
       if (volumes && record) this.removeAnonymousVolumes(record);
       return id;

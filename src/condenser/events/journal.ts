@@ -1,4 +1,5 @@
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { type Stats, closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { dirname, join } from 'node:path';
 import { errnoCode } from '../../lib/errors.js';
 
@@ -45,8 +46,16 @@ export class EventJournal {
     };
     try {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o711 });
-      appendFileSync(this.path, `${JSON.stringify(event)}\n`, { mode: 0o600 });
-      if (statSync(this.path).size > ROTATE_BYTES) renameSync(this.path, `${this.path}.1`);
+      const fd = openSync(this.path, 'a', 0o600);
+      let written: Stats;
+      try {
+        writeSync(fd, `${JSON.stringify(event)}\n`);
+        written = fstatSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      /* only the file this line went to is rotated: another process may have done it first */
+      if (written.size > ROTATE_BYTES && statSync(this.path).ino === written.ino) renameSync(this.path, `${this.path}.1`);
     } catch {
       /* a full disk or a read-only run root: the action goes on */
     }
@@ -83,6 +92,8 @@ class LineReader {
   private ino = 0;
   private offset = 0;
   private partial = '';
+  /* a character split between two reads is kept for the next */
+  private decoder = new StringDecoder('utf8');
 
   constructor(private readonly onEvent: (e: EngineEvent) => void) {}
 
@@ -96,12 +107,13 @@ class LineReader {
     }
     let offset = 0;
     let partial = '';
+    const decoder = new StringDecoder('utf8');
     try {
       for (;;) {
-        const { text, read } = readMore(fd, offset);
-        if (read === 0) break;
-        offset += read;
-        partial = this.emit(partial + text);
+        const read = readMore(fd, offset);
+        if (read.length === 0) break;
+        offset += read.length;
+        partial = this.emit(partial + decoder.write(read));
       }
     } finally {
       closeSync(fd);
@@ -128,6 +140,7 @@ class LineReader {
     this.ino = fstatSync(this.fd).ino;
     this.offset = 0;
     this.partial = '';
+    this.decoder = new StringDecoder('utf8');
     this.readAll();
   }
 
@@ -139,10 +152,10 @@ class LineReader {
   private readAll(): void {
     if (this.fd === undefined) return;
     for (;;) {
-      const { text, read } = readMore(this.fd, this.offset);
-      if (read === 0) return;
-      this.offset += read;
-      this.partial = this.emit(this.partial + text);
+      const read = readMore(this.fd, this.offset);
+      if (read.length === 0) return;
+      this.offset += read.length;
+      this.partial = this.emit(this.partial + this.decoder.write(read));
     }
   }
 
@@ -162,10 +175,9 @@ class LineReader {
   }
 }
 
-function readMore(fd: number, offset: number): { text: string; read: number } {
+function readMore(fd: number, offset: number): Buffer {
   const buf = Buffer.alloc(64 * 1024);
-  const read = readSync(fd, buf, 0, buf.length, offset);
-  return { text: buf.subarray(0, read).toString('utf8'), read };
+  return buf.subarray(0, readSync(fd, buf, 0, buf.length, offset));
 }
 
 /** What a container's events say of it: its name, image and labels, as docker's. */
