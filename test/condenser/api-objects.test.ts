@@ -53,7 +53,9 @@ describe('networks', () => {
     assert.equal(inspected.Scope, 'local');
     assert.equal(inspected.IPAM.Config[0].Subnet, SUBNET);
     assert.deepEqual(inspected.Labels, { team: 'objs', flag: '' });
-    bridges.add(inspected.Options['com.docker.network.bridge.name']);
+    /* as compose reads them: only those given at create */
+    assert.deepEqual(inspected.Options, {});
+    bridges.add(JSON.parse(engine.ok(['network', 'inspect', net]).stdout)[0].Options['com.docker.network.bridge.name']);
     /* docker's name of the default network answers too */
     const [bridge] = JSON.parse(dockerOk('network', 'inspect', 'bridge'));
     assert.equal(bridge.Name, 'raind');

@@ -6,9 +6,7 @@ import type { Router } from '../router.js';
 import { networkView } from '../views/network.js';
 import { labelFilter, optional, stringMap } from './body-fields.js';
 
-/** The network endpoints: list, inspect, create, remove, prune. Connect and disconnect
- * (POST /networks/{id}/connect, /disconnect) belong here too, on the engine's
- * Containers.connectNetwork/disconnectNetwork. */
+/** The network endpoints: list, inspect, create, remove, prune. */
 export function networkRoutes(router: Router): void {
   router.get('/networks', listNetworks);
   router.get('/networks/{id}', (r) => {
@@ -20,6 +18,10 @@ export function networkRoutes(router: Router): void {
     r.engine.removeNetwork(r.params.id ?? '');
     sendNoContent(r.res);
   });
+  /* POST /networks/{id}/connect ({Container, EndpointConfig: {Aliases, IPAMConfig}}) and
+   * /disconnect ({Container, Force}) go here, on the engine's Containers.connectNetwork and
+   * disconnectNetwork, which record their events in the journal:
+   * events.record('network', 'connect' | 'disconnect', network.id, { name, type: 'bridge', container }) */
   router.post('/networks/prune', (r) => {
     /* docker's prune filters (until, label) are not kept by raind's networks: refuse them */
     const filters = queryFilters(r);

@@ -1,5 +1,5 @@
 import type { ContainerRecord } from '../../containers/record.js';
-import type { NetworkConfig } from '../../network/config.js';
+import { DEFAULT_NETWORK, type NetworkConfig } from '../../network/config.js';
 
 /** A network as docker's `GET /networks/{id}` shows it; `containers` are those on it. */
 export function networkView(n: NetworkConfig, containers: ContainerRecord[] = []): object {
@@ -30,7 +30,9 @@ export function networkView(n: NetworkConfig, containers: ContainerRecord[] = []
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
     Containers: attached,
-    Options: { 'com.docker.network.bridge.name': n.bridge },
+    /* a user network's options are those it was created with, none here: compose compares
+     * them with its file's and recreates the network when they differ */
+    Options: n.name === DEFAULT_NETWORK ? { 'com.docker.network.bridge.name': n.bridge } : {},
     Labels: n.labels,
   };
 }
