@@ -237,6 +237,36 @@ describe('docker cp and export', () => {
     assert.ok(JSON.parse(Buffer.from(String(dir), 'base64').toString()).mode >= 2 ** 31, 'a directory mode');
   });
 
+  test('noOverwriteDirNonDir: a directory entry does not replace a file; a file never replaces a directory', async () => {
+    const tarOf = async (entries: { name: string; type: 'file' | 'directory'; body?: string }[]) => {
+      const pack = tar.pack();
+      for (const e of entries) pack.entry({ name: e.name, type: e.type }, e.body ?? '');
+      pack.finalize();
+      const chunks: Buffer[] = [];
+      for await (const c of pack) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    };
+    const put = async (query: string, body: Buffer) => (await api('PUT', `/containers/${c1}/archive?path=/tmp${query}`, body)).status;
+    assert.equal(
+      await put(
+        '',
+        await tarOf([
+          { name: 'nodir', type: 'file', body: 'f' },
+          { name: 'adir', type: 'directory' },
+        ]),
+      ),
+      200,
+    );
+    const dirOverFile = await tarOf([{ name: 'nodir', type: 'directory' }]);
+    assert.equal(await put('&noOverwriteDirNonDir=true', dirOverFile), 400);
+    assert.equal(await put('&noOverwriteDirNonDir=true', await tarOf([{ name: 'adir', type: 'file', body: 'x' }])), 400);
+    assert.equal(await put('', await tarOf([{ name: 'adir', type: 'file', body: 'x' }])), 400);
+    /* without the option, docker replaces the file with the directory */
+    assert.equal(await put('', dirOverFile), 200);
+    const stat = (await api('HEAD', `/containers/${c1}/archive?path=/tmp/nodir`)).headers['x-docker-container-path-stat'];
+    assert.ok(JSON.parse(Buffer.from(String(stat), 'base64').toString()).mode >= 2 ** 31, 'now a directory');
+  });
+
   test('export is a tar of the root filesystem', () => {
     const out = execFileSync('docker', ['export', c1], { env: server.env, maxBuffer: 256 << 20 });
     const names = execFileSync('tar', ['-t'], { input: out, maxBuffer: 64 << 20 })
@@ -356,5 +386,52 @@ describe('events', () => {
     assert.equal(await Promise.race([short.done, new Promise((r) => setTimeout(() => r('timeout'), 10_000))]), 0);
     assert.equal((await api('GET', '/events?filters={"colour":["red"]}')).status, 400);
     assert.equal((await api('GET', '/events?since=yesterday')).status, 400);
+  });
+
+  test("images', volumes' and renames' events, replayed by since/until with type and event filters", async () => {
+    const since = (Date.now() / 1000).toFixed(3);
+    engine.ok(['tag', 'busybox:latest', `${tag}/copy:1`]);
+    engine.ok(['rmi', `${tag}/copy:1`]);
+    dockerOk('volume', 'create', `${tag}-evvol`);
+    dockerOk('volume', 'rm', `${tag}-evvol`);
+    dockerOk('create', '--pull', 'never', '--name', `${tag}-old`, 'busybox:latest');
+    dockerOk('rename', `${tag}-old`, `${tag}-new`);
+    dockerOk('rm', `${tag}-new`);
+    const until = String(Math.ceil(Date.now() / 1000) + 1);
+    const query = (...filters: string[]) => {
+      const r = server.docker([
+        'events',
+        '--format',
+        '{{json .}}',
+        '--since',
+        since,
+        '--until',
+        until,
+        ...filters.flatMap((f) => ['--filter', f]),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+    };
+    assert.deepEqual(
+      query('type=image').map((e) => [e.Action, e.Actor.Attributes.name]),
+      [
+        ['tag', `${tag}/copy:1`],
+        ['untag', `${tag}/copy:1`],
+      ],
+    );
+    assert.deepEqual(
+      query('type=volume', `volume=${tag}-evvol`).map((e) => e.Action),
+      ['create', 'destroy'],
+    );
+    const [renamed] = query('event=rename');
+    assert.equal(renamed.Actor.Attributes.name, `${tag}-new`);
+    assert.equal(renamed.Actor.Attributes.oldName, `${tag}-old`);
+    assert.deepEqual(
+      query(`container=${tag}-new`).map((e) => e.Action),
+      ['rename', 'destroy'],
+    );
   });
 });

@@ -53,6 +53,8 @@ export interface CopyRequest {
   archive?: boolean;
   /** cp -L: follow a symlink that is the source itself */
   follow?: boolean;
+  /** from a tar stream: a directory never replaces a non-directory */
+  noOverwriteDirNonDir?: boolean;
 }
 
 export interface PruneReport {
@@ -773,7 +775,11 @@ export class Containers {
       try {
         const dest: CopyEnd = { root, path };
         const owner = request.archive ? undefined : { uid: 0, gid: 0 };
-        const opts = { follow: request.follow === true, ...(owner ? { owner } : {}) };
+        const opts = {
+          follow: request.follow === true,
+          ...(owner ? { owner } : {}),
+          noOverwriteDirNonDir: request.noOverwriteDirNonDir === true,
+        };
         if ('stream' in from) await extractInto(from.stream as Readable, dest, opts);
         else await copyBetween({ root: host, path: absoluteHostPath(from.path) }, dest, opts);
       } finally {

@@ -120,9 +120,13 @@ async function putArchive(r: ApiRequest): Promise<void> {
   const id = r.params.id ?? '';
   const stat = await pathStat(r.engine, id, path, true);
   if (stat.mode < 2 ** 31) throw new ApiError(400, `extraction point is not a directory: ${path}`);
-  /* an existing directory is never replaced by a file: the extractor refuses it always,
-   * which is what noOverwriteDirNonDir asks */
-  queryBool(r, 'noOverwriteDirNonDir');
-  await r.engine.containers.copyTo(id, path, { stream: r.req }, { archive: queryBool(r, 'copyUIDGID') });
+  /* noOverwriteDirNonDir (the CLI's default): neither replaces the other; a directory is
+   * never replaced by a file in any case */
+  await r.engine.containers.copyTo(
+    id,
+    path,
+    { stream: r.req },
+    { archive: queryBool(r, 'copyUIDGID'), noOverwriteDirNonDir: queryBool(r, 'noOverwriteDirNonDir') },
+  );
   sendNoContent(r.res, 200);
 }
