@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ApiServer, startApiServer } from '../helpers/api-server.js';
 import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
+import { bridgeLeft } from '../helpers/bridges.js';
 import { get } from '../helpers/network.js';
 
 /** docker-compose 1.29 (a client the tests did not write) against `raind serve`: a project
@@ -66,7 +67,7 @@ after(async () => {
   if (server && file) compose('down', '-v', '-t', '1');
   await server?.stop();
   if (engine) removeTestEngine(engine);
-  for (const b of bridges) assert.equal(existsSync(`/sys/class/net/${b}`), false, `bridge ${b} left behind`);
+  for (const b of bridges) assert.equal(bridgeLeft(b, SUBNET), false, `bridge ${b} left behind`);
 });
 
 describe('docker-compose against raind serve', () => {
@@ -104,6 +105,6 @@ describe('docker-compose against raind serve', () => {
     assert.equal(server.dockerOk(['ps', '-aq', '--filter', label]).stdout.trim(), '');
     assert.equal(server.dockerOk(['network', 'ls', '-q', '--filter', label]).stdout.trim(), '');
     assert.equal(server.dockerOk(['volume', 'ls', '-q', '--filter', label]).stdout.trim(), '');
-    for (const b of bridges) assert.equal(existsSync(`/sys/class/net/${b}`), false, `bridge ${b} left behind`);
+    for (const b of bridges) assert.equal(bridgeLeft(b, SUBNET), false, `bridge ${b} left behind`);
   });
 });

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import tar from 'tar-stream';
 import { type ApiServer, startApiServer } from '../helpers/api-server.js';
 import { apiRequest } from '../helpers/api-request.js';
+import { bridgeLeft } from '../helpers/bridges.js';
 import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
 
 /** Networks, volumes, docker cp, stats and events of `raind serve`, through the docker CLI
@@ -32,7 +33,7 @@ before(async () => {
 after(async () => {
   await server?.stop();
   if (engine) removeTestEngine(engine);
-  for (const b of bridges) assert.equal(existsSync(`/sys/class/net/${b}`), false, `bridge ${b} left behind`);
+  for (const b of bridges) assert.equal(bridgeLeft(b, SUBNET), false, `bridge ${b} left behind`);
   assert.equal(existsSync(join('/etc', ESCAPE)), false, 'a copy escaped to the host');
 });
 
@@ -349,7 +350,8 @@ describe('events', () => {
     watch.child.kill();
     nets.child.kill();
     await Promise.all([watch.done, nets.done]);
-    assert.ok(seen, `events seen: ${actions().join(', ')}`);
+    const journal = () => readFileSync(join(engine.runRoot, 'events.log'), 'utf8');
+    assert.ok(seen, `events seen: ${actions().join(', ')}; the journal: ${journal()}`);
     for (const e of watch.lines()) {
       assert.equal(e.Type, 'container');
       assert.equal(e.Actor.Attributes.name, name);

@@ -16,7 +16,7 @@ describe('event journal', () => {
     journal.record('container', 'start', 'c1', { name: 'web', image: 'busybox:latest', ünï: 'cödé' });
     journal.record('volume', 'create', 'v1');
     const seen: EngineEvent[] = [];
-    const f = journal.follow((e) => seen.push(e), 20);
+    const f = journal.follow((e) => seen.push(e), { pollMs: 20 });
     journal.record('network', 'destroy', 'n1', { name: 'net' });
     await settle();
     f.stop();
@@ -44,7 +44,7 @@ describe('event journal', () => {
     journal.record('volume', 'create', 'v0');
     const seen: string[] = [];
     /* it holds the file open: a rotation meanwhile is read to its end, then the new file */
-    const f = journal.follow((e) => seen.push(e.Actor.ID), 20);
+    const f = journal.follow((e) => seen.push(e.Actor.ID), { pollMs: 20 });
     const big = 'x'.repeat(1000);
     /* two rotations, a poll between them */
     for (let i = 1; i < 1200; i++) journal.record('volume', 'create', `v${i}`, { big, ü: 'é' });
@@ -60,10 +60,26 @@ describe('event journal', () => {
     );
     /* a new follower reads the rotated file and the current one: what is kept */
     const again: string[] = [];
-    const g = journal.follow((e) => again.push(e.Actor.ID), 20);
+    const g = journal.follow((e) => again.push(e.Actor.ID), { pollMs: 20 });
     await settle();
     g.stop();
     assert.ok(again.length > 0 && again.length < 2500, `kept ${again.length}`);
     assert.equal(again.at(-1), 'v2499');
+    /* from the end: only what comes next */
+    const next: string[] = [];
+    const h = journal.follow((e) => next.push(e.Actor.ID), { pollMs: 20, fromEnd: true });
+    journal.record('volume', 'destroy', 'after');
+    await settle();
+    h.stop();
+    assert.deepEqual(next, ['after']);
+    /* from the end of a journal not yet made: all of it is new */
+    const fresh = new EventJournal(join(dir, 'c'));
+    const first: string[] = [];
+    const k = fresh.follow((e) => first.push(e.Actor.ID), { pollMs: 20, fromEnd: true });
+    await settle();
+    fresh.record('volume', 'create', 'first');
+    await settle();
+    k.stop();
+    assert.deepEqual(first, ['first']);
   });
 });

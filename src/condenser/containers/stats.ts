@@ -22,6 +22,8 @@ export interface StatsSample {
   perCpuNs?: number[];
   /** the cgroup's memory counters by name, as the runtime reads them */
   memoryStats?: Record<string, number>;
+  /** the cgroup's usage, the page cache included (memoryUsage leaves out what it can drop) */
+  memoryRawUsage?: number;
   pidsLimit?: number;
   /** the counters of the container's network interfaces, by name */
   networks?: Record<string, NetworkCounters>;
@@ -113,6 +115,7 @@ export function sampleOf(id: string, name: string, stats: RuntimeStats | undefin
     cpuUserNs: stats.cpu?.usage?.user ?? 0,
     perCpuNs: stats.cpu?.usage?.percpu ?? [],
     memoryStats: raw,
+    memoryRawUsage: usage,
     pidsLimit: stats.pids?.limit ?? 0,
     networks: pid > 0 ? networkCounters(pid) : {},
   };

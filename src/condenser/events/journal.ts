@@ -61,11 +61,13 @@ export class EventJournal {
     }
   }
 
-  /** Follows the journal from its start (the rotated file first): each event to `onEvent`
-   * as it is read, then those appended later, polled every `pollMs`, until `stop()`. */
-  follow(onEvent: (e: EngineEvent) => void, pollMs = 200): { stop(): void } {
-    const reader = new LineReader(onEvent);
-    reader.drainFile(`${this.path}.1`);
+  /** Follows the journal from its start (the rotated file first), or with `fromEnd` from
+   * what comes next: each event to `onEvent` as it is read, then those appended later,
+   * polled every `pollMs`, until `stop()`. */
+  follow(onEvent: (e: EngineEvent) => void, opts: { pollMs?: number; fromEnd?: boolean } = {}): { stop(): void } {
+    const pollMs = opts.pollMs ?? 200;
+    const reader = new LineReader(onEvent, opts.fromEnd === true);
+    if (!opts.fromEnd) reader.drainFile(`${this.path}.1`);
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
     const tick = () => {
@@ -95,7 +97,11 @@ class LineReader {
   /* a character split between two reads is kept for the next */
   private decoder = new StringDecoder('utf8');
 
-  constructor(private readonly onEvent: (e: EngineEvent) => void) {}
+  constructor(
+    private readonly onEvent: (e: EngineEvent) => void,
+    /** the file as it is when first opened is skipped: only what is appended is read */
+    private skipExisting: boolean,
+  ) {}
 
   /** A whole file, once (the rotated one). */
   drainFile(path: string): void {
@@ -126,7 +132,11 @@ class LineReader {
     try {
       ino = statSync(path).ino;
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return;
+      /* none yet: all of the file to come is new */
+      if (errnoCode(err) === 'ENOENT') {
+        this.skipExisting = false;
+        return;
+      }
       throw err;
     }
     if (this.fd !== undefined && ino === this.ino) return;
@@ -137,8 +147,10 @@ class LineReader {
     } catch {
       return;
     }
-    this.ino = fstatSync(this.fd).ino;
-    this.offset = 0;
+    const st = fstatSync(this.fd);
+    this.ino = st.ino;
+    this.offset = this.skipExisting ? st.size : 0;
+    this.skipExisting = false;
     this.partial = '';
     this.decoder = new StringDecoder('utf8');
     this.readAll();

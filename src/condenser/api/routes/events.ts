@@ -33,11 +33,15 @@ async function streamEvents(r: ApiRequest): Promise<void> {
     if (!r.res.writableEnded) r.res.end();
     finish();
   };
-  const follower = r.engine.events.follow((e) => {
-    if (done || e.timeNano < from) return;
-    if (until !== undefined && e.timeNano > until) return;
-    if (match(e)) r.res.write(`${JSON.stringify(e)}\n`);
-  });
+  const follower = r.engine.events.follow(
+    (e) => {
+      if (done || e.timeNano < from) return;
+      if (until !== undefined && e.timeNano > until) return;
+      if (match(e)) r.res.write(`${JSON.stringify(e)}\n`);
+    },
+    /* without since, the past is not read at all */
+    { fromEnd: since === undefined },
+  );
   r.res.on('close', end);
   /* until: the stream ends once that time has come (a past one at once, after the replay) */
   const timer = setTimeout(end, until === undefined ? 2 ** 31 - 1 : Math.max(0, (until - nowNano) / 1e6) + 50);

@@ -48,7 +48,6 @@ async function containerStats(r: ApiRequest): Promise<void> {
 function statsJson(s: StatsSample, pre: StatsSample | undefined): object {
   const now = new Date();
   const memoryStats = s.memoryStats ?? {};
-  const inactive = memoryStats.inactive_file ?? memoryStats.total_inactive_file ?? 0;
   return {
     read: now.toISOString(),
     preread: pre ? new Date(now.getTime() - INTERVAL_MS).toISOString() : '0001-01-01T00:00:00Z',
@@ -73,7 +72,7 @@ function statsJson(s: StatsSample, pre: StatsSample | undefined): object {
     cpu_stats: cpuJson(s),
     precpu_stats: pre ? cpuJson(pre) : { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: {} },
     /* docker's clients subtract inactive_file from usage: usage is the cgroup's own */
-    memory_stats: s.running ? { usage: s.memoryUsage + inactive, stats: memoryStats, limit: s.memoryLimit } : {},
+    memory_stats: s.running ? { usage: s.memoryRawUsage ?? s.memoryUsage, stats: memoryStats, limit: s.memoryLimit } : {},
     name: `/${s.name}`,
     id: s.id,
     ...(s.networks && Object.keys(s.networks).length ? { networks: s.networks } : {}),
