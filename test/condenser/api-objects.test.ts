@@ -359,6 +359,9 @@ describe('events', () => {
       assert.equal(e.status, e.Action);
       assert.equal(e.from, 'busybox:latest');
     }
+    /* each death told once: by conmon's cleanup, or by the start or rm that came first */
+    assert.deepEqual(actions().filter((a) => a === 'die').length, 2, actions().join(', '));
+    assert.deepEqual(actions().filter((a) => a === 'start').length, 2, actions().join(', '));
     const die = watch.lines().find((e) => e.Action === 'die');
     assert.equal(die.Actor.Attributes.exitCode, '137');
     assert.equal(die.Actor.Attributes.ev, '1');

@@ -92,6 +92,15 @@ export class Containers {
     this.events = new EventJournal(opts.runRoot);
   }
 
+  /** A death the cleanup will not tell, as it will find the container gone (rm -f) or
+   * running again (a start before it ran): running now, or exited with the monitor of that
+   * run not yet cleared. */
+  private noteDeathBeforeCleanup(record: ContainerRecord): void {
+    const s = record.State.Status;
+    if (s === 'running' || s === 'paused') this.note(record, 'die', { exitCode: '137' });
+    else if (s === 'exited' && record.Monitor) this.note(record, 'die', { exitCode: String(record.State.ExitCode) });
+  }
+
   /** A container's event in the journal (`GET /events`). */
   private note(record: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     this.events.record('container', action, record.Id, { ...containerAttributes(record), ...extra });
@@ -504,6 +513,7 @@ export class Containers {
   private async startLocked(id: string, restart = false, beforeStart?: (record: ContainerRecord) => void): Promise<ContainerRecord> {
     const record = this.refreshed(this.store.read(id));
     if (record.State.Status === 'running' || record.State.Status === 'paused') return record;
+    this.noteDeathBeforeCleanup(record);
     if (restart) record.RestartCount++;
     const runtime = this.runtime(record.HostConfig.Runtime);
     if (record.State.Pid === 0) await this.launch(record, runtime);
@@ -623,8 +633,7 @@ export class Containers {
         throw new UserError(`cannot remove container ${record.Name}: it is ${record.State.Status}: stop it first, or use --force`, {
           kind: 'conflict',
         });
-      /* its cleanup will find it gone: its death is told here */
-      if (record?.State.Status === 'running' || record?.State.Status === 'paused') this.note(record, 'die', { exitCode: '137' });
+      if (record) this.noteDeathBeforeCleanup(record);
       this.destroy(id, record);
       if (volumes && record) this.removeAnonymousVolumes(record);
       return id;
