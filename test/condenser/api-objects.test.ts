@@ -80,6 +80,13 @@ describe('networks', () => {
     assert.equal((await api('POST', '/networks/create', JSON.stringify({ Name: `${tag}-x`, Driver: 'overlay' }))).status, 400);
     assert.equal((await api('POST', '/networks/create', JSON.stringify({ Name: `${tag}-x`, IPAM: { Config: 'x' } }))).status, 400);
     assert.equal((await api('GET', '/networks?filters={"colour":["red"]}')).status, 400);
+    const withOptions = await api(
+      'POST',
+      '/networks/create',
+      JSON.stringify({ Name: `${tag}-x`, Options: { 'com.docker.network.driver.mtu': '1400' } }),
+    );
+    assert.match(withOptions.json().message, /^Options: .*mtu/);
+    assert.equal((await api('POST', '/networks/create', JSON.stringify({ Name: `${tag}-x`, EnableIPv6: true }))).status, 400);
     assert.equal(dockerOk('network', 'ls', '--filter', `name=${tag}-x`, '-q').trim(), '', 'a refused create left a network');
   });
 

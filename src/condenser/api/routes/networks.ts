@@ -106,6 +106,11 @@ async function createNetwork(r: ApiRequest): Promise<void> {
     internal: optional(body, 'Internal', 'boolean') === true,
     labels: stringMap(body, 'Labels'),
   };
+  /* driver options (the bridge's name, its MTU...) are the engine's to choose here: one
+   * ignored would show as changed to compose, which compares them */
+  const driverOptions = stringMap(body, 'Options');
+  if (Object.keys(driverOptions).length)
+    throw new ApiError(400, `Options: driver options are not available (${Object.keys(driverOptions).join(', ')})`);
   optional(body, 'CheckDuplicate', 'boolean');
   optional(body, 'Attachable', 'boolean');
   const ipam = optional(body, 'IPAM', 'object') as Record<string, unknown> | undefined;
