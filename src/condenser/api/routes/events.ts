@@ -43,8 +43,16 @@ async function streamEvents(r: ApiRequest): Promise<void> {
     { fromEnd: since === undefined },
   );
   r.res.on('close', end);
-  /* until: the stream ends once that time has come (a past one at once, after the replay) */
-  const timer = setTimeout(end, until === undefined ? 2 ** 31 - 1 : Math.max(0, (until - nowNano) / 1e6) + 50);
+  let timer: NodeJS.Timeout | undefined;
+  /* until: the stream ends once that time has come (a past one at once, after the replay);
+   * a timer holds 24 days at most, so a later one is waited for in steps */
+  const endAtUntil = () => {
+    if (until === undefined) return;
+    const left = (until - Date.now() * 1e6) / 1e6 + 50;
+    if (left <= 0) end();
+    else timer = setTimeout(endAtUntil, Math.min(left, 2 ** 31 - 1));
+  };
+  endAtUntil();
   await finished;
 }
 

@@ -1,3 +1,4 @@
+import { UserError } from '../../../lib/errors.js';
 import { DEFAULT_ALIASES, DEFAULT_NETWORK, type NetworkConfig } from '../../network/config.js';
 import type { CreateNetworkOptions } from '../../network/store.js';
 import { ApiError, readJson, sendJson, sendNoContent } from '../http-io.js';
@@ -23,7 +24,7 @@ export function networkRoutes(router: Router): void {
    * disconnectNetwork, which record their events in the journal:
    * events.record('network', 'connect' | 'disconnect', network.id, { name, type: 'bridge', container }) */
   router.post('/networks/prune', (r) => {
-    /* docker's prune filters (until, label) are not kept by raind's networks: refuse them */
+    /* of docker's prune filters, label; until is refused */
     const filters = queryFilters(r);
     const keep = networkFilters(filters, ['label']);
     const names = r.engine
@@ -35,8 +36,9 @@ export function networkRoutes(router: Router): void {
     for (const name of names) {
       try {
         removed.push(r.engine.removeNetwork(name).name);
-      } catch {
+      } catch (err) {
         /* in use: it stays, as docker's prune leaves it */
+        if (!(err instanceof UserError) || err.kind !== 'conflict') throw err;
       }
     }
     sendJson(r.res, 200, { NetworksDeleted: removed });
