@@ -106,6 +106,8 @@ describe('networks', () => {
     ).trim();
     const [inspected] = JSON.parse(dockerOk('network', 'inspect', net));
     assert.equal(inspected.Containers[c].Name, `${tag}-onnet`);
+    assert.equal(dockerOk('network', 'ls', '--filter', 'dangling=false', '--filter', 'type=custom', '--format', '{{.Name}}').trim(), net);
+    assert.equal(dockerOk('network', 'ls', '--filter', 'dangling=true', '-q').trim(), '');
     assert.match(inspected.Containers[c].IPv4Address, /^10\.171\./);
     const refused = await api('DELETE', `/networks/${net}`);
     assert.equal(refused.status, 409);

@@ -46,22 +46,23 @@ export function networkRoutes(router: Router): void {
 }
 
 function listNetworks(r: ApiRequest): void {
-  const keep = networkFilters(queryFilters(r), ['name', 'id', 'label', 'driver', 'type', 'scope']);
-  const all = r.engine.listNetworks().filter(keep);
+  const keep = networkFilters(queryFilters(r), ['name', 'id', 'label', 'driver', 'type', 'scope', 'dangling']);
   /* the containers of each network, as docker's list shows them (compose reads them) */
+  const all = r.engine.listNetworks().map((n) => ({ n, containers: r.engine.inspectNetwork(n.id).containers }));
   sendJson(
     r.res,
     200,
-    all.map((n) => networkView(n, r.engine.inspectNetwork(n.id).containers)),
+    all.filter(({ n, containers }) => keep(n, containers.length > 0)).map(({ n, containers }) => networkView(n, containers)),
   );
 }
 
 /** docker's network filters: each key's values are alternatives, the keys all hold. */
-function networkFilters(filters: Record<string, string[]>, allowed: string[]): (n: NetworkConfig) => boolean {
-  const tests: ((n: NetworkConfig) => boolean)[] = [];
+function networkFilters(filters: Record<string, string[]>, allowed: string[]): (n: NetworkConfig, used?: boolean) => boolean {
+  type Test = (n: NetworkConfig, used: boolean) => boolean;
+  const tests: Test[] = [];
   for (const [key, values] of Object.entries(filters)) {
     if (!allowed.includes(key)) throw new ApiError(400, `invalid filter '${key}' (${allowed.join(', ')})`);
-    const one = (value: string): ((n: NetworkConfig) => boolean) => {
+    const one = (value: string): Test => {
       switch (key) {
         case 'name':
           /* docker's default network is "bridge" to its clients */
@@ -77,15 +78,21 @@ function networkFilters(filters: Record<string, string[]>, allowed: string[]): (
         case 'type':
           if (value !== 'custom' && value !== 'builtin') throw new ApiError(400, `invalid filter 'type=${value}' (custom or builtin)`);
           return (n) => (n.name === DEFAULT_NETWORK) === (value === 'builtin');
+        case 'dangling': {
+          if (!['true', 'false', '1', '0'].includes(value)) throw new ApiError(400, `invalid filter 'dangling=${value}' (true or false)`);
+          /* docker: a dangling network is a user network no container is on */
+          const dangling = value === 'true' || value === '1';
+          return (n, used) => (n.name !== DEFAULT_NETWORK && !used) === dangling;
+        }
         default:
           return () => false;
       }
     };
     const alternatives = values.map(one);
     /* docker: the values of a key are alternatives, but labels must all be there */
-    tests.push((n) => (key === 'label' ? alternatives.every((t) => t(n)) : alternatives.some((t) => t(n))));
+    tests.push((n, used) => (key === 'label' ? alternatives.every((t) => t(n, used)) : alternatives.some((t) => t(n, used))));
   }
-  return (n) => tests.every((t) => t(n));
+  return (n, used = false) => tests.every((t) => t(n, used));
 }
 
 interface IpamConfig {
