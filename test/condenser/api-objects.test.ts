@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import tar from 'tar-stream';
@@ -308,6 +309,32 @@ describe('stats', () => {
     const shot = (await api('GET', `/containers/${tag}-c1/stats?stream=false&one-shot=true`)).json();
     assert.equal(shot.precpu_stats.system_cpu_usage, undefined);
     assert.equal((await api('GET', `/containers/${tag}-nope/stats?stream=false`)).status, 404);
+  });
+
+  test('stream: one reading a second until the client goes', async () => {
+    const readings = await new Promise<any[]>((resolve, reject) => {
+      const got: any[] = [];
+      const req = request({ socketPath: server.socket, path: `/containers/${tag}-c1/stats` }, (res) => {
+        let buf = '';
+        res.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const lines = buf.split('\n');
+          buf = lines.pop() ?? '';
+          got.push(...lines.filter(Boolean).map((l) => JSON.parse(l)));
+          if (got.length >= 3) {
+            req.destroy();
+            resolve(got);
+          }
+        });
+      });
+      req.on('error', (e) => (got.length >= 3 ? undefined : reject(e)));
+      req.setTimeout(10_000, () => req.destroy(new Error('no 3 readings in 10 s')));
+      req.end();
+    });
+    /* the first has no precpu_stats; each later one has the one before */
+    assert.equal(readings[0].precpu_stats.system_cpu_usage, undefined);
+    assert.equal(readings[2].precpu_stats.system_cpu_usage, readings[1].cpu_stats.system_cpu_usage);
+    assert.ok(Date.parse(readings[2].read) - Date.parse(readings[1].read) >= 900);
   });
 });
 
