@@ -17,6 +17,7 @@ import type { ImageRecord } from './store/image-index.js';
 import { ImageStore } from './store/store.js';
 import { type OverlayDirs, mountOverlay, unmountOverlay } from './snapshots/overlay.js';
 import { Containers } from './containers/containers.js';
+import type { EventJournal } from './events/journal.js';
 import { volumesOf } from './containers/mounts.js';
 import { Volumes } from './volumes/volumes.js';
 import { type ResetReport, resetStore } from './system-reset.js';
@@ -94,14 +95,25 @@ export class Engine {
 
   /** The volumes of this store; a volume is in use while a container, running or not, has it. */
   get volumes(): Volumes {
-    this.volumeEngine ??= new Volumes(this.opts.root, () =>
-      this.containers.list().flatMap((c) => volumesOf(c).map((volume) => ({ volume, Id: c.Id, Name: c.Name }))),
+    this.volumeEngine ??= new Volumes(
+      this.opts.root,
+      () => this.containers.list().flatMap((c) => volumesOf(c).map((volume) => ({ volume, Id: c.Id, Name: c.Name }))),
+      (action, name) => this.events.record('volume', action, name, { driver: 'local' }),
     );
     return this.volumeEngine;
   }
 
-  pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
-    return pull(this.images, ref, this.registryOptions(parseReference(ref).domain, opts));
+  /** The journal of events (`GET /events`): the containers' and this engine's. */
+  get events(): EventJournal {
+    return this.containers.events;
+  }
+
+  async pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
+    const result = await pull(this.images, ref, this.registryOptions(parseReference(ref).domain, opts));
+    this.events.record('image', 'pull', familiarName(formatReference(parseReference(ref))), {
+      name: familiarName(formatReference(parseReference(ref))),
+    });
+    return result;
   }
 
   /** Checks the credentials against the registry, then keeps them in the credentials file. */
@@ -133,16 +145,22 @@ export class Engine {
     return this.opts.authFile;
   }
 
-  push(ref: string, opts: PushOptions = {}): Promise<PushResult> {
-    return push(this.images, ref, this.registryOptions(parseReference(ref).domain, opts));
+  async push(ref: string, opts: PushOptions = {}): Promise<PushResult> {
+    const result = await push(this.images, ref, this.registryOptions(parseReference(ref).domain, opts));
+    this.events.record('image', 'push', familiarName(formatReference(parseReference(ref))), {
+      name: familiarName(formatReference(parseReference(ref))),
+    });
+    return result;
   }
 
   saveImages(refs: string[], format: ArchiveFormat, dest: Writable): Promise<void> {
     return save(this.images, refs, format, dest);
   }
 
-  loadImages(source: Readable): Promise<LoadResult> {
-    return load(this.images, source);
+  async loadImages(source: Readable): Promise<LoadResult> {
+    const result = await load(this.images, source);
+    this.events.record('image', 'load', '', {});
+    return result;
   }
 
   imageHistory(ref: string): HistoryEntry[] {
@@ -155,8 +173,10 @@ export class Engine {
   }
 
   /** Makes an image of a root filesystem tar; returns its id. */
-  importImage(input: Readable, opts: ImportOptions = {}): Promise<string> {
-    return importImage(this.images, input, opts);
+  async importImage(input: Readable, opts: ImportOptions = {}): Promise<string> {
+    const id = await importImage(this.images, input, opts);
+    this.events.record('image', 'import', id, {});
+    return id;
   }
 
   /** Mounts the image's layers as overlayfs on `<dir>/merged`, with `<dir>/diff` as the
@@ -202,7 +222,9 @@ export class Engine {
   }
 
   createNetwork(opts: CreateNetworkOptions): NetworkConfig {
-    return this.containers.networks.create(opts);
+    const network = this.containers.networks.create(opts);
+    this.events.record('network', 'create', network.id, { name: network.name, type: network.driver });
+    return network;
   }
 
   listNetworks(): NetworkConfig[] {
@@ -217,7 +239,9 @@ export class Engine {
 
   /** A network a container is on (running or not) is refused, naming the containers. */
   removeNetwork(text: string): NetworkConfig {
-    return this.containers.networks.remove(text, (n) => this.networkUsers(n).map((c) => c.Name));
+    const network = this.containers.networks.remove(text, (n) => this.networkUsers(n).map((c) => c.Name));
+    this.events.record('network', 'destroy', network.id, { name: network.name, type: network.driver });
+    return network;
   }
 
   /** The user networks no container is on; their names. */
@@ -257,6 +281,7 @@ export class Engine {
       for (const other of images) other.repoTags = other.repoTags.filter((t) => t !== name);
       image.repoTags.push(name);
       this.images.index.write(images);
+      this.events.record('image', 'tag', image.id, { name: familiarName(name) });
     });
   }
 
@@ -299,6 +324,8 @@ export class Engine {
       }
       this.images.index.write(images);
       this.images.collectGarbage(images);
+      for (const name of out.untagged) this.events.record('image', 'untag', image.id, { name });
+      for (const id of out.deleted) this.events.record('image', 'delete', id, { name: text });
       return out;
     });
   }

@@ -11,6 +11,11 @@ import { systemDfRoutes } from './routes/system-df.js';
 import { execRoutes } from './routes/exec.js';
 import { logRoutes } from './routes/logs.js';
 import { systemRoutes } from './routes/system.js';
+import { archiveRoutes } from './routes/archive.js';
+import { eventRoutes } from './routes/events.js';
+import { networkRoutes } from './routes/networks.js';
+import { statsRoutes } from './routes/stats.js';
+import { volumeRoutes } from './routes/volumes.js';
 
 export {
   DEFAULT_SOCKET,
@@ -33,5 +38,10 @@ export function apiDispatcher(engine: Engine): ApiDispatcher {
   attachRoutes(router);
   logRoutes(router);
   execRoutes(router);
+  networkRoutes(router);
+  volumeRoutes(router);
+  archiveRoutes(router);
+  statsRoutes(router);
+  eventRoutes(router);
   return new ApiDispatcher(engine, router, new AuditLog(join(engine.opts.root, 'audit.log')));
 }

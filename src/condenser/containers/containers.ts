@@ -47,6 +47,7 @@ import { checkJoinable, checkJoinRequest, JOIN_PREFIX, joinedName, peerEtcFiles,
 import { generatedName, validateName } from './names.js';
 import { ociConfig } from './oci-config.js';
 import { type ContainerRecord, type HostConfig, type MountSpec, initialState } from './record.js';
+import { EventJournal, containerAttributes } from '../events/journal.js';
 import { unmountRoot } from './root-mount.js';
 import { type ContainerSeccomp, containerSeccomp } from './seccomp/container-profile.js';
 import { ContainerStore } from './store.js';
@@ -65,6 +66,8 @@ export interface CopyRequest {
   archive?: boolean;
   /** cp -L: follow a symlink that is the source itself */
   follow?: boolean;
+  /** from a tar stream: a directory never replaces a non-directory */
+  noOverwriteDirNonDir?: boolean;
 }
 
 export interface PruneReport {
@@ -91,6 +94,7 @@ export class Containers {
   readonly store: ContainerStore;
   readonly networks: NetworkStore;
   readonly leases = new Leases();
+  readonly events: EventJournal;
 
   constructor(
     readonly images: ImageStore,
@@ -98,6 +102,21 @@ export class Containers {
   ) {
     this.store = new ContainerStore(opts.root, opts.runRoot);
     this.networks = new NetworkStore(opts.root);
+    this.events = new EventJournal(opts.runRoot);
+  }
+
+  /** A death the cleanup will not tell, as it will find the container gone (rm -f) or
+   * running again (a start before it ran): running now, or exited with the monitor of that
+   * run not yet cleared. */
+  private noteDeathBeforeCleanup(record: ContainerRecord): void {
+    const s = record.State.Status;
+    if (s === 'running' || s === 'paused') this.note(record, 'die', { exitCode: '137' });
+    else if (s === 'exited' && record.Monitor) this.note(record, 'die', { exitCode: String(record.State.ExitCode) });
+  }
+
+  /** A container's event in the journal (`GET /events`). */
+  private note(record: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.events.record('container', action, record.Id, { ...containerAttributes(record), ...extra });
   }
 
   /** The network a network mode names; none for `none`, `host` and `container:`. */
@@ -155,9 +174,11 @@ export class Containers {
     try {
       /* held from the directory's claim to the record's write: ps shows a directory without
        * a record, that no create holds, as a dead container that rm -f removes */
-      return await this.store.lockedAsync(id, () =>
+      const record = await this.store.lockedAsync(id, () =>
         this.createLocked(id, explicitName, request, image, imageConfig, host, runtime, { madeVolumes, security }),
       );
+      this.note(record, 'create');
+      return record;
     } catch (err) {
       try {
         /* under the lock: conmon's cleanup of a create that failed runs at the same time */
@@ -455,6 +476,7 @@ export class Containers {
       } else record.ConnectedNetworks = { ...record.ConnectedNetworks, [network.name]: entry };
       this.store.write(record);
       this.updateResolvConf(record);
+      this.events.record('network', 'connect', network.id, { name: network.name, type: 'bridge', container: record.Id });
       return record;
     });
   }
@@ -491,6 +513,7 @@ export class Containers {
       }
       this.store.write(record);
       this.updateResolvConf(record);
+      this.events.record('network', 'disconnect', network.id, { name: network.name, type: 'bridge', container: record.Id });
       return record;
     });
   }
@@ -612,6 +635,7 @@ export class Containers {
   private async startLocked(id: string, restart = false, beforeStart?: (record: ContainerRecord) => void): Promise<ContainerRecord> {
     const record = this.refreshed(this.store.read(id));
     if (record.State.Status === 'running' || record.State.Status === 'paused') return record;
+    this.noteDeathBeforeCleanup(record);
     if (restart) record.RestartCount++;
     const runtime = this.runtime(record.HostConfig.Runtime);
     if (record.State.Pid === 0) await this.launch(record, runtime);
@@ -625,6 +649,7 @@ export class Containers {
     record.State = { ...record.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
     record.StoppedByUser = false;
     this.store.write(record);
+    this.note(record, 'start');
     return record;
   }
 
@@ -663,6 +688,7 @@ export class Containers {
     const runDir = this.store.runDir(id);
     for (let i = 0; i < 200 && record.Monitor && isAlive(record.Monitor.Pid, record.Monitor.StartTime) && !recordedExit(runDir); i++)
       await new Promise((r) => setTimeout(r, 10));
+    this.note(record, 'stop');
     return this.inspect(id);
   }
 
@@ -683,6 +709,7 @@ export class Containers {
       if (record.State.Status !== 'running' && record.State.Status !== 'paused')
         throw new UserError(`cannot kill container ${record.Name}: it is not running`, { kind: 'conflict' });
       this.runtime(record.HostConfig.Runtime).kill(id, signal.replace(/^SIG/, ''));
+      this.note(record, 'kill', { signal: signal.replace(/^SIG/, '') });
       if (/^(SIG)?KILL$|^9$/.test(signal)) {
         record.StoppedByUser = true;
         this.store.write(record);
@@ -712,6 +739,7 @@ export class Containers {
       const paused = what === 'pause';
       record.State = { ...record.State, Status: paused ? 'paused' : 'running', Paused: paused };
       this.store.write(record);
+      this.note(record, what);
       return record;
     });
   }
@@ -732,6 +760,7 @@ export class Containers {
         throw new UserError(`cannot remove container ${record.Name}: it is ${record.State.Status}: stop it first, or use --force`, {
           kind: 'conflict',
         });
+      if (record) this.noteDeathBeforeCleanup(record);
       this.destroy(id, record);
       if (volumes && record) this.removeAnonymousVolumes(record);
       return id;
@@ -771,6 +800,7 @@ export class Containers {
     const name = record?.Name ?? this.nameOf(id);
     if (name) this.store.releaseName(name, id);
     this.store.remove(id);
+    if (record) this.note(record, 'destroy');
     if (networkFailure) throw networkFailure;
   }
 
@@ -803,6 +833,7 @@ export class Containers {
       record.State.Pid = 0;
       delete record.Monitor;
       this.store.write(record);
+      if (record.State.Status === 'exited') this.note(record, 'die', { exitCode: String(record.State.ExitCode) });
       /* a create that failed (its command undoes it) or was killed (rm -f removes it) */
       if (record.State.Status !== 'exited') return false;
       if (record.HostConfig.AutoRemove) {
@@ -880,7 +911,11 @@ export class Containers {
       try {
         const dest: CopyEnd = { root, path };
         const owner = request.archive ? undefined : { uid: 0, gid: 0 };
-        const opts = { follow: request.follow === true, ...(owner ? { owner } : {}) };
+        const opts = {
+          follow: request.follow === true,
+          ...(owner ? { owner } : {}),
+          noOverwriteDirNonDir: request.noOverwriteDirNonDir === true,
+        };
         if ('stream' in from) await extractInto(from.stream as Readable, dest, opts);
         else await copyBetween({ root: host, path: absoluteHostPath(from.path) }, dest, opts);
       } finally {
@@ -910,7 +945,7 @@ export class Containers {
     const record = this.inspect(text);
     const running = record.State.Status === 'running' || record.State.Status === 'paused';
     const stats = running ? (this.runtime(record.HostConfig.Runtime).stats(record.Id) as RuntimeStats | undefined) : undefined;
-    return sampleOf(record.Id, record.Name, stats);
+    return sampleOf(record.Id, record.Name, stats, running ? record.State.Pid : 0);
   }
 
   /** rename: the new name's link is claimed first, so a name in use is refused before
@@ -926,6 +961,7 @@ export class Containers {
       record.Name = name;
       this.store.write(record);
       this.store.releaseName(old, id);
+      this.note(record, 'rename', { oldName: old });
       return record;
     });
   }

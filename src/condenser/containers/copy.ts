@@ -21,6 +21,8 @@ export interface CopyOptions {
   follow?: boolean;
   /** the owner of what is written; without it, the archive's (cp -a) */
   owner?: { uid: number; gid: number };
+  /** a tar stream's directory never replaces a non-directory (docker's API option) */
+  noOverwriteDirNonDir?: boolean;
 }
 
 /** A tar of the source, as `docker cp CONTAINER:PATH -` writes it: the top entry named
@@ -87,7 +89,13 @@ export async function extractInto(source: Readable, dest: CopyEnd, opts: CopyOpt
   const st = dest.root.stat(path);
   if (!st) throw new NotFoundError(`copy to ${dest.path}: no such directory`);
   if (!st.isDirectory()) throw new UserError(`copy to ${dest.path}: the destination must be a directory when the source is a tar stream`);
-  await extractArchive(source, { root: dest.root, dest: path, what: `copy to ${dest.path}`, ...(opts.owner ? { owner: opts.owner } : {}) });
+  await extractArchive(source, {
+    root: dest.root,
+    dest: path,
+    what: `copy to ${dest.path}`,
+    ...(opts.owner ? { owner: opts.owner } : {}),
+    ...(opts.noOverwriteDirNonDir ? { noOverwriteDirNonDir: true } : {}),
+  });
 }
 
 /** Where the archive of a source named `name` is extracted, and under which name. */

@@ -16,6 +16,29 @@ export interface StatsSample {
   blockRead: number;
   blockWrite: number;
   pids: number;
+  /** the parts of cpuNs: kernel, user, and per CPU (what docker's API shows) */
+  cpuKernelNs?: number;
+  cpuUserNs?: number;
+  perCpuNs?: number[];
+  /** the cgroup's memory counters by name, as the runtime reads them */
+  memoryStats?: Record<string, number>;
+  /** the cgroup's usage, the page cache included (memoryUsage leaves out what it can drop) */
+  memoryRawUsage?: number;
+  pidsLimit?: number;
+  /** the counters of the container's network interfaces, by name */
+  networks?: Record<string, NetworkCounters>;
+}
+
+/** One interface's counters, /proc/net/dev's. */
+export interface NetworkCounters {
+  rx_bytes: number;
+  rx_packets: number;
+  rx_errors: number;
+  rx_dropped: number;
+  tx_bytes: number;
+  tx_packets: number;
+  tx_errors: number;
+  tx_dropped: number;
 }
 
 /** What `stats` shows of a container: docker's columns, as numbers. */
@@ -33,14 +56,14 @@ export interface ContainerStats {
 
 /** The part of runc's stats event read here. */
 export interface RuntimeStats {
-  cpu?: { usage?: { total?: number; percpu?: number[] } };
+  cpu?: { usage?: { total?: number; percpu?: number[]; kernel?: number; user?: number } };
   memory?: { usage?: { usage?: number; limit?: number }; stats?: Record<string, number>; raw?: Record<string, number> };
-  pids?: { current?: number };
+  pids?: { current?: number; limit?: number };
   blkio?: { io_service_bytes_recursive?: { op: string; value: number }[] };
 }
 
 /** A sample of the runtime's stats; a container that is not running reads as zeros. */
-export function sampleOf(id: string, name: string, stats: RuntimeStats | undefined): StatsSample {
+export function sampleOf(id: string, name: string, stats: RuntimeStats | undefined, pid = 0): StatsSample {
   const host = hostCpu();
   if (!stats)
     return {
@@ -55,6 +78,12 @@ export function sampleOf(id: string, name: string, stats: RuntimeStats | undefin
       blockRead: 0,
       blockWrite: 0,
       pids: 0,
+      cpuKernelNs: 0,
+      cpuUserNs: 0,
+      perCpuNs: [],
+      memoryStats: {},
+      pidsLimit: 0,
+      networks: {},
     };
   const mem = stats.memory;
   const raw = mem?.raw ?? mem?.stats ?? {};
@@ -82,7 +111,41 @@ export function sampleOf(id: string, name: string, stats: RuntimeStats | undefin
     blockRead,
     blockWrite,
     pids: stats.pids?.current ?? 0,
+    cpuKernelNs: stats.cpu?.usage?.kernel ?? 0,
+    cpuUserNs: stats.cpu?.usage?.user ?? 0,
+    perCpuNs: stats.cpu?.usage?.percpu ?? [],
+    memoryStats: raw,
+    memoryRawUsage: usage,
+    pidsLimit: stats.pids?.limit ?? 0,
+    networks: pid > 0 ? networkCounters(pid) : {},
   };
+}
+
+/** The counters of the interfaces of the process's network namespace, but lo. */
+function networkCounters(pid: number): Record<string, NetworkCounters> {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/net/dev`, 'utf8');
+  } catch {
+    return {};
+  }
+  const out: Record<string, NetworkCounters> = {};
+  for (const line of text.split('\n').slice(2)) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === 'lo') continue;
+    const f = (m[2] ?? '').trim().split(/\s+/).map(Number);
+    out[m[1] ?? ''] = {
+      rx_bytes: f[0] ?? 0,
+      rx_packets: f[1] ?? 0,
+      rx_errors: f[2] ?? 0,
+      rx_dropped: f[3] ?? 0,
+      tx_bytes: f[8] ?? 0,
+      tx_packets: f[9] ?? 0,
+      tx_errors: f[10] ?? 0,
+      tx_dropped: f[11] ?? 0,
+    };
+  }
+  return out;
 }
 
 /** docker's figures from two samples: CPU % is the container's share of the host's CPU time

@@ -36,6 +36,9 @@ export interface ExtractOptions {
   owner?: { uid: number; gid: number };
   /** names the error messages */
   what: string;
+  /** a directory entry never replaces what is not a directory (docker's noOverwriteDirNonDir;
+   * a directory is never replaced by anything else in any case) */
+  noOverwriteDirNonDir?: boolean;
 }
 
 /** Writes a tar into a directory of a root (see in-root.ts): each entry's directory is
@@ -99,12 +102,17 @@ async function writeEntry(opts: ExtractOptions, path: string, h: Headers, data: 
     const existing = lstatIfExists(at);
     const replace = () => {
       if (!existing) return;
-      if (existing.isDirectory()) throw new UserError(`${opts.what}: cannot overwrite the directory ${path} with a non-directory`);
+      if (existing.isDirectory())
+        throw new UserError(`${opts.what}: cannot overwrite the directory ${path} with a non-directory`, { kind: 'invalid' });
       unlinkSync(at);
     };
     switch (h.type) {
       case 'directory': {
-        if (existing && !existing.isDirectory()) unlinkSync(at);
+        if (existing && !existing.isDirectory()) {
+          if (opts.noOverwriteDirNonDir)
+            throw new UserError(`${opts.what}: cannot overwrite the non-directory ${path} with a directory`, { kind: 'invalid' });
+          unlinkSync(at);
+        }
         if (!existing?.isDirectory()) mkdirSync(at, 0o700);
         setMeta(at, 'directory', uid, gid, mode, undefined, opts.what);
         dirTimes.push([path, mtime]);

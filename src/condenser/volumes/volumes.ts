@@ -43,6 +43,8 @@ export class Volumes {
   constructor(
     root: string,
     private readonly users: () => VolumeUser[],
+    /** told of each volume made or removed (the event journal) */
+    private readonly onEvent: (action: 'create' | 'destroy', name: string) => void = () => {},
   ) {
     this.store = new VolumeStore(root);
   }
@@ -51,7 +53,10 @@ export class Volumes {
   create(name: string | undefined, opts: CreateVolumeOptions = {}): VolumeInspect {
     const volumeName = name === undefined || name === '' ? anonymousVolumeName() : validateVolumeName(name);
     return this.store.locked(() => {
-      if (!this.store.exists(volumeName)) this.store.create(newRecord(volumeName, opts.labels ?? {}));
+      if (!this.store.exists(volumeName)) {
+        this.store.create(newRecord(volumeName, opts.labels ?? {}));
+        this.onEvent('create', volumeName);
+      }
       return this.view(this.store.read(volumeName));
     });
   }
@@ -81,6 +86,7 @@ export class Volumes {
       const user = this.usersByVolume().get(name)?.[0];
       if (user) throw new UserError(`volume ${name} is in use by container ${user.Name} (${user.Id})`, { kind: 'conflict', field: 'Name' });
       this.store.remove(name);
+      this.onEvent('destroy', name);
     });
   }
 
@@ -93,6 +99,7 @@ export class Volumes {
         if (used.has(v.Name) || (!all && !Object.hasOwn(v.Labels, ANONYMOUS_LABEL))) continue;
         const size = treeSize(this.store.dataDir(v.Name));
         this.store.remove(v.Name);
+        this.onEvent('destroy', v.Name);
         result.deleted.push(v.Name);
         result.reclaimed += size;
       }
@@ -106,7 +113,10 @@ export class Volumes {
     validateVolumeName(req.name);
     return this.store.locked(() => {
       const created = !this.store.exists(req.name);
-      if (created) this.store.create(newRecord(req.name, req.anonymous ? { [ANONYMOUS_LABEL]: '' } : {}));
+      if (created) {
+        this.store.create(newRecord(req.name, req.anonymous ? { [ANONYMOUS_LABEL]: '' } : {}));
+        this.onEvent('create', req.name);
+      }
       const data = this.store.dataDir(req.name);
       if (req.copyUp && readdirSync(data).length === 0) copyUp(req.rootfs, req.target, data);
       return { path: data, created };
@@ -119,7 +129,11 @@ export class Volumes {
     if (names.length === 0) return;
     this.store.locked(() => {
       const used = this.usersByVolume();
-      for (const name of names) if (!used.has(name) && this.store.exists(name)) this.store.remove(name);
+      for (const name of names)
+        if (!used.has(name) && this.store.exists(name)) {
+          this.store.remove(name);
+          this.onEvent('destroy', name);
+        }
     });
   }
 

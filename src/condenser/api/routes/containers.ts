@@ -14,7 +14,7 @@ import { containerSummary } from '../views/container-summary.js';
 export function containerRoutes(router: Router): void {
   router.get('/containers/json', listContainers);
   router.post('/containers/create', createContainer);
-  router.get('/containers/{id}/json', (r) => sendJson(r.res, 200, inspectView(r.engine.containers.inspect(r.params.id ?? ''))));
+  router.get('/containers/{id}/json', (r) => sendJson(r.res, 200, apiInspectView(r.engine.containers.inspect(r.params.id ?? ''))));
   router.post('/containers/{id}/start', startContainer);
   router.post('/containers/{id}/stop', stopContainer);
   router.post('/containers/{id}/restart', restartContainer);
@@ -49,7 +49,9 @@ export function containerRoutes(router: Router): void {
 function listContainers(r: ApiRequest): void {
   const filters = Object.entries(queryFilters(r)).map(([key, values]) => {
     const each = values.map((v) => containerFilter(key, v));
-    const f = Object.assign((c: Parameters<(typeof each)[number]>[0]) => each.some((g) => g(c)), { status: each.some((g) => g.status) });
+    /* docker: the values of a key are alternatives, but labels must all be there */
+    const test = (c: Parameters<(typeof each)[number]>[0]) => (key === 'label' ? each.every((g) => g(c)) : each.some((g) => g(c)));
+    const f = Object.assign(test, { status: each.some((g) => g.status) });
     return f;
   });
   const all = queryBool(r, 'all');
@@ -142,4 +144,13 @@ async function waitContainer(r: ApiRequest): Promise<void> {
 function removeContainer(r: ApiRequest): void {
   r.engine.containers.remove(r.params.id ?? '', queryBool(r, 'force'), queryBool(r, 'v'));
   sendNoContent(r.res);
+}
+
+/** inspect as the API shows it. Clients read HostConfig.LogConfig.Type to decide whether
+ * the logs endpoint serves a container's logs (docker-compose shows none for a driver other
+ * than json-file, journald or local): conmon's k8s-file log is served by it, so the API
+ * names the driver whose behaviour it gives. */
+function apiInspectView(record: Parameters<typeof inspectView>[0]): object {
+  const view = inspectView(record) as { HostConfig: object };
+  return { ...view, HostConfig: { ...view.HostConfig, LogConfig: { Type: 'json-file', Config: {} } } };
 }
