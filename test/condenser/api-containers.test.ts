@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { type ApiServer, startApiServer } from '../helpers/api-server.js';
-import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
+import { describe, test } from 'node:test';
+import { type ApiServer, serveForSuite } from '../helpers/api-server.js';
+import type { TestEngine } from '../helpers/engine.js';
 
 /** A raw request through the server's socket: status line, headers and body, as curl shows them. */
 function curl(server: ApiServer, method: string, path: string, body?: string): { status: number; headers: string; body: string } {
@@ -20,15 +20,10 @@ function curl(server: ApiServer, method: string, path: string, body?: string): {
 describe('raind serve: the docker CLI drives the container lifecycle', () => {
   let e: TestEngine;
   let api: ApiServer;
-  before(async () => {
-    e = makeTestEngine('raind-api-ctr-');
-    importBusybox(e, 'busybox:latest');
-    api = await startApiServer(e);
-  });
-  after(async () => {
-    await api?.stop();
-    removeTestEngine(e);
-  });
+  serveForSuite((engine, server) => {
+    e = engine;
+    api = server;
+  }, 'raind-api-ctr-');
 
   test('the socket is 0660; /_ping and /version tell the API version the CLI drops to', () => {
     assert.equal(statSync(api.socket).mode & 0o777, 0o660);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import { type ApiServer, startApiServer } from '../helpers/api-server.js';
-import { type TestEngine, engineLeftovers, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
+import { describe, test } from 'node:test';
+import { type ApiServer, serveForSuite } from '../helpers/api-server.js';
+import { type TestEngine, engineLeftovers } from '../helpers/engine.js';
 
 interface Reply {
   status: number;
@@ -82,14 +82,9 @@ describe('raind serve under load and abuse', () => {
     assert.deepEqual([ping.status, ping.body], [200, 'OK']);
   };
 
-  before(async () => {
-    e = makeTestEngine();
-    importBusybox(e, 'busybox:latest');
-    api = await startApiServer(e);
-  });
-  after(async () => {
-    await api?.stop();
-    if (e) removeTestEngine(e);
+  serveForSuite((engine, server) => {
+    e = engine;
+    api = server;
   });
 
   test('100 concurrent GET /containers/json: all 200', async () => {

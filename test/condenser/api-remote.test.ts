@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
-import { type ApiServer, startApiServer } from '../helpers/api-server.js';
+import { describe, test } from 'node:test';
+import { type ApiServer, serveForSuite } from '../helpers/api-server.js';
 import { type Result, testEnv } from '../helpers/droplet.js';
-import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
+import type { TestEngine } from '../helpers/engine.js';
 import { RAIND } from '../helpers/raind.js';
 
 describe('raind --host: the CLI as a client of raind serve', () => {
@@ -23,14 +23,9 @@ describe('raind --host: the CLI as a client of raind serve', () => {
     return r;
   };
 
-  before(async () => {
-    e = makeTestEngine();
-    importBusybox(e, 'busybox:latest');
-    api = await startApiServer(e);
-  });
-  after(async () => {
-    await api?.stop();
-    if (e) removeTestEngine(e);
+  serveForSuite((engine, server) => {
+    e = engine;
+    api = server;
   });
 
   test('one store: docker run -d shows in raind ps, raind run -d in docker ps, and raind --host ps lists both', () => {

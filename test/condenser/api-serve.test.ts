@@ -3,10 +3,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { type ApiServer, startApiServer } from '../helpers/api-server.js';
+import { describe, test } from 'node:test';
+import { type ApiServer, serveForSuite } from '../helpers/api-server.js';
 import { testEnv } from '../helpers/droplet.js';
-import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
+import type { TestEngine } from '../helpers/engine.js';
 import { RAIND } from '../helpers/raind.js';
 
 const auditLines = (e: TestEngine): any[] =>
@@ -44,14 +44,9 @@ sys.stdout.write(out.decode())`;
 describe('raind serve: who sent a request, socket activation', () => {
   let e: TestEngine;
   let api: ApiServer;
-  before(async () => {
-    e = makeTestEngine();
-    importBusybox(e, 'busybox:latest');
-    api = await startApiServer(e);
-  });
-  after(async () => {
-    await api?.stop();
-    if (e) removeTestEngine(e);
+  serveForSuite((engine, server) => {
+    e = engine;
+    api = server;
   });
 
   test("the audit log's who on the unix socket is the peer's uid, gid and pid from the kernel", async () => {

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { type Result, testEnv } from './droplet.js';
-import type { TestEngine } from './engine.js';
+import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from './engine.js';
 import { RAIND } from './raind.js';
 
 /** `raind serve` on a test engine, and the docker CLI pointed at it. */
@@ -69,4 +70,21 @@ export async function startApiServer(engine: TestEngine, extra: string[] = []): 
     await new Promise((r) => setTimeout(r, 25));
   }
   return { socket, env, process: child, docker, dockerOk, log: () => stderr, stop };
+}
+
+/** For a suite: before its tests, a test engine with busybox:latest and raind serve on it,
+ * handed to `use`; after them, the server stopped and the engine removed. */
+export function serveForSuite(use: (engine: TestEngine, api: ApiServer) => void, prefix?: string): void {
+  let engine: TestEngine | undefined;
+  let api: ApiServer | undefined;
+  before(async () => {
+    engine = makeTestEngine(prefix);
+    importBusybox(engine, 'busybox:latest');
+    api = await startApiServer(engine);
+    use(engine, api);
+  });
+  after(async () => {
+    await api?.stop();
+    if (engine) removeTestEngine(engine);
+  });
 }
