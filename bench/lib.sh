@@ -178,7 +178,8 @@ stop_dockerd() {
   fi
 }
 # Whatever still runs from our stores (a monitor, a shim, a container's process), the
-# mounts under WORK deepest first, WORK itself, and the cgroup parents left empty.
+# mounts under WORK deepest first, WORK itself, and the cgroup parents left empty with the
+# empty groups below them (podman leaves libpod_parent/conmon), deepest first.
 remove_work() {
   local pids d
   pids=$(pgrep -f -- "$WORK" | grep -vx "$$")
@@ -186,5 +187,5 @@ remove_work() {
   awk -v w="$WORK" '$5 == w || index($5, w "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
     while read -r m; do umount -l "$m"; done
   rm -rf --one-file-system "$WORK"
-  for d in "${CGROUP_PARENTS[@]}"; do [[ -d "$d" ]] && rmdir "$d" 2>/dev/null; done
+  for d in "${CGROUP_PARENTS[@]}"; do [[ -d "$d" ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
 }
