@@ -20,96 +20,43 @@
 # temp dir and removes it.
 set -euo pipefail
 
-if [[ -z "${BENCH_MOUNTNS:-}" ]]; then
-  [[ $EUID -eq 0 ]] || { echo "bench/api.sh: run as root" >&2; exit 1; }
-  export BENCH_MOUNTNS=1
-  exec unshare --mount --propagation private "$BASH" "$0" "$@"
-fi
-
-die() { echo "bench: error: $*" >&2; exit 1; }
-note() { echo "bench: $*" >&2; }
-
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RAIND_BIN=${RAIND:-$REPO/dist/bin/raind}
-RUNS=${BENCH_RUNS:-20}
-WARMUP=${BENCH_WARMUP:-3}
+# the prologue, the timing and the cleanup it shares with containers.sh and network.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init bench/api.sh "$@"
 N=${BENCH_API_CONTAINERS:-100}
 REQUESTS=${BENCH_API_REQUESTS:-500}
-for c in hyperfine docker dockerd runc curl jq; do
-  command -v "$c" >/dev/null || die "$c is missing (scripts/install-deps.sh installs it)"
-done
-[[ -x "$RAIND_BIN" ]] || die "$RAIND_BIN not found: build first (node scripts/build.mjs)"
-[[ -x /bin/busybox ]] || die "/bin/busybox not found (apt-get install busybox-static)"
-unset NODE_EXTRA_CA_CERTS DOCKER_HOST DOCKER_CONTEXT
+require_tools hyperfine docker dockerd runc curl jq
+# the docker CLI talks only to the sockets given with -H
+unset DOCKER_HOST DOCKER_CONTEXT
 
-WORK=$(mktemp -d /tmp/raind-bench-api.XXXXXX)
-RAIND="$RAIND_BIN --root $WORK/raind --runroot $WORK/raind-run"
+bench_workdir api
 RAIND_SOCK=$WORK/raind.sock
 DOCKERD_SOCK=$WORK/docker.sock
 export DOCKER_CONFIG=$WORK/docker-config DOCKER_CLI_HINTS=false
 IMAGE=bench/busybox:1
 serve_pid=
 dockerd_pid=
-hf_pid=
-CGROUP_PARENTS=()
-for h in /sys/fs/cgroup/*/; do
-  for p in raind docker; do [[ -d "$h$p" ]] || CGROUP_PARENTS+=("$h$p"); done
-done
+note_cgroup_parents raind docker
 
-stop_pid() {
-  local pid=$1
-  kill "$pid" 2>/dev/null || return 0
-  for _ in {1..150}; do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  if [[ -n "$hf_pid" ]]; then kill "$hf_pid" 2>/dev/null; wait "$hf_pid" 2>/dev/null; fi
-  note "cleaning up"
+# run by the EXIT trap before the temp dir goes
+cleanup_engines() {
   [[ -n "$serve_pid" ]] && stop_pid "$serve_pid"
-  if [[ -d "$WORK/raind" ]]; then
-    mapfile -t ids < <($RAIND ps -aq --no-trunc 2>/dev/null)
-    ((${#ids[@]})) && $RAIND rm -f "${ids[@]}" >/dev/null 2>&1
-  fi
-  if [[ -n "$dockerd_pid" ]]; then
-    mapfile -t ids < <(docker -H "unix://$DOCKERD_SOCK" ps -aq 2>/dev/null)
-    ((${#ids[@]})) && docker -H "unix://$DOCKERD_SOCK" rm -f "${ids[@]}" >/dev/null 2>&1
-    stop_pid "$dockerd_pid"
-  fi
-  local pids
-  pids=$(pgrep -f -- "$WORK" | grep -vx "$$")
-  [[ -n "$pids" ]] && kill -9 $pids 2>/dev/null && sleep 0.5
-  awk -v w="$WORK" '$5 == w || index($5, w "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-    while read -r m; do umount -l "$m"; done
-  rm -rf --one-file-system "$WORK"
-  local d
-  for d in "${CGROUP_PARENTS[@]}"; do [[ -d "$d" ]] && rmdir "$d" 2>/dev/null; done
-  exit "$rc"
+  remove_raind_containers
+  stop_dockerd
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 # ---------------------------------------------------------------------------
 # The image, the two servers
 # ---------------------------------------------------------------------------
-mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/tmp" "$WORK/rootfs/etc"
-cp /bin/busybox "$WORK/rootfs/bin/busybox"
-for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$WORK/rootfs/bin/$a"; done
+busybox_rootfs "$WORK/rootfs"
 tar -C "$WORK/rootfs" -cf "$WORK/rootfs.tar" .
-$RAIND import --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' "$WORK/rootfs.tar" "$IMAGE" >/dev/null
+$RAIND import "${CHANGES[@]}" "$WORK/rootfs.tar" "$IMAGE" >/dev/null
 
 note "starting raind serve (socket $RAIND_SOCK)"
 $RAIND serve -H "unix://$RAIND_SOCK" 2>"$WORK/serve.log" &
 serve_pid=$!
-note "starting dockerd (data root $WORK/docker, socket $DOCKERD_SOCK)"
-dockerd --data-root "$WORK/docker" --exec-root "$WORK/docker-exec" --pidfile "$WORK/docker.pid" \
-  -H "unix://$DOCKERD_SOCK" --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
-  --storage-driver overlay2 >"$WORK/dockerd.log" 2>&1 &
-dockerd_pid=$!
+start_dockerd
 for sock in "$RAIND_SOCK" "$DOCKERD_SOCK"; do
   for _ in {1..150}; do docker -H "unix://$sock" version >/dev/null 2>&1 && break; sleep 0.2; done
   docker -H "unix://$sock" version >/dev/null 2>&1 || die "no server on $sock: $(tail -3 "$WORK/serve.log" "$WORK/dockerd.log")"
@@ -119,24 +66,20 @@ RUN="run --rm --pull never --network none $IMAGE true"
 for sock in "$RAIND_SOCK" "$DOCKERD_SOCK"; do
   docker -H "unix://$sock" $RUN 2>"$WORK/run.err" || die "cannot run the image through $sock: $(tail -1 "$WORK/run.err")"
 done
-containerd_pids() { pgrep -f "^containerd --config $WORK/docker-exec/" || true; }
 rss_kb() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status"))); done; echo "$t"; }
 sleep 1
 idle_raind=$(rss_kb "$serve_pid")
 idle_dockerd=$(rss_kb "$dockerd_pid")
 idle_docker_all=$(rss_kb "$dockerd_pid" $(containerd_pids))
-echo "versions: docker $(docker -H "unix://$DOCKERD_SOCK" version -f '{{.Server.Version}}'), runc $(runc --version | awk 'NR==1 {print $3}'), raind API $(docker -H "unix://$RAIND_SOCK" version -f '{{.Server.APIVersion}}'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "versions: docker $(docker -H "unix://$DOCKERD_SOCK" version -f '{{.Server.Version}}'), runc $(runc --version | awk 'NR==1 {print $3}'), raind API $(docker -H "unix://$RAIND_SOCK" version -f '{{.Server.APIVersion}}'); load average before: $(loadavg)"
 
 # ---------------------------------------------------------------------------
 # 1. docker run --rm true
 # ---------------------------------------------------------------------------
 note "1. docker run --rm true ($RUNS runs each)"
-hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --style basic --export-json "$WORK/run.json" \
+bench --export-json "$WORK/run.json" \
   -n raind "docker -H unix://$RAIND_SOCK $RUN" \
-  -n dockerd "docker -H unix://$DOCKERD_SOCK $RUN" >"$WORK/hyperfine.out" 2>&1 &
-hf_pid=$!
-wait "$hf_pid" || { cat "$WORK/hyperfine.out" >&2; die "hyperfine failed"; }
-hf_pid=
+  -n dockerd "docker -H unix://$DOCKERD_SOCK $RUN"
 
 # ---------------------------------------------------------------------------
 # 2. GET /containers/json with N created containers
@@ -162,17 +105,14 @@ loaded_docker_all=$(rss_kb "$dockerd_pid" $(containerd_pids))
 # ---------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------
-mean() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean * 1000' "$WORK/run.json"; }
-stddev() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .stddev * 1000' "$WORK/run.json"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
-ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a }'; }
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+R=$WORK/run.json
+stddev() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .stddev * 1000' "$1"; }
 echo
-echo "=== summary (runs=$RUNS, warmup=$WARMUP, $N containers, $REQUESTS requests; load average after: $(cut -d' ' -f1-3 /proc/loadavg)) ==="
+echo "=== summary (runs=$RUNS, warmup=$WARMUP, $N containers, $REQUESTS requests; load average after: $(loadavg)) ==="
 echo
 echo "| | raind serve | dockerd | raind/dockerd |"
 echo "|---|---:|---:|---:|"
-echo "| docker run --rm true, mean ms (± sd) | $(ms "$(mean raind)") ± $(ms "$(stddev raind)") | $(ms "$(mean dockerd)") ± $(ms "$(stddev dockerd)") | $(ratio "$(mean raind)" "$(mean dockerd)") |"
+echo "| docker run --rm true, mean ms (± sd) | $(ms "$(mean "$R" raind)") ± $(ms "$(stddev "$R" raind)") | $(ms "$(mean "$R" dockerd)") ± $(ms "$(stddev "$R" dockerd)") | $(ratio "$(mean "$R" raind)" "$(mean "$R" dockerd)") |"
 echo "| GET /containers/json, $N containers, p50 ms | $(pct "$WORK/lat-raind" 50) | $(pct "$WORK/lat-dockerd" 50) | $(ratio "$(pct "$WORK/lat-raind" 50)" "$(pct "$WORK/lat-dockerd" 50)") |"
 echo "| GET /containers/json, $N containers, p99 ms | $(pct "$WORK/lat-raind" 99) | $(pct "$WORK/lat-dockerd" 99) | $(ratio "$(pct "$WORK/lat-raind" 99)" "$(pct "$WORK/lat-dockerd" 99)") |"
 echo "| server RSS MB, idle | $(mb "$idle_raind") | $(mb "$idle_dockerd") (+containerd $(mb "$idle_docker_all")) | $(ratio "$idle_raind" "$idle_dockerd") |"

@@ -20,113 +20,37 @@
 # dockerd, unmounts what is left under the temp dir and removes it.
 set -euo pipefail
 
-# A mount namespace of its own: every overlay the engines mount lives there, and crun
-# (podman's default runtime) can be shown a cgroup2 without controllers (below).
-if [[ -z "${BENCH_MOUNTNS:-}" ]]; then
-  [[ $EUID -eq 0 ]] || { echo "bench/containers.sh: run as root" >&2; exit 1; }
-  export BENCH_MOUNTNS=1
-  exec unshare --mount --propagation private "$BASH" "$0" "$@"
-fi
-
-die() { echo "bench: error: $*" >&2; exit 1; }
-note() { echo "bench: $*" >&2; }
-
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RAIND_BIN=${RAIND:-$REPO/dist/bin/raind}
-RUNS=${BENCH_RUNS:-20}
-WARMUP=${BENCH_WARMUP:-3}
+# the prologue, the timing and the cleanup it shares with network.sh and api.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init bench/containers.sh "$@"
 PS_N=${BENCH_PS_CONTAINERS:-100}
 IDLE_N=${BENCH_IDLE_CONTAINERS:-50}
-for c in hyperfine podman docker dockerd conmon runc crun jq; do
-  command -v "$c" >/dev/null || die "$c is missing (scripts/install-deps.sh installs it)"
-done
-[[ -x "$RAIND_BIN" ]] || die "$RAIND_BIN not found: build first (node scripts/build.mjs)"
-[[ -x /bin/busybox ]] || die "/bin/busybox not found (apt-get install busybox-static)"
-# NODE_EXTRA_CA_CERTS makes every Node or Bun start re-read a CA bundle
-unset NODE_EXTRA_CA_CERTS
+require_tools hyperfine podman docker dockerd conmon runc crun jq
 
-WORK=$(mktemp -d /tmp/raind-bench-ctr.XXXXXX)
-RAIND="$RAIND_BIN --root $WORK/raind --runroot $WORK/raind-run"
-# podman's tmpdir (/run/libpod) and its shared-memory locks are global: a tmpdir and file
-# locks of its own, so no other podman on this machine sees this one
-PODMAN="podman --root $WORK/podman --runroot $WORK/podman-run --tmpdir $WORK/podman-tmp"
-export CONTAINERS_CONF=$WORK/containers.conf
-printf '[engine]\nlock_type = "file"\n' >"$CONTAINERS_CONF"
+bench_workdir ctr
+podman_store
 DOCKER="docker -H unix://$WORK/docker.sock"
 IMAGE=bench/busybox:1
 dockerd_pid=
-hf_pid=
-# the engines' cgroup parents that did not exist before: removed at the end if left empty
-CGROUP_PARENTS=()
-for h in /sys/fs/cgroup/*/; do
-  for p in raind libpod_parent docker; do [[ -d "$h$p" ]] || CGROUP_PARENTS+=("$h$p"); done
-done
+note_cgroup_parents raind libpod_parent docker
 
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  if [[ -n "$hf_pid" ]]; then kill "$hf_pid" 2>/dev/null; wait "$hf_pid" 2>/dev/null; fi
-  note "cleaning up"
-  if [[ -d "$WORK/raind" ]]; then
-    mapfile -t ids < <($RAIND ps -aq --no-trunc 2>/dev/null)
-    ((${#ids[@]})) && $RAIND rm -f "${ids[@]}" >/dev/null 2>&1
-  fi
-  if [[ -d "$WORK/podman" ]]; then
-    $PODMAN rm -af -t 0 >/dev/null 2>&1
-    $PODMAN system reset -f >/dev/null 2>&1
-  fi
-  if [[ -n "$dockerd_pid" ]]; then
-    mapfile -t ids < <($DOCKER ps -aq 2>/dev/null)
-    ((${#ids[@]})) && $DOCKER rm -f "${ids[@]}" >/dev/null 2>&1
-    kill "$dockerd_pid" 2>/dev/null
-    for _ in {1..150}; do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$dockerd_pid" 2>/dev/null
-  fi
-  # whatever still runs from our stores: a monitor, a shim, a container's process
-  local pids
-  pids=$(pgrep -f -- "$WORK" | grep -vx "$$")
-  [[ -n "$pids" ]] && kill -9 $pids 2>/dev/null && sleep 0.5
-  # mounts under the temp dir, deepest first, before anything is removed
-  awk -v w="$WORK" '$5 == w || index($5, w "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-    while read -r m; do umount -l "$m"; done
-  rm -rf --one-file-system "$WORK"
-  local d
-  for d in "${CGROUP_PARENTS[@]}"; do [[ -d "$d" ]] && rmdir "$d" 2>/dev/null; done
-  exit "$rc"
+# run by the EXIT trap before the temp dir goes
+cleanup_engines() {
+  remove_raind_containers
+  reset_podman
+  stop_dockerd
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
-# crun 1.8 refuses a hybrid cgroup host while cgroup2 has any controller; in this mount
-# namespace an empty file over cgroup.controllers hides them from it (as bench/run.sh does).
-UNIFIED=/sys/fs/cgroup/unified
-if [[ -n "$(cat "$UNIFIED/cgroup.controllers" 2>/dev/null)" ]]; then
-  : >"$WORK/no-controllers"
-  mount --bind "$WORK/no-controllers" "$UNIFIED/cgroup.controllers"
-  note "hybrid cgroup host: cgroup2's controllers hidden from crun in this mount namespace"
-fi
-
-# podman asks for RLIMIT_NOFILE and RLIMIT_NPROC of 1048576, more than a process without
-# CAP_SYS_RESOURCE may raise them to: give it this host's open-files limit (what raind
-# gives its containers) and a process limit under its own.
-PODMAN_RUN="--ulimit nofile=$(ulimit -Hn):$(ulimit -Hn) --ulimit nproc=4096:4096"
+hide_cgroup2_controllers "hybrid cgroup host: cgroup2's controllers hidden from crun in this mount namespace"
 
 # ---------------------------------------------------------------------------
 # The image: busybox-static and its applets, imported into each store.
 # ---------------------------------------------------------------------------
-mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/tmp" "$WORK/rootfs/etc"
-cp /bin/busybox "$WORK/rootfs/bin/busybox"
-for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$WORK/rootfs/bin/$a"; done
+busybox_rootfs "$WORK/rootfs"
 tar -C "$WORK/rootfs" -cf "$WORK/rootfs.tar" .
-CHANGES=(--change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin')
 
-note "starting dockerd (data root $WORK/docker, socket $WORK/docker.sock)"
-dockerd --data-root "$WORK/docker" --exec-root "$WORK/docker-exec" --pidfile "$WORK/docker.pid" \
-  -H "unix://$WORK/docker.sock" --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
-  --storage-driver overlay2 >"$WORK/dockerd.log" 2>&1 &
-dockerd_pid=$!
+start_dockerd
 for _ in {1..150}; do $DOCKER version >/dev/null 2>&1 && break; sleep 0.2; done
 $DOCKER version >/dev/null 2>&1 || die "dockerd did not come up: $(tail -3 "$WORK/dockerd.log")"
 
@@ -140,19 +64,7 @@ for cmd in "$RAIND run --rm --network none $IMAGE true" "$PODMAN run --rm --netw
 done
 
 VERSIONS="podman $(podman --version | awk '{print $3}'), docker $($DOCKER version -f '{{.Server.Version}}'), conmon $(conmon --version | awk 'NR==1 {print $3}'), runc $(runc --version | awk 'NR==1 {print $3}'), crun $(crun --version | awk 'NR==1 {print $3}')"
-echo "versions: $VERSIONS; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-
-# mean ms of command NAME in a hyperfine JSON export
-mean() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .mean * 1000' "$1"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
-ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a }'; }
-# Runs hyperfine in the background and waits, so that SIGTERM runs the trap at once.
-bench() {
-  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --style basic "$@" >"$WORK/hyperfine.out" 2>&1 &
-  hf_pid=$!
-  wait "$hf_pid" || { cat "$WORK/hyperfine.out" >&2; die "hyperfine failed"; }
-  hf_pid=
-}
+echo "versions: $VERSIONS; load average before: $(loadavg)"
 
 # ---------------------------------------------------------------------------
 # 1. run --rm --network none IMAGE true
@@ -213,7 +125,7 @@ mapfile -t docker_pids < <(for p in $($DOCKER inspect --format '{{.State.Pid}}' 
 read -r raind_rss raind_pss raind_n < <(memory_of "${raind_pids[@]}")
 read -r podman_rss podman_pss podman_n < <(memory_of "${podman_pids[@]}")
 read -r docker_rss docker_pss docker_n < <(memory_of "${docker_pids[@]}")
-read -r daemons_rss daemons_pss _ < <(memory_of "$dockerd_pid" $(pgrep -f "^containerd --config $WORK/docker-exec/"))
+read -r daemons_rss daemons_pss _ < <(memory_of "$dockerd_pid" $(containerd_pids))
 for e in raind podman docker; do
   n=${e}_n
   [[ ${!n} -eq $IDLE_N ]] || die "$e: found ${!n} per-container processes for $IDLE_N containers"
@@ -224,7 +136,7 @@ done
 # ---------------------------------------------------------------------------
 R=$WORK/run.json P=$WORK/ps.json
 echo
-echo "=== summary (runs=$RUNS, warmup=$WARMUP, load average after: $(cut -d' ' -f1-3 /proc/loadavg)) ==="
+echo "=== summary (runs=$RUNS, warmup=$WARMUP, load average after: $(loadavg)) ==="
 echo
 echo "| run --rm --network none IMAGE true | mean ms | raind/this |"
 echo "|---|---:|---:|"
@@ -238,7 +150,6 @@ echo "| ps -a, $PS_N created containers | mean ms | raind/this |"
 echo "|---|---:|---:|"
 for n in raind podman docker; do echo "| $n | $(ms "$(mean "$P" "$n")") | $(ratio "$(mean "$P" raind)" "$(mean "$P" "$n")") |"; done
 echo
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 per() { awk -v k="$1" -v n="$2" 'BEGIN { printf "%.2f", k / n / 1024 }'; }
 echo "| $IDLE_N idle containers | per-container process | RSS MB total | per container | Pss MB total | per container |"
 echo "|---|---|---:|---:|---:|---:|"

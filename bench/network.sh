@@ -19,103 +19,42 @@
 # and the temp dir.
 set -euo pipefail
 
-if [[ -z "${BENCH_MOUNTNS:-}" ]]; then
-  [[ $EUID -eq 0 ]] || { echo "bench/network.sh: run as root" >&2; exit 1; }
-  export BENCH_MOUNTNS=1
-  exec unshare --mount --propagation private "$BASH" "$0" "$@"
-fi
-
-die() { echo "bench: error: $*" >&2; exit 1; }
-note() { echo "bench: $*" >&2; }
-
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RAIND_BIN=${RAIND:-$REPO/dist/bin/raind}
-RUNS=${BENCH_RUNS:-20}
-WARMUP=${BENCH_WARMUP:-3}
+# the prologue, the timing and the cleanup it shares with containers.sh and api.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init bench/network.sh "$@"
 MB=${BENCH_MB:-100}
 PORT=${BENCH_PORT:-18400}
-for c in hyperfine podman conmon crun jq curl; do
-  command -v "$c" >/dev/null || die "$c is missing (scripts/install-deps.sh installs it)"
-done
-[[ -x "$RAIND_BIN" ]] || die "$RAIND_BIN not found: build first (node scripts/build.mjs)"
-[[ -x /bin/busybox ]] || die "/bin/busybox not found (apt-get install busybox-static)"
-unset NODE_EXTRA_CA_CERTS
+require_tools hyperfine podman conmon crun jq curl
 
-WORK=$(mktemp -d /tmp/raind-bench-net.XXXXXX)
-RAIND="$RAIND_BIN --root $WORK/raind --runroot $WORK/raind-run"
-PODMAN="podman --root $WORK/podman --runroot $WORK/podman-run --tmpdir $WORK/podman-tmp"
-export CONTAINERS_CONF=$WORK/containers.conf
-# file locks and network configs of its own: no other podman on this machine sees this one
-printf '[engine]\nlock_type = "file"\n[network]\nnetwork_config_dir = "%s"\n' "$WORK/podman-networks" >"$CONTAINERS_CONF"
+bench_workdir net
+podman_store
+# network configs of its own too: no other podman on this machine sees this one's networks
+printf '[network]\nnetwork_config_dir = "%s"\n' "$WORK/podman-networks" >>"$CONTAINERS_CONF"
 IMAGE=bench/busybox:1
-hf_pid=
-CGROUP_PARENTS=()
-for h in /sys/fs/cgroup/*/; do
-  for p in raind libpod_parent; do [[ -d "$h$p" ]] || CGROUP_PARENTS+=("$h$p"); done
-done
+note_cgroup_parents raind libpod_parent
 
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  if [[ -n "$hf_pid" ]]; then kill "$hf_pid" 2>/dev/null; wait "$hf_pid" 2>/dev/null; fi
-  note "cleaning up"
-  if [[ -d "$WORK/raind" ]]; then
-    mapfile -t ids < <($RAIND ps -aq --no-trunc 2>/dev/null)
-    ((${#ids[@]})) && $RAIND rm -f "${ids[@]}" >/dev/null 2>&1
-  fi
-  if [[ -d "$WORK/podman" ]]; then
-    $PODMAN rm -af -t 0 >/dev/null 2>&1
-    $PODMAN system reset -f >/dev/null 2>&1
-  fi
-  local pids
-  pids=$(pgrep -f -- "$WORK" | grep -vx "$$")
-  [[ -n "$pids" ]] && kill -9 $pids 2>/dev/null && sleep 0.5
-  awk -v w="$WORK" '$5 == w || index($5, w "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-    while read -r m; do umount -l "$m"; done
-  rm -rf --one-file-system "$WORK"
-  local d
-  for d in "${CGROUP_PARENTS[@]}"; do [[ -d "$d" ]] && rmdir "$d" 2>/dev/null; done
-  exit "$rc"
+# run by the EXIT trap before the temp dir goes
+cleanup_engines() {
+  remove_raind_containers
+  reset_podman
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
-# crun 1.8 refuses a hybrid cgroup host while cgroup2 has any controller (see bench/containers.sh)
-UNIFIED=/sys/fs/cgroup/unified
-if [[ -n "$(cat "$UNIFIED/cgroup.controllers" 2>/dev/null)" ]]; then
-  : >"$WORK/no-controllers"
-  mount --bind "$WORK/no-controllers" "$UNIFIED/cgroup.controllers"
-fi
-PODMAN_RUN="--ulimit nofile=$(ulimit -Hn):$(ulimit -Hn) --ulimit nproc=4096:4096"
+hide_cgroup2_controllers
 
-mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/tmp" "$WORK/rootfs/etc"
-cp /bin/busybox "$WORK/rootfs/bin/busybox"
-for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$WORK/rootfs/bin/$a"; done
+busybox_rootfs "$WORK/rootfs"
 # the upload's sink: httpd hands the request body to it on stdin
 mkdir -p "$WORK/rootfs/www/cgi-bin"
 printf '#!/bin/sh\ncat >/dev/null\nprintf "Content-Type: text/plain\\r\\n\\r\\nok\\n"\n' >"$WORK/rootfs/www/cgi-bin/sink"
 chmod +x "$WORK/rootfs/www/cgi-bin/sink"
 head -c "${MB}M" /dev/zero >"$WORK/upload"
 tar -C "$WORK/rootfs" -cf "$WORK/rootfs.tar" .
-CHANGES=(--change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin')
 $RAIND import "${CHANGES[@]}" "$WORK/rootfs.tar" "$IMAGE" >/dev/null
 $PODMAN import -q "${CHANGES[@]}" "$WORK/rootfs.tar" "$IMAGE" >/dev/null
 for cmd in "$RAIND run --rm $IMAGE true" "$PODMAN run --rm $PODMAN_RUN $IMAGE true"; do
   $cmd || die "cannot run the image: $cmd"
 done
-echo "versions: podman $(podman --version | awk '{print $3}'), netavark $(dpkg-query -W -f '${Version}' netavark 2>/dev/null), crun $(crun --version | awk 'NR==1 {print $3}'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-
-mean() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .mean * 1000' "$1"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
-ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a }'; }
-bench() {
-  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --style basic "$@" >"$WORK/hyperfine.out" 2>&1 &
-  hf_pid=$!
-  wait "$hf_pid" || { cat "$WORK/hyperfine.out" >&2; die "hyperfine failed"; }
-  hf_pid=
-}
+echo "versions: podman $(podman --version | awk '{print $3}'), netavark $(dpkg-query -W -f '${Version}' netavark 2>/dev/null), crun $(crun --version | awk 'NR==1 {print $3}'); load average before: $(loadavg)"
 
 # ---------------------------------------------------------------------------
 # 1. run --rm IMAGE true: default network and none
@@ -154,7 +93,7 @@ R=$WORK/run.json
 T=$WORK/transfer.json
 mbps() { awk -v ms="$1" -v mb="$MB" 'BEGIN { printf "%.0f", mb / (ms / 1000) }'; }
 echo
-echo "=== summary (runs=$RUNS, warmup=$WARMUP, load average after: $(cut -d' ' -f1-3 /proc/loadavg)) ==="
+echo "=== summary (runs=$RUNS, warmup=$WARMUP, load average after: $(loadavg)) ==="
 echo
 echo "| run --rm IMAGE true | mean ms | raind/this |"
 echo "|---|---:|---:|"
