@@ -1,5 +1,5 @@
 import { UsageError, UserError } from '../lib/errors.js';
-import type { ContainerRecord } from '../condenser/containers/record.js';
+import { networkView } from '../condenser/api/views/network.js';
 import type { Engine, NetworkConfig } from '../condenser/engine.js';
 import { parseOptions, splitAtPositional } from './container-flags.js';
 import { err, out, table } from './output.js';
@@ -80,7 +80,7 @@ export function networkInspect(engine: Engine, argv: string[]): number {
   for (const name of split.rest) {
     try {
       const { network, containers } = engine.inspectNetwork(name);
-      found.push(networkView(network, containers));
+      found.push(networkView(network, containers, true));
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       err(`raind network inspect: ${e.message}\n`);
@@ -156,42 +156,4 @@ export function networkPrune(engine: Engine, argv: string[]): number {
   const removed = engine.pruneNetworks();
   if (removed.length) out(`Deleted Networks:\n${removed.map((n) => `${n}\n`).join('')}`);
   return 0;
-}
-
-/** docker's network inspect shape. */
-function networkView(n: NetworkConfig, containers: ContainerRecord[]): object {
-  const attached: Record<string, object> = {};
-  /* the containers whose network is up, as docker lists its endpoints */
-  for (const c of containers) {
-    const endpoint = c.NetworkSettings?.Networks[n.name];
-    if (!endpoint) continue;
-    attached[c.Id] = {
-      Name: c.Name,
-      MacAddress: endpoint.MacAddress,
-      IPv4Address: `${endpoint.IPAddress}/${endpoint.IPPrefixLen}`,
-      IPv6Address: endpoint.GlobalIPv6Address ? `${endpoint.GlobalIPv6Address}/${endpoint.GlobalIPv6PrefixLen}` : '',
-    };
-  }
-  return {
-    Name: n.name,
-    Id: n.id,
-    Created: n.created,
-    Scope: 'local',
-    Driver: n.driver,
-    EnableIPv6: n.ipv6Subnet !== undefined,
-    IPAM: {
-      Driver: 'default',
-      Options: {},
-      Config: [
-        { Subnet: n.subnet, Gateway: n.gateway, ...(n.ipRange ? { IPRange: n.ipRange } : {}) },
-        ...(n.ipv6Subnet ? [{ Subnet: n.ipv6Subnet, Gateway: n.ipv6Gateway }] : []),
-      ],
-    },
-    Internal: n.internal,
-    Attachable: false,
-    Ingress: false,
-    Containers: attached,
-    Options: { 'com.docker.network.bridge.name': n.bridge },
-    Labels: n.labels,
-  };
 }

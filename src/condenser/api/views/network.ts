@@ -1,8 +1,10 @@
 import type { ContainerRecord } from '../../containers/record.js';
 import { DEFAULT_NETWORK, type NetworkConfig } from '../../network/config.js';
 
-/** A network as docker's `GET /networks/{id}` shows it; `containers` are those on it. */
-export function networkView(n: NetworkConfig, containers: ContainerRecord[] = []): object {
+/** A network as docker's `GET /networks/{id}` shows it; `containers` are those on it.
+ * `bridgeOption`: the bridge's name among the options of a user network too (raind's own
+ * inspect; the API leaves it out, see below). */
+export function networkView(n: NetworkConfig, containers: ContainerRecord[] = [], bridgeOption = false): object {
   const attached: Record<string, object> = {};
   for (const c of containers) {
     /* the containers whose network is up, as docker lists its endpoints */
@@ -13,7 +15,7 @@ export function networkView(n: NetworkConfig, containers: ContainerRecord[] = []
       EndpointID: endpointId(c.Id, n.id),
       MacAddress: endpoint.MacAddress,
       IPv4Address: `${endpoint.IPAddress}/${endpoint.IPPrefixLen}`,
-      IPv6Address: '',
+      IPv6Address: endpoint.GlobalIPv6Address ? `${endpoint.GlobalIPv6Address}/${endpoint.GlobalIPv6PrefixLen}` : '',
     };
   }
   return {
@@ -22,8 +24,15 @@ export function networkView(n: NetworkConfig, containers: ContainerRecord[] = []
     Created: n.created,
     Scope: 'local',
     Driver: n.driver,
-    EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    EnableIPv6: n.ipv6Subnet !== undefined,
+    IPAM: {
+      Driver: 'default',
+      Options: {},
+      Config: [
+        { Subnet: n.subnet, Gateway: n.gateway, ...(n.ipRange ? { IPRange: n.ipRange } : {}) },
+        ...(n.ipv6Subnet ? [{ Subnet: n.ipv6Subnet, Gateway: n.ipv6Gateway }] : []),
+      ],
+    },
     Internal: n.internal,
     Attachable: false,
     Ingress: false,
@@ -32,7 +41,7 @@ export function networkView(n: NetworkConfig, containers: ContainerRecord[] = []
     Containers: attached,
     /* a user network's options are those it was created with, none here: compose compares
      * them with its file's and recreates the network when they differ */
-    Options: n.name === DEFAULT_NETWORK ? { 'com.docker.network.bridge.name': n.bridge } : {},
+    Options: bridgeOption || n.name === DEFAULT_NETWORK ? { 'com.docker.network.bridge.name': n.bridge } : {},
     Labels: n.labels,
   };
 }
