@@ -164,6 +164,27 @@ describe('raind cp into a container', () => {
   });
 });
 
+describe('raind cp with a running container: its volumes and binds', () => {
+  test('a file copied into a volume and a bind is in them, and comes back out', () => {
+    const bind = join(store.dir, 'bind');
+    mkdirSync(bind);
+    store.ok(['run', '-d', '--name', 'cpv', '-v', 'cpvol:/vol', '-v', `${bind}:/bound`, 'busybox:test', 'sleep', '1000']);
+    try {
+      writeFileSync(join(work, 'into-vol'), 'in the volume\n');
+      store.ok(['cp', join(work, 'into-vol'), 'cpv:/vol/f']);
+      store.ok(['cp', join(work, 'into-vol'), 'cpv:/bound/f']);
+      assert.equal(store.ok(['exec', 'cpv', 'cat', '/vol/f']).stdout, 'in the volume\n');
+      assert.equal(readFileSync(join(bind, 'f'), 'utf8'), 'in the volume\n');
+      store.ok(['exec', 'cpv', 'sh', '-c', 'echo made inside > /vol/g']);
+      store.ok(['cp', 'cpv:/vol/g', join(work, 'from-vol')]);
+      assert.equal(readFileSync(join(work, 'from-vol'), 'utf8'), 'made inside\n');
+    } finally {
+      store.ok(['rm', '-f', '-v', 'cpv']);
+      store.run(['volume', 'rm', 'cpvol']);
+    }
+  });
+});
+
 describe('raind cp and export with a stopped container', () => {
   test('the root is mounted for the copy and unmounted after', async () => {
     store.ok(['exec', 'cpc', 'sh', '-c', 'echo written > /written']);

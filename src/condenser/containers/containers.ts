@@ -15,7 +15,7 @@ import { OciRuntime, RUNTIMES, type RuntimeName } from '../runtime/oci-runtime.j
 import { isMountPoint, mountOverlay } from '../snapshots/overlay.js';
 import { archiveSource, type CopyEnd, copyBetween, extractInto } from './copy.js';
 import { exportRoot } from './export.js';
-import { RootDir } from './in-root.js';
+import { RootDir, normalInRoot } from './in-root.js';
 import { listProcesses, type ProcessList } from './processes.js';
 import { type RuntimeStats, type StatsSample, sampleOf } from './stats.js';
 import type { ImageStore } from '../store/store.js';
@@ -865,11 +865,19 @@ export class Containers {
   }
 
   /** Runs fn with the container's root (merged/) mounted, holding its lock: a stopped
-   * container's root is mounted for it, and unmounted after unless it was mounted before. */
-  async withRoot<T>(text: string, fn: (merged: string, record: ContainerRecord) => Promise<T>): Promise<T> {
+   * container's root is mounted for it, and unmounted after unless it was mounted before.
+   * `livePath`: the container path the work is about (see below). */
+  async withRoot<T>(text: string, fn: (root: string, record: ContainerRecord) => Promise<T>, opts: { livePath?: string } = {}): Promise<T> {
     const id = this.resolve(text);
     return this.store.lockedAsync(id, async () => {
       const record = this.refreshed(this.store.read(id));
+      const { Status, Pid } = record.State;
+      /* a path in a running container's volume or bind is read and written in its own view,
+       * where they are mounted, as docker's cp does (merged/ has only what they hide); other
+       * paths in merged/, without the container's /proc, /sys and /dev */
+      const live = opts.livePath !== undefined && inMountOf(record, opts.livePath);
+      if (live && (Status === 'running' || Status === 'paused') && Pid > 0 && isAlive(Pid, record.InitStartTime ?? ''))
+        return fn(`/proc/${Pid}/root`, record);
       const dir = this.store.dir(id);
       const merged = join(dir, 'merged');
       const wasMounted = isMountPoint(merged);
@@ -883,46 +891,54 @@ export class Containers {
   }
 
   /** cp CONTAINER:PATH to a host path, or as a tar to a stream. Every path of the container
-   * is resolved inside its root (in-root.ts); a running container's merged/ is its view. */
+   * is resolved inside its root (in-root.ts); a running container's is its own view. */
   async copyFrom(text: string, path: string, to: HostEnd, request: CopyRequest = {}): Promise<void> {
-    await this.withRoot(text, async (merged) => {
-      const root = new RootDir(merged);
-      const host = new RootDir('/');
-      try {
-        const src: CopyEnd = { root, path };
-        const follow = request.follow === true;
-        if ('stream' in to) await archiveSource(src, to.stream as Writable, { follow });
-        else {
-          const owner = request.archive ? undefined : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-          await copyBetween(src, { root: host, path: absoluteHostPath(to.path) }, { follow, ...(owner ? { owner } : {}) });
+    await this.withRoot(
+      text,
+      async (view) => {
+        const root = new RootDir(view);
+        const host = new RootDir('/');
+        try {
+          const src: CopyEnd = { root, path };
+          const follow = request.follow === true;
+          if ('stream' in to) await archiveSource(src, to.stream as Writable, { follow });
+          else {
+            const owner = request.archive ? undefined : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+            await copyBetween(src, { root: host, path: absoluteHostPath(to.path) }, { follow, ...(owner ? { owner } : {}) });
+          }
+        } finally {
+          root.close();
+          host.close();
         }
-      } finally {
-        root.close();
-        host.close();
-      }
-    });
+      },
+      { livePath: path },
+    );
   }
 
   /** cp a host path (or a tar from a stream) to CONTAINER:PATH. */
   async copyTo(text: string, path: string, from: HostEnd, request: CopyRequest = {}): Promise<void> {
-    await this.withRoot(text, async (merged) => {
-      const root = new RootDir(merged);
-      const host = new RootDir('/');
-      try {
-        const dest: CopyEnd = { root, path };
-        const owner = request.archive ? undefined : { uid: 0, gid: 0 };
-        const opts = {
-          follow: request.follow === true,
-          ...(owner ? { owner } : {}),
-          noOverwriteDirNonDir: request.noOverwriteDirNonDir === true,
-        };
-        if ('stream' in from) await extractInto(from.stream as Readable, dest, opts);
-        else await copyBetween({ root: host, path: absoluteHostPath(from.path) }, dest, opts);
-      } finally {
-        root.close();
-        host.close();
-      }
-    });
+    await this.withRoot(
+      text,
+      async (view) => {
+        const root = new RootDir(view);
+        const host = new RootDir('/');
+        try {
+          const dest: CopyEnd = { root, path };
+          const owner = request.archive ? undefined : { uid: 0, gid: 0 };
+          const opts = {
+            follow: request.follow === true,
+            ...(owner ? { owner } : {}),
+            noOverwriteDirNonDir: request.noOverwriteDirNonDir === true,
+          };
+          if ('stream' in from) await extractInto(from.stream as Readable, dest, opts);
+          else await copyBetween({ root: host, path: absoluteHostPath(from.path) }, dest, opts);
+        } finally {
+          root.close();
+          host.close();
+        }
+      },
+      { livePath: path },
+    );
   }
 
   /** export: a tar of the container's root filesystem, its merged view. */
@@ -1164,4 +1180,10 @@ function diskUsage(path: string): number {
   let total = 0;
   for (const name of readdirSync(path)) total += diskUsage(join(path, name));
   return total;
+}
+
+/** Whether a container path lies in one of the container's volumes, binds or tmpfs mounts. */
+function inMountOf(record: ContainerRecord, path: string): boolean {
+  const inRoot = normalInRoot(path);
+  return record.Mounts.some((m) => m.Destination !== '/' && (inRoot === m.Destination || inRoot.startsWith(`${m.Destination}/`)));
 }

@@ -44,45 +44,49 @@ interface PathStat {
 }
 
 async function pathStat(engine: Engine, id: string, path: string, follow = false): Promise<PathStat> {
-  return engine.containers.withRoot(id, async (merged) => {
-    const root = new RootDir(merged);
-    try {
-      const inRoot = normalInRoot(path);
-      /* "dir/" and "dir/." name what a symlink leads to, as docker's stat */
-      const followLast = follow || /\/\.?$/.test(path) || inRoot === '/';
-      let st: Stats | undefined;
-      if (followLast) st = root.stat(inRoot);
-      else {
-        let fd: number | undefined;
-        try {
-          fd = root.open(posix.dirname(inRoot), O_PATH | constants.O_DIRECTORY);
-          st = lstatSync(fdPath(fd, posix.basename(inRoot)));
-        } catch (err) {
-          if (!['ENOENT', 'ENOTDIR'].includes(errnoCode(err) ?? '')) throw err;
-        } finally {
-          if (fd !== undefined) closeSync(fd);
+  return engine.containers.withRoot(
+    id,
+    async (view) => {
+      const root = new RootDir(view);
+      try {
+        const inRoot = normalInRoot(path);
+        /* "dir/" and "dir/." name what a symlink leads to, as docker's stat */
+        const followLast = follow || /\/\.?$/.test(path) || inRoot === '/';
+        let st: Stats | undefined;
+        if (followLast) st = root.stat(inRoot);
+        else {
+          let fd: number | undefined;
+          try {
+            fd = root.open(posix.dirname(inRoot), O_PATH | constants.O_DIRECTORY);
+            st = lstatSync(fdPath(fd, posix.basename(inRoot)));
+          } catch (err) {
+            if (!['ENOENT', 'ENOTDIR'].includes(errnoCode(err) ?? '')) throw err;
+          } finally {
+            if (fd !== undefined) closeSync(fd);
+          }
         }
-      }
-      if (!st) throw new NotFoundError(`Could not find the file ${path} in container ${id}`);
-      let linkTarget = '';
-      if (st.isSymbolicLink()) {
-        try {
-          linkTarget = root.realPath(inRoot);
-        } catch {
-          /* a dangling link leads nowhere */
+        if (!st) throw new NotFoundError(`Could not find the file ${path} in container ${id}`);
+        let linkTarget = '';
+        if (st.isSymbolicLink()) {
+          try {
+            linkTarget = root.realPath(inRoot);
+          } catch {
+            /* a dangling link leads nowhere */
+          }
         }
+        return {
+          name: posix.basename(inRoot) || '/',
+          size: st.size,
+          mode: goFileMode(st),
+          mtime: st.mtime.toISOString(),
+          linkTarget,
+        };
+      } finally {
+        root.close();
       }
-      return {
-        name: posix.basename(inRoot) || '/',
-        size: st.size,
-        mode: goFileMode(st),
-        mtime: st.mtime.toISOString(),
-        linkTarget,
-      };
-    } finally {
-      root.close();
-    }
-  });
+    },
+    { livePath: path },
+  );
 }
 
 /** Go's os.FileMode, which docker's clients decode: the type in the high bits. */
