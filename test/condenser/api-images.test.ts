@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { makeSelfSigned } from '../helpers/pki.js';
 import { type ApiServer, startApiServer } from '../helpers/api-server.js';
 import { makeRootfs } from '../helpers/bundle.js';
 import { type TestEngine, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
@@ -103,25 +104,8 @@ describe('the image endpoints with the docker CLI', () => {
       const pushed = await pushBusybox(tls, 'tls/busybox', '1', { marker: 'tls' });
       await tls.stop();
       const pki = join(dir, 'pki');
-      mkdirSync(pki);
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '2',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-        ].concat(['-keyout', 'server.key', '-out', 'server.crt']),
-        { cwd: pki, stdio: 'pipe' },
-      );
-      await tls.start({ tls: { certificate: join(pki, 'server.crt'), key: join(pki, 'server.key') } });
+      makeSelfSigned(pki, 'server');
+      await tls.start({ tls: { certificate: join(pki, 'server-cert.pem'), key: join(pki, 'server-key.pem') } });
       const secured = `${tls.host}/tls/busybox:1`;
       assert.match(server.dockerOk(['pull', secured]).stdout, new RegExp(`Digest: ${pushed.manifestDigest}\n`));
       server.dockerOk(['tag', secured, `${tls.host}/tls/copy:1`]);

@@ -1,69 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ApiServer, startApiServer } from '../helpers/api-server.js';
 import { testEnv } from '../helpers/droplet.js';
 import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
 import { RAIND } from '../helpers/raind.js';
-
-const openssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-
-/** A CA and a certificate it signed: `<name>-cert.pem`, `<name>-key.pem`. */
-function makeCa(dir: string, ca: string): void {
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${ca}`,
-    '-keyout',
-    `${ca}-key.pem`,
-    '-out',
-    `${ca}.pem`,
-  ]);
-}
-function makeCert(dir: string, ca: string, name: string, cn: string, ext: string): void {
-  writeFileSync(join(dir, `${name}.ext`), ext);
-  openssl(dir, [
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-subj',
-    `/CN=${cn}`,
-    '-keyout',
-    `${name}-key.pem`,
-    '-out',
-    `${name}.csr`,
-  ]);
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.pem`,
-    '-CAkey',
-    `${ca}-key.pem`,
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-    '-out',
-    `${name}-cert.pem`,
-  ]);
-}
+import { makeCa, makeCert } from '../helpers/pki.js';
 
 describe('raind serve: TCP only with mutual TLS', () => {
   let e: TestEngine;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { testEnv } from '../helpers/droplet.js';
 import { RAIND } from '../helpers/raind.js';
+import { makeCa, makeCert } from '../helpers/pki.js';
 import { TestRegistry } from '../helpers/registry.js';
 import { type PushedImage, pushBusybox } from '../helpers/test-image.js';
 
@@ -114,47 +115,13 @@ describe('raind pull over TLS', () => {
     image = await pushBusybox(registry, 'tls/busybox', '1');
     await registry.stop();
     const pki = join(dir, 'pki');
-    mkdirSync(pki);
-    const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: pki, stdio: 'pipe' });
-    ssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=raind test CA',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-    ]);
-    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr']);
-    writeFileSync(join(pki, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-    ssl([
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      'ext.cnf',
-      '-out',
-      'server.crt',
-    ]);
-    await registry.start({ tls: { certificate: join(pki, 'server.crt'), key: join(pki, 'server.key') } });
+    makeCa(pki, 'ca');
+    makeCert(pki, 'ca', 'server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+    await registry.start({ tls: { certificate: join(pki, 'server-cert.pem'), key: join(pki, 'server-key.pem') } });
     ref = `${registry.host}/tls/busybox:1`;
     certs = join(dir, 'certs.d');
     mkdirSync(join(certs, registry.host), { recursive: true });
-    writeFileSync(join(certs, registry.host, 'ca.crt'), readFileSync(join(pki, 'ca.crt')));
+    writeFileSync(join(certs, registry.host, 'ca.crt'), readFileSync(join(pki, 'ca.pem')));
   });
   after(async () => registry?.stop());
 
