@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type TestEngine, importBusybox, makeTestEngine, removeTestEngine } from '../helpers/engine.js';
 import { HTTPD, get, inspect, listen } from '../helpers/network.js';
-import { RAIND } from '../helpers/raind.js';
 
 /* Traffic in these tests goes only to 127.0.0.1 and to the tests' own containers. */
 
@@ -21,24 +19,6 @@ function leasesOf(ids: string[]): string[] {
     return [];
   }
   return ids.filter((id) => text.includes(id));
-}
-
-/** raind with the engine's roots, run without blocking: for commands at once. */
-function raindAsync(e: TestEngine, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(RAIND, [...e.globalArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (code) =>
-      code === 0 ? resolve(stdout.trim()) : reject(new Error(`raind ${args.join(' ')} exited ${code}: ${stderr}`)),
-    );
-  });
 }
 
 /** fn on every item, `width` at a time. */
@@ -178,14 +158,14 @@ describe('raind networks: --ip-range, host port ranges, 50 containers on raind0'
     const ids = await inBatches(
       Array.from({ length: 50 }, (_, i) => i),
       10,
-      () => raindAsync(e, ['run', '-d', 'busybox:test', 'sleep', '1000']),
+      () => e.okAsync(['run', '-d', 'busybox:test', 'sleep', '1000']),
     );
     const addresses = ids.map((id) => inspect(e, id).NetworkSettings.Networks.raind.IPAddress as string);
     for (const a of addresses) assert.match(a, /^10\.166\.\d+\.\d+$/);
     assert.equal(new Set(addresses).size, 50, addresses.join(' '));
     assert.equal(leasesOf(ids).length, 50);
     assert.equal(readdirSync(join(e.runRoot, 'netns')).length, 50);
-    await inBatches(ids, 10, (id) => raindAsync(e, ['rm', '-f', id]));
+    await inBatches(ids, 10, (id) => e.okAsync(['rm', '-f', id]));
     assert.deepEqual(leasesOf(ids), []);
     assert.deepEqual(readdirSync(join(e.runRoot, 'netns')), []);
     assert.equal(e.ok(['ps', '-aq']).stdout, '');

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,8 @@ export interface TestEngine {
   run(args: string[], opts?: { input?: string | Buffer; timeout?: number }): Result;
   /** run, and throw unless it exits 0 */
   ok(args: string[], opts?: { input?: string | Buffer; timeout?: number }): Result;
+  /** run without blocking, for commands at once; its stdout, or a throw unless it exits 0 */
+  okAsync(args: string[]): Promise<string>;
   /** the arguments that select this engine, for commands run another way */
   globalArgs: string[];
 }
@@ -39,7 +41,22 @@ export function makeTestEngine(prefix = 'raind-engine-'): TestEngine {
     if (r.code !== 0) throw new Error(`raind ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
     return r;
   };
-  return { dir, root, runRoot, run, ok, globalArgs };
+  const okAsync = (args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn(RAIND, [...globalArgs, ...args], { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('close', (code) =>
+        code === 0 ? resolve(stdout.trim()) : reject(new Error(`raind ${args.join(' ')} exited ${code}: ${stderr}`)),
+      );
+    });
+  return { dir, root, runRoot, run, ok, okAsync, globalArgs };
 }
 
 /** A busybox-static image in the engine's store, imported from a rootfs tar (no registry);

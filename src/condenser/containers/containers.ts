@@ -893,45 +893,41 @@ export class Containers {
   /** cp CONTAINER:PATH to a host path, or as a tar to a stream. Every path of the container
    * is resolved inside its root (in-root.ts); a running container's is its own view. */
   async copyFrom(text: string, path: string, to: HostEnd, request: CopyRequest = {}): Promise<void> {
-    await this.withRoot(
-      text,
-      async (view) => {
-        const root = new RootDir(view);
-        const host = new RootDir('/');
-        try {
-          const src: CopyEnd = { root, path };
-          const follow = request.follow === true;
-          if ('stream' in to) await archiveSource(src, to.stream as Writable, { follow });
-          else {
-            const owner = request.archive ? undefined : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-            await copyBetween(src, { root: host, path: absoluteHostPath(to.path) }, { follow, ...(owner ? { owner } : {}) });
-          }
-        } finally {
-          root.close();
-          host.close();
-        }
-      },
-      { livePath: path },
-    );
+    await this.withCopyRoots(text, path, async (root, host) => {
+      const src: CopyEnd = { root, path };
+      const follow = request.follow === true;
+      if ('stream' in to) await archiveSource(src, to.stream as Writable, { follow });
+      else {
+        const owner = request.archive ? undefined : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+        await copyBetween(src, { root: host, path: absoluteHostPath(to.path) }, { follow, ...(owner ? { owner } : {}) });
+      }
+    });
   }
 
   /** cp a host path (or a tar from a stream) to CONTAINER:PATH. */
   async copyTo(text: string, path: string, from: HostEnd, request: CopyRequest = {}): Promise<void> {
+    await this.withCopyRoots(text, path, async (root, host) => {
+      const dest: CopyEnd = { root, path };
+      const owner = request.archive ? undefined : { uid: 0, gid: 0 };
+      const opts = {
+        follow: request.follow === true,
+        ...(owner ? { owner } : {}),
+        noOverwriteDirNonDir: request.noOverwriteDirNonDir === true,
+      };
+      if ('stream' in from) await extractInto(from.stream as Readable, dest, opts);
+      else await copyBetween({ root: host, path: absoluteHostPath(from.path) }, dest, opts);
+    });
+  }
+
+  /** fn with the container's root (see withRoot: the view `path` is in) and the host's. */
+  private async withCopyRoots(text: string, path: string, fn: (root: RootDir, host: RootDir) => Promise<void>): Promise<void> {
     await this.withRoot(
       text,
       async (view) => {
         const root = new RootDir(view);
         const host = new RootDir('/');
         try {
-          const dest: CopyEnd = { root, path };
-          const owner = request.archive ? undefined : { uid: 0, gid: 0 };
-          const opts = {
-            follow: request.follow === true,
-            ...(owner ? { owner } : {}),
-            noOverwriteDirNonDir: request.noOverwriteDirNonDir === true,
-          };
-          if ('stream' in from) await extractInto(from.stream as Readable, dest, opts);
-          else await copyBetween({ root: host, path: absoluteHostPath(from.path) }, dest, opts);
+          await fn(root, host);
         } finally {
           root.close();
           host.close();
