@@ -195,7 +195,7 @@ export class Engine {
 
   /** system reset: every container, image, layer and volume of this store gone, nothing
    * of it left mounted; --root and --runroot stay, empty. */
-  reset(): ResetReport {
+  reset(): Promise<ResetReport> {
     return resetStore(this.containers, this.images, this.opts.root, this.opts.runRoot ?? '/run/raind');
   }
 

@@ -17,7 +17,7 @@ const STORE_MARKS = ['containers', 'names', 'images.json', 'blobs', 'layers', 'l
 /** system reset: every container removed (as rm -f), then every mount left below the store
  * and the run root undone, then everything in both removed: images, layers, blobs, volumes,
  * names, the runtimes' state. The two directories themselves stay, empty. */
-export function resetStore(containers: Containers, images: ImageStore, root: string, runRoot: string): ResetReport {
+export async function resetStore(containers: Containers, images: ImageStore, root: string, runRoot: string): Promise<ResetReport> {
   const roots = [resolve(root), resolve(runRoot)];
   for (const dir of roots) if (dir === '/') throw new UserError(`system reset: refusing to empty "/"`, { kind: 'invalid' });
   const entries = existsSync(roots[0] ?? root) ? readdirSync(roots[0] ?? root) : [];
@@ -32,7 +32,7 @@ export function resetStore(containers: Containers, images: ImageStore, root: str
     /* an unreadable images.json goes with the rest */
   }
   for (const id of containers.store.ids()) {
-    containers.remove(id, true);
+    await containers.remove(id, true);
     report.containers.push(id);
   }
   for (const point of mountsBelow(roots)) unmount(point);

@@ -5,15 +5,15 @@ import { parseOptions, splitAtPositional } from './container-flags.js';
 import { humanSize, out } from './output.js';
 
 /** rename OLD NEW */
-export function containerRename(engine: Engine, argv: string[]): number {
+export async function containerRename(engine: Engine, argv: string[]): Promise<number> {
   if (argv.length !== 2) throw new UsageError('rename: expected the container and its new name');
-  engine.containers.rename(argv[0] ?? '', argv[1] ?? '');
+  await engine.containers.rename(argv[0] ?? '', argv[1] ?? '');
   return 0;
 }
 
 /** container prune [-f]: every container that is not running goes. Without -f, as
  * docker, it asks first; with no terminal to ask, -f is required. */
-export function containerPrune(engine: Engine, argv: string[]): number {
+export async function containerPrune(engine: Engine, argv: string[]): Promise<number> {
   const options = { force: { type: 'boolean', short: 'f' }, filter: { type: 'string', multiple: true } } as const;
   const split = splitAtPositional(argv, options);
   const values = parseOptions('container prune', split.options, options);
@@ -21,7 +21,7 @@ export function containerPrune(engine: Engine, argv: string[]): number {
   if (values.filter !== undefined) throw new UsageError('container prune: --filter is not supported');
   if (values.force !== true && !confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] '))
     return 1;
-  const report = engine.containers.prune();
+  const report = await engine.containers.prune();
   if (report.ContainersDeleted.length > 0) out(`Deleted Containers:\n${report.ContainersDeleted.map((id) => `${id}\n`).join('')}\n`);
   out(`Total reclaimed space: ${humanSize(report.SpaceReclaimed)}\n`);
   return 0;

@@ -120,7 +120,7 @@ async function startOrExplain(engine: Engine, id: string, beforeStart?: (record:
     if (engine.containers.inspect(id).HostConfig.AutoRemove) {
       try {
         /* --rm: the anonymous volumes go with it */
-        engine.containers.remove(id, true, true);
+        await engine.containers.remove(id, true, true);
       } catch {}
     }
     throw asEngineFailure(e);
@@ -195,7 +195,7 @@ export async function containerKill(engine: Engine, argv: string[]): Promise<num
   const parsed = parseSignal(signal, 'kill: --signal');
   if (split.rest.length === 0) throw new UsageError('kill: expected at least one container');
   return eachContainer('kill', split.rest, async (name) => {
-    engine.containers.kill(name, String(parsed));
+    await engine.containers.kill(name, String(parsed));
     out(`${name}\n`);
   });
 }
@@ -206,7 +206,7 @@ export async function containerRemove(engine: Engine, argv: string[]): Promise<n
   const values = parseOptions('rm', split.options, options);
   if (split.rest.length === 0) throw new UsageError('rm: expected at least one container');
   return eachContainer('rm', split.rest, async (name) => {
-    engine.containers.remove(name, values.force === true, values.volumes === true);
+    await engine.containers.remove(name, values.force === true, values.volumes === true);
     out(`${name}\n`);
   });
 }
@@ -214,7 +214,7 @@ export async function containerRemove(engine: Engine, argv: string[]): Promise<n
 export async function containerPause(engine: Engine, argv: string[]): Promise<number> {
   if (argv.length === 0) throw new UsageError('pause: expected at least one container');
   return eachContainer('pause', argv, async (name) => {
-    engine.containers.pause(name);
+    await engine.containers.pause(name);
     out(`${name}\n`);
   });
 }
@@ -222,7 +222,7 @@ export async function containerPause(engine: Engine, argv: string[]): Promise<nu
 export async function containerUnpause(engine: Engine, argv: string[]): Promise<number> {
   if (argv.length === 0) throw new UsageError('unpause: expected at least one container');
   return eachContainer('unpause', argv, async (name) => {
-    engine.containers.unpause(name);
+    await engine.containers.unpause(name);
     out(`${name}\n`);
   });
 }

@@ -134,7 +134,7 @@ export async function networkConnect(engine: Engine, argv: string[]): Promise<nu
 }
 
 /** network disconnect [-f] NETWORK CONTAINER */
-export function networkDisconnect(engine: Engine, argv: string[]): number {
+export async function networkDisconnect(engine: Engine, argv: string[]): Promise<number> {
   const options = { force: { type: 'boolean', short: 'f' } } as const;
   const split = splitAtPositional(argv, options);
   const values = parseOptions('network disconnect', split.options, options);
@@ -142,7 +142,7 @@ export function networkDisconnect(engine: Engine, argv: string[]): number {
   if (network === undefined || container === undefined || extra.length)
     throw new UsageError('network disconnect: expected a network and a container');
   try {
-    engine.containers.disconnectNetwork(container, network, values.force === true);
+    await engine.containers.disconnectNetwork(container, network, values.force === true);
   } catch (e) {
     throw engineFailure(e);
   }

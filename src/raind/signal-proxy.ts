@@ -9,11 +9,9 @@ const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SI
 export function proxySignals(engine: Engine, id: string): () => void {
   const handlers = PROXIED.map((signal) => {
     const handler = () => {
-      try {
-        engine.containers.kill(id, signal);
-      } catch {
+      engine.containers.kill(id, signal).catch(() => {
         /* it has exited meanwhile: the attach ends by itself */
-      }
+      });
     };
     process.on(signal, handler);
     return () => process.off(signal, handler);

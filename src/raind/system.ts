@@ -5,7 +5,7 @@ import { out } from './output.js';
 
 /** system reset [-f]: every container, image and volume of this store, and everything in
  * --root and --runroot, removed; nothing left mounted. */
-export function systemReset(engine: Engine, argv: string[]): number {
+export async function systemReset(engine: Engine, argv: string[]): Promise<number> {
   const values = parseOptions('system reset', argv, { force: { type: 'boolean', short: 'f' } });
   if (
     values.force !== true &&
@@ -14,7 +14,7 @@ export function systemReset(engine: Engine, argv: string[]): number {
     )
   )
     return 1;
-  const report = engine.reset();
+  const report = await engine.reset();
   out(`Removed ${report.containers.length} container(s) and ${report.images} image(s)\n`);
   return 0;
 }

@@ -125,6 +125,32 @@ describe('raind serve under load and abuse', () => {
     await alive();
   });
 
+  test('requests on one container at once wait for each other, as two commands would: start, pause, rm -f', async () => {
+    for (let i = 0; i < 5; i++) {
+      const created = await call(
+        api.socket,
+        'POST',
+        `/v1.43/containers/create?name=overlap-${i}`,
+        JSON.stringify({ Image: 'busybox:latest', Cmd: ['sleep', '60'], HostConfig: { NetworkMode: 'none' } }),
+      );
+      assert.equal(created.status, 201, created.body);
+      const id = JSON.parse(created.body).Id as string;
+      const [started, paused, removed] = await Promise.all([
+        call(api.socket, 'POST', `/v1.43/containers/${id}/start`),
+        call(api.socket, 'POST', `/v1.43/containers/${id}/pause`),
+        call(api.socket, 'DELETE', `/v1.43/containers/${id}?force=1`),
+      ]);
+      /* whichever order the lock gave them: a start before the rm runs, a pause finds a
+       * running container or a created one (409, not running), never a busy lock */
+      assert.ok([204, 404].includes(started.status), `start: ${started.status} ${started.body}`);
+      assert.ok([204, 404, 409].includes(paused.status), `pause: ${paused.status} ${paused.body}`);
+      assert.doesNotMatch(paused.body, /busy/);
+      assert.equal(removed.status, 204, removed.body);
+    }
+    assert.deepEqual(JSON.parse((await call(api.socket, 'GET', '/v1.43/containers/json?all=1')).body), []);
+    await alive();
+  });
+
   test('clients that hang up mid-headers, mid-body, or before reading the answer leave it serving', async () => {
     await abandon(api.socket, 'GET /v1.43/containers/json HTTP/1.1\r\nHost: x\r\nX-Half');
     await abandon(

@@ -6,7 +6,6 @@ import { NotFoundError, UserError } from '../../lib/errors.js';
 import { isLocked } from '../../lib/lock.js';
 import { findInPath, ownExecutable } from '../../lib/executables.js';
 import { isAlive, readProcStat } from '../../lib/proc-stat.js';
-import { sleepMs } from '../../lib/sleep.js';
 import type { ImageConfig } from '../../oci/image/types.js';
 import { findImage } from '../images/names.js';
 import { AttachSocket, type OutputStream, resizeTerminal } from '../monitor/attach-socket.js';
@@ -182,7 +181,7 @@ export class Containers {
     } catch (err) {
       try {
         /* under the lock: conmon's cleanup of a create that failed runs at the same time */
-        this.store.locked(id, () => this.destroy(id));
+        await this.store.lockedAsync(id, () => this.destroy(id));
         this.opts.volumes?.removeIfUnused(madeVolumes);
       } catch {
         /* the create's error is the one to tell; rm -f removes what is left */
@@ -484,9 +483,9 @@ export class Containers {
   /** network disconnect, docker's POST /networks/{id}/disconnect: a network goes (its
    * NetworkMode's too, with the ports published on it); `force` drops it even when
    * netavark's teardown fails. */
-  disconnectNetwork(text: string, networkText: string, force = false): ContainerRecord {
+  async disconnectNetwork(text: string, networkText: string, force = false): Promise<ContainerRecord> {
     const id = this.resolve(text);
-    return this.store.locked(id, () => {
+    return this.store.lockedAsync(id, async () => {
       const record = this.refreshed(this.store.read(id));
       const network = this.networks.get(networkText);
       const mode = record.HostConfig.NetworkMode;
@@ -667,7 +666,7 @@ export class Containers {
    * StopTimeout, else 10). The lock is not held while waiting: conmon's cleanup needs it. */
   async stop(text: string, timeout?: number): Promise<ContainerRecord> {
     const id = this.resolve(text);
-    const record = this.store.locked(id, () => {
+    const record = await this.store.lockedAsync(id, async () => {
       const r = this.refreshed(this.store.read(id));
       r.StoppedByUser = true;
       this.store.write(r);
@@ -702,9 +701,9 @@ export class Containers {
   }
 
   /** kill: a signal to the container's init. */
-  kill(text: string, signal: string): ContainerRecord {
+  async kill(text: string, signal: string): Promise<ContainerRecord> {
     const id = this.resolve(text);
-    return this.store.locked(id, () => {
+    return this.store.lockedAsync(id, async () => {
       const record = this.refreshed(this.store.read(id));
       if (record.State.Status !== 'running' && record.State.Status !== 'paused')
         throw new UserError(`cannot kill container ${record.Name}: it is not running`, { kind: 'conflict' });
@@ -718,17 +717,17 @@ export class Containers {
     });
   }
 
-  pause(text: string): ContainerRecord {
+  pause(text: string): Promise<ContainerRecord> {
     return this.changeRunning(text, 'pause');
   }
 
-  unpause(text: string): ContainerRecord {
+  unpause(text: string): Promise<ContainerRecord> {
     return this.changeRunning(text, 'unpause');
   }
 
-  private changeRunning(text: string, what: 'pause' | 'unpause'): ContainerRecord {
+  private changeRunning(text: string, what: 'pause' | 'unpause'): Promise<ContainerRecord> {
     const id = this.resolve(text);
-    return this.store.locked(id, () => {
+    return this.store.lockedAsync(id, async () => {
       const record = this.refreshed(this.store.read(id));
       const want = what === 'pause' ? 'running' : 'paused';
       if (record.State.Status !== want)
@@ -747,9 +746,9 @@ export class Containers {
   /** rm: a running container only with force; then everything of it goes: the runtime's
    * state, the monitor, the root's mount, the directories, the name; with `volumes` (rm -v)
    * its anonymous volumes too. */
-  remove(text: string, force = false, volumes = false): string {
+  async remove(text: string, force = false, volumes = false): Promise<string> {
     const id = this.resolve(text);
-    return this.store.locked(id, () => {
+    return this.store.lockedAsync(id, async () => {
       let record: ContainerRecord | undefined;
       try {
         record = this.refreshed(this.store.read(id));
@@ -761,7 +760,7 @@ export class Containers {
           kind: 'conflict',
         });
       if (record) this.noteDeathBeforeCleanup(record);
-      this.destroy(id, record);
+      await this.destroy(id, record);
       if (volumes && record) this.removeAnonymousVolumes(record);
       return id;
     });
@@ -773,7 +772,7 @@ export class Containers {
   }
 
   /** Removes whatever exists of a container; works on what a killed command left. */
-  private destroy(id: string, record = this.tryRead(id), opts: { runtimeDeleted?: boolean } = {}): void {
+  private async destroy(id: string, record = this.tryRead(id), opts: { runtimeDeleted?: boolean } = {}): Promise<void> {
     const runtimes = opts.runtimeDeleted ? [] : record ? [record.HostConfig.Runtime] : [...RUNTIMES];
     for (const name of runtimes) {
       try {
@@ -788,7 +787,7 @@ export class Containers {
        * writes nothing after it), not for conmon to end */
       const { Pid, StartTime } = record.Monitor;
       const runDir = this.store.runDir(id);
-      for (let i = 0; i < 100 && isAlive(Pid, StartTime) && !recordedExit(runDir); i++) sleepMs(10);
+      for (let i = 0; i < 100 && isAlive(Pid, StartTime) && !recordedExit(runDir); i++) await new Promise((r) => setTimeout(r, 10));
     }
     let networkFailure: unknown;
     try {
@@ -837,7 +836,7 @@ export class Containers {
       /* a create that failed (its command undoes it) or was killed (rm -f removes it) */
       if (record.State.Status !== 'exited') return false;
       if (record.HostConfig.AutoRemove) {
-        this.destroy(id, record, { runtimeDeleted: true });
+        await this.destroy(id, record, { runtimeDeleted: true });
         /* docker's --rm takes the anonymous volumes with the container */
         this.removeAnonymousVolumes(record);
         /* last: a `run --rm` waiting for the code returns once everything is gone */
@@ -962,10 +961,10 @@ export class Containers {
 
   /** rename: the new name's link is claimed first, so a name in use is refused before
    * anything changes. */
-  rename(text: string, newName: string): ContainerRecord {
+  async rename(text: string, newName: string): Promise<ContainerRecord> {
     const name = validateName(newName.startsWith('/') ? newName.slice(1) : newName);
     const id = this.resolve(text);
-    return this.store.locked(id, () => {
+    return this.store.lockedAsync(id, async () => {
       const record = this.store.read(id);
       if (record.Name === name) throw new UserError(`rename: the container is already named ${name}`, { kind: 'conflict', field: 'name' });
       this.store.claimName(name, id);
@@ -980,17 +979,17 @@ export class Containers {
 
   /** container prune: removes every container that is not running (exited or created);
    * what their writable layers and logs held is the space reclaimed. */
-  prune(): PruneReport {
+  async prune(): Promise<PruneReport> {
     const report: PruneReport = { ContainersDeleted: [], SpaceReclaimed: 0 };
     for (const record of this.list()) {
       if (record.State.Status === 'running' || record.State.Status === 'paused' || record.State.Status === 'restarting') continue;
       const dir = this.store.dir(record.Id);
       const size = diskUsage(join(dir, 'diff')) + diskUsage(this.logPath(record.Id));
       try {
-        this.store.locked(record.Id, () => {
+        await this.store.lockedAsync(record.Id, async () => {
           const now = this.refreshed(this.store.read(record.Id));
           if (now.State.Status === 'running' || now.State.Status === 'paused') return;
-          this.destroy(record.Id, now);
+          await this.destroy(record.Id, now);
           report.ContainersDeleted.push(record.Id);
           report.SpaceReclaimed += size;
         });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameS
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { NotFoundError, UserError, errnoCode, reason } from '../../lib/errors.js';
-import { withLock, withLockAsync } from '../../lib/lock.js';
+import { withLockAsync } from '../../lib/lock.js';
 import { isContainerId, newContainerId } from './id.js';
 import type { ContainerRecord } from './record.js';
 import { isMountPoint } from '../snapshots/overlay.js';
@@ -149,15 +149,9 @@ export class ContainerStore {
   }
 
   /** Runs fn holding the container's lock (flock on its run directory), which serialises
-   * the commands on one container and goes with its holder if it is killed. */
-  locked<T>(id: string, fn: () => T): T {
-    this.ensureRunDir(id);
-    return withLock(this.runDir(id), `container ${id}`, () => {
-      this.stillThere(id);
-      return fn();
-    });
-  }
-
+   * the commands on one container and goes with its holder if it is killed. It is taken
+   * only this way, waiting without blocking: in a server, the holder may be another request
+   * of the same process. */
   lockedAsync<T>(id: string, fn: () => Promise<T>): Promise<T> {
     this.ensureRunDir(id);
     return withLockAsync(this.runDir(id), `container ${id}`, async () => {

@@ -19,20 +19,20 @@ export function containerRoutes(router: Router): void {
   router.post('/containers/{id}/stop', stopContainer);
   router.post('/containers/{id}/restart', restartContainer);
   router.post('/containers/{id}/kill', killContainer);
-  router.post('/containers/{id}/pause', (r) => {
-    r.engine.containers.pause(r.params.id ?? '');
+  router.post('/containers/{id}/pause', async (r) => {
+    await r.engine.containers.pause(r.params.id ?? '');
     sendNoContent(r.res);
   });
-  router.post('/containers/{id}/unpause', (r) => {
-    r.engine.containers.unpause(r.params.id ?? '');
+  router.post('/containers/{id}/unpause', async (r) => {
+    await r.engine.containers.unpause(r.params.id ?? '');
     sendNoContent(r.res);
   });
   router.post('/containers/{id}/wait', waitContainer);
   router.delete('/containers/{id}', removeContainer);
-  router.post('/containers/{id}/rename', (r) => {
+  router.post('/containers/{id}/rename', async (r) => {
     const name = r.query.get('name');
     if (!name) throw new ApiError(400, 'rename: query parameter name is required');
-    r.engine.containers.rename(r.params.id ?? '', name);
+    await r.engine.containers.rename(r.params.id ?? '', name);
     sendNoContent(r.res);
   });
   router.get('/containers/{id}/top', (r) => {
@@ -40,8 +40,8 @@ export function containerRoutes(router: Router): void {
     const list = r.engine.containers.top(r.params.id ?? '', args ? args.split(/\s+/).filter(Boolean) : []);
     sendJson(r.res, 200, list);
   });
-  router.post('/containers/prune', (r) => {
-    const report = r.engine.containers.prune();
+  router.post('/containers/prune', async (r) => {
+    const report = await r.engine.containers.prune();
     sendJson(r.res, 200, report);
   });
 }
@@ -106,7 +106,7 @@ async function restartContainer(r: ApiRequest): Promise<void> {
   sendNoContent(r.res);
 }
 
-function killContainer(r: ApiRequest): void {
+async function killContainer(r: ApiRequest): Promise<void> {
   const text = r.query.get('signal') || 'KILL';
   let signal: NodeJS.Signals | number;
   try {
@@ -114,7 +114,7 @@ function killContainer(r: ApiRequest): void {
   } catch (e) {
     throw new ApiError(400, (e as Error).message);
   }
-  r.engine.containers.kill(r.params.id ?? '', String(signal));
+  await r.engine.containers.kill(r.params.id ?? '', String(signal));
   sendNoContent(r.res);
 }
 
@@ -141,8 +141,8 @@ async function waitContainer(r: ApiRequest): Promise<void> {
   r.res.end(JSON.stringify(body));
 }
 
-function removeContainer(r: ApiRequest): void {
-  r.engine.containers.remove(r.params.id ?? '', queryBool(r, 'force'), queryBool(r, 'v'));
+async function removeContainer(r: ApiRequest): Promise<void> {
+  await r.engine.containers.remove(r.params.id ?? '', queryBool(r, 'force'), queryBool(r, 'v'));
   sendNoContent(r.res);
 }
 

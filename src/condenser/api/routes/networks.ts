@@ -176,6 +176,6 @@ async function disconnectContainer(r: ApiRequest): Promise<void> {
   const container = optional(body, 'Container', 'string');
   if (!container) throw new ApiError(400, 'Container: the body names no container');
   r.target = `${r.params.id} ${container}`;
-  r.engine.containers.disconnectNetwork(container, r.params.id ?? '', optional(body, 'Force', 'boolean') === true);
+  await r.engine.containers.disconnectNetwork(container, r.params.id ?? '', optional(body, 'Force', 'boolean') === true);
   sendNoContent(r.res, 200);
 }
