@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { UsageError, UserError } from '../lib/errors.js';
 import type { Engine } from '../condenser/engine.js';
 import { resolveUser } from '../condenser/containers/user.js';
+import { containerCapabilities } from '../condenser/containers/capabilities.js';
 import { parseOptions, splitAtPositional } from './container-flags.js';
 
 const EXEC_OPTIONS = {
@@ -16,7 +17,7 @@ const EXEC_OPTIONS = {
   privileged: { type: 'boolean' },
 } as const;
 
-/** exec [-i] [-t] [-d] [-e K=V]... [-w DIR] [-u USER] CONTAINER COMMAND...: the runtime's
+/** exec [-i] [-t] [-d] [-e K=V]... [-w DIR] [-u USER] [--privileged] CONTAINER COMMAND...: the runtime's
  * exec in the container's namespaces; it exits with the command's code. With -t the
  * runtime gives the command a terminal and relays this one to it. */
 export function containerExec(engine: Engine, argv: string[]): number {
@@ -41,6 +42,8 @@ export function containerExec(engine: Engine, argv: string[]): number {
     const user = resolveUser(join(containers.store.dir(record.Id), 'merged'), String(values.user));
     args.push('--user', `${user.uid}:${user.gid}`);
   }
+  /* docker's exec --privileged: every capability the host has */
+  if (values.privileged) for (const cap of containerCapabilities([], [], true)) args.push('--cap', cap);
   args.push(record.Id, ...command);
   /* without -i the command reads nothing, as docker gives it */
   const stdin = values.interactive || values.tty ? 'inherit' : 'ignore';

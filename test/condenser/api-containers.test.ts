@@ -158,6 +158,18 @@ describe('raind serve: the docker CLI drives the container lifecycle', () => {
     assert.equal(api.docker(['wait', auto]).code === 0 || api.docker(['inspect', auto]).code !== 0, true);
   });
 
+  test("exec --privileged has every capability, a plain exec the container's", () => {
+    api.dockerOk(['run', '-d', '--pull', 'never', '--name', 'caps', 'busybox', 'sleep', '60']);
+    const capEff = (args: string[]) =>
+      /CapEff:\s*([0-9a-f]+)/.exec(api.dockerOk(['exec', ...args, 'caps', 'cat', '/proc/self/status']).stdout)?.[1];
+    const host = /CapBnd:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    assert.equal(capEff(['--privileged']), host);
+    assert.notEqual(capEff([]), host);
+    const cli = /CapEff:\s*([0-9a-f]+)/.exec(e.ok(['exec', '--privileged', 'caps', 'cat', '/proc/self/status']).stdout)?.[1];
+    assert.equal(cli, host);
+    api.dockerOk(['rm', '-f', 'caps']);
+  });
+
   test('every request that changes state is in the audit log, with its result', () => {
     api.docker(['rm', 'no-such-ctr']);
     const lines = readFileSync(join(e.root, 'audit.log'), 'utf8')

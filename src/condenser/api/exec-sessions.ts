@@ -7,6 +7,7 @@ import { native } from '../../lib/native.js';
 import { pollReads, writePolled } from '../../lib/polled-fd.js';
 import type { Engine } from '../engine.js';
 import { resolveUser } from '../containers/user.js';
+import { containerCapabilities } from '../containers/capabilities.js';
 import { ApiError } from './http-io.js';
 
 /** What POST /containers/{id}/exec asked for (docker's ExecConfig). */
@@ -136,6 +137,8 @@ export function startSession(engine: Engine, session: ExecSession, onOutput: Exe
   for (const e of c.Env) args.push('--env', e);
   if (c.WorkingDir) args.push('--cwd', c.WorkingDir);
   if (user) args.push('--user', `${user.uid}:${user.gid}`);
+  /* docker's exec --privileged: every capability the host has */
+  if (c.Privileged) for (const cap of containerCapabilities([], [], true)) args.push('--cap', cap);
   args.push(record.Id, ...c.Cmd);
   const argv = [runtime.path, ...runtime.globalArgs, ...args];
   const [file, ...rest] = ownTerminal ? ['script', '-q', '-e', '-c', argv.map(shellQuote).join(' '), '/dev/null'] : argv;
