@@ -164,11 +164,25 @@ describe('raind cp into a container', () => {
   });
 });
 
-describe('raind cp with a running container: its volumes and binds', () => {
-  test('a file copied into a volume and a bind is in them, and comes back out', () => {
+describe("raind cp and a container's volumes and binds", () => {
+  test('a file copied into a volume and a bind is in them, and comes back out, running or stopped', () => {
     const bind = join(store.dir, 'bind');
     mkdirSync(bind);
-    store.ok(['run', '-d', '--name', 'cpv', '-v', 'cpvol:/vol', '-v', `${bind}:/bound`, 'busybox:test', 'sleep', '1000']);
+    store.ok([
+      'run',
+      '-d',
+      '--name',
+      'cpv',
+      '-v',
+      'cpvol:/vol',
+      '-v',
+      `${bind}:/bound`,
+      '-v',
+      `${bind}:/robound:ro`,
+      'busybox:test',
+      'sleep',
+      '1000',
+    ]);
     try {
       writeFileSync(join(work, 'into-vol'), 'in the volume\n');
       store.ok(['cp', join(work, 'into-vol'), 'cpv:/vol/f']);
@@ -178,6 +192,21 @@ describe('raind cp with a running container: its volumes and binds', () => {
       store.ok(['exec', 'cpv', 'sh', '-c', 'echo made inside > /vol/g']);
       store.ok(['cp', 'cpv:/vol/g', join(work, 'from-vol')]);
       assert.equal(readFileSync(join(work, 'from-vol'), 'utf8'), 'made inside\n');
+      /* stopped: the volume is mounted for the copy, and only for it */
+      store.ok(['stop', '-t', '0', 'cpv']);
+      store.ok(['cp', join(work, 'into-vol'), 'cpv:/vol/stopped']);
+      store.ok(['cp', 'cpv:/vol/g', join(work, 'from-stopped')]);
+      assert.equal(readFileSync(join(work, 'from-stopped'), 'utf8'), 'made inside\n');
+      assert.deepEqual(
+        mountsUnder(store.dir).filter((m) => /\/merged\/(vol|bound|robound)$/.test(m)),
+        [],
+      );
+      const refused = store.run(['cp', join(work, 'into-vol'), 'cpv:/robound/no']);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /read-only/);
+      assert.equal(existsSync(join(bind, 'no')), false);
+      store.ok(['start', 'cpv']);
+      assert.equal(store.ok(['exec', 'cpv', 'cat', '/vol/stopped']).stdout, 'in the volume\n');
     } finally {
       store.ok(['rm', '-f', '-v', 'cpv']);
       store.run(['volume', 'rm', 'cpvol']);

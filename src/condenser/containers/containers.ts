@@ -15,6 +15,7 @@ import { isMountPoint, mountOverlay } from '../snapshots/overlay.js';
 import { archiveSource, type CopyEnd, copyBetween, extractInto } from './copy.js';
 import { exportRoot } from './export.js';
 import { RootDir, normalInRoot } from './in-root.js';
+import { mountVolumesForCopy } from './copy-mounts.js';
 import { listProcesses, type ProcessList } from './processes.js';
 import { type RuntimeStats, type StatsSample, sampleOf } from './stats.js';
 import type { ImageStore } from '../store/store.js';
@@ -870,19 +871,26 @@ export class Containers {
     const id = this.resolve(text);
     return this.store.lockedAsync(id, async () => {
       const record = this.refreshed(this.store.read(id));
-      const { Status, Pid } = record.State;
-      /* a path in a running container's volume or bind is read and written in its own view,
-       * where they are mounted, as docker's cp does (merged/ has only what they hide); other
+      const { Pid } = record.State;
+      /* a path in a container's volume or bind is read and written where they are mounted,
+       * as docker's cp does (merged/ has only what they hide): in the view of its init (a
+       * created or running container), or on merged/ for the copy (a stopped one); other
        * paths in merged/, without the container's /proc, /sys and /dev */
       const live = opts.livePath !== undefined && inMountOf(record, opts.livePath);
-      if (live && (Status === 'running' || Status === 'paused') && Pid > 0 && isAlive(Pid, record.InitStartTime ?? ''))
-        return fn(`/proc/${Pid}/root`, record);
+      const hasInit = Pid > 0 && isAlive(Pid, record.InitStartTime ?? '');
+      if (live && hasInit) return fn(`/proc/${Pid}/root`, record);
       const dir = this.store.dir(id);
       const merged = join(dir, 'merged');
       const wasMounted = isMountPoint(merged);
       if (!wasMounted) mountOverlay(this.images.paths, record.Layers, dir, `mount the root of ${record.Name}`);
       try {
-        return await fn(merged, record);
+        /* stopped: its volumes and binds, on its root for the copy */
+        const unmountVolumes = live && !hasInit ? mountVolumesForCopy(record, merged) : () => {};
+        try {
+          return await fn(merged, record);
+        } finally {
+          unmountVolumes();
+        }
       } finally {
         if (!wasMounted) unmountRoot(dir, id);
       }
