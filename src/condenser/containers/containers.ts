@@ -877,7 +877,8 @@ export class Containers {
        * created or running container), or on merged/ for the copy (a stopped one); other
        * paths in merged/, without the container's /proc, /sys and /dev */
       const live = opts.livePath !== undefined && inMountOf(record, opts.livePath);
-      const hasInit = Pid > 0 && isAlive(Pid, record.InitStartTime ?? '');
+      /* an init still in the host's root (before its pivot) has no view of its own yet */
+      const hasInit = Pid > 0 && isAlive(Pid, record.InitStartTime ?? '') && !isHostRoot(`/proc/${Pid}/root`);
       if (live && hasInit) return fn(`/proc/${Pid}/root`, record);
       const dir = this.store.dir(id);
       const merged = join(dir, 'merged');
@@ -1189,4 +1190,15 @@ function diskUsage(path: string): number {
 function inMountOf(record: ContainerRecord, path: string): boolean {
   const inRoot = normalInRoot(path);
   return record.Mounts.some((m) => m.Destination !== '/' && (inRoot === m.Destination || inRoot.startsWith(`${m.Destination}/`)));
+}
+
+/** Whether a path is this host's root directory (the same inode on the same device). */
+function isHostRoot(path: string): boolean {
+  try {
+    const a = statSync(path);
+    const b = statSync('/');
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return true;
+  }
 }
