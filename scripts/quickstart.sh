@@ -51,7 +51,7 @@ r container rm -f "$id"
 socket=/run/raind/raind.sock
 "$raind" --root "$root" serve -H "unix://$socket" 2>/dev/null &
 server=$!
-trap 'kill $server 2>/dev/null; rm -rf "${rootfs:-}"' EXIT
+trap 'kill $server 2>/dev/null || true; rm -rf "${rootfs:-}"' EXIT
 for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.05; done
 say "DOCKER_HOST=unix://$socket docker run --rm $image sh -c 'echo hello from docker; ps -ef'"
 DOCKER_HOST="unix://$socket" docker run --rm --pull never "$image" sh -c 'echo hello from docker; ps -ef'
