@@ -39,7 +39,7 @@
         "native/addon/termios.c",
         "native/addon/open_in_root.c",
         "native/addon/peer_cred.c",
-        "native/addon/cloexec.c"
+        "native/addon/fd_flags.c"
       ],
       "cflags": [
         "-std=gnu11",

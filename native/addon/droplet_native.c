@@ -113,7 +113,7 @@ void register_seqpacket(napi_env env, napi_value exports);    /* seqpacket.c */
 void register_termios(napi_env env, napi_value exports);      /* termios.c */
 void register_open_in_root(napi_env env, napi_value exports); /* open_in_root.c */
 void register_peer_cred(napi_env env, napi_value exports);    /* peer_cred.c */
-void register_cloexec(napi_env env, napi_value exports);      /* cloexec.c */
+void register_fd_flags(napi_env env, napi_value exports);     /* fd_flags.c */
 
 NAPI_MODULE_INIT() {
   register_cgroup_bpf(env, exports);
@@ -125,7 +125,7 @@ NAPI_MODULE_INIT() {
   register_termios(env, exports);
   register_open_in_root(env, exports);
   register_peer_cred(env, exports);
-  register_cloexec(env, exports);
+  register_fd_flags(env, exports);
   napi_property_descriptor props[] = {
       {"spawnInit", NULL, spawn_init, NULL, NULL, NULL, napi_default, NULL},
       {"waitPid", NULL, wait_pid, NULL, NULL, NULL, napi_default, NULL},

@@ -1,6 +1,6 @@
 /* A client of conmon's attach socket: SOCK_SEQPACKET, which Node's net module cannot open.
- * The fd is blocking; the caller reads and writes it from the thread pool (fs.read,
- * fs.write), one packet a read.
+ * The fd is blocking: the CLI reads and writes it from the thread pool (fs.read, fs.write),
+ * one packet a read; the server makes it non-blocking (fd_flags.c) and polls it.
  *
  * connectSeqpacket(path) -> fd of a SOCK_SEQPACKET unix socket connected to path
  * shutdownSocket(fd, how): shutdown(2); how is SHUT_RD (0), SHUT_WR (1) or SHUT_RDWR (2).
@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include "napi_util.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <node_api.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -47,21 +46,10 @@ static napi_value shutdown_socket(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* setNonBlocking(fd): O_NONBLOCK, for a server that polls its reads rather than hold a
- * thread of the pool in each one (an attach can wait for output for hours) */
-static napi_value set_non_blocking(napi_env env, napi_callback_info info) {
-  int32_t fd;
-  if (!one_int_arg(env, info, &fd, "setNonBlocking(fd)")) return NULL;
-  int flags = fcntl(fd, F_GETFL);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return throw_errno(env, "fcntl", errno);
-  return NULL;
-}
-
 void register_seqpacket(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"connectSeqpacket", NULL, connect_seqpacket, NULL, NULL, NULL, napi_default, NULL},
       {"shutdownSocket", NULL, shutdown_socket, NULL, NULL, NULL, napi_default, NULL},
-      {"setNonBlocking", NULL, set_non_blocking, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }
