@@ -34,6 +34,21 @@ describe('raind serve: TCP only with mutual TLS', () => {
     );
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
+  /** curl of /_ping over TLS with the test's CA, and the client certificate `client` if given */
+  const curlPing = (client?: string) =>
+    spawnSync(
+      'curl',
+      [
+        '-sS',
+        '--max-time',
+        '10',
+        '--cacert',
+        join(dir, 'ca.pem'),
+        ...(client ? ['--cert', join(dir, `${client}-cert.pem`), '--key', join(dir, `${client}-key.pem`)] : []),
+        `https://127.0.0.1:${port}/_ping`,
+      ],
+      { encoding: 'utf8' },
+    );
 
   before(async () => {
     e = makeTestEngine();
@@ -118,9 +133,7 @@ describe('raind serve: TCP only with mutual TLS', () => {
   });
 
   test('no client certificate: the handshake is refused (curl, docker --tls)', () => {
-    const curl = spawnSync('curl', ['-sS', '--max-time', '10', '--cacert', join(dir, 'ca.pem'), `https://127.0.0.1:${port}/_ping`], {
-      encoding: 'utf8',
-    });
+    const curl = curlPing();
     assert.notEqual(curl.status, 0, curl.stdout);
     assert.doesNotMatch(curl.stdout, /OK/);
     assert.match(curl.stderr, /alert|certificate|handshake|SSL|reset by peer|empty reply/i, 'refused by TLS, not by HTTP');
@@ -137,22 +150,7 @@ describe('raind serve: TCP only with mutual TLS', () => {
     assert.doesNotMatch(r.stdout, /1\.43/);
     assert.match(r.stderr, /tls|certificate/i, r.stderr);
     /* and the same curl with the client certificate gets through */
-    const good = spawnSync(
-      'curl',
-      [
-        '-sS',
-        '--max-time',
-        '10',
-        '--cacert',
-        join(dir, 'ca.pem'),
-        '--cert',
-        join(dir, 'client-cert.pem'),
-        '--key',
-        join(dir, 'client-key.pem'),
-        `https://127.0.0.1:${port}/_ping`,
-      ],
-      { encoding: 'utf8' },
-    );
+    const good = curlPing('client');
     assert.equal(good.stdout, 'OK', good.stderr);
   });
 
@@ -160,22 +158,7 @@ describe('raind serve: TCP only with mutual TLS', () => {
     const r = tlsDocker(['version', '--format', '{{.Server.APIVersion}}'], 'stranger');
     assert.notEqual(r.code, 0);
     assert.doesNotMatch(r.stdout, /1\.43/);
-    const curl = spawnSync(
-      'curl',
-      [
-        '-sS',
-        '--max-time',
-        '10',
-        '--cacert',
-        join(dir, 'ca.pem'),
-        '--cert',
-        join(dir, 'stranger-cert.pem'),
-        '--key',
-        join(dir, 'stranger-key.pem'),
-        `https://127.0.0.1:${port}/_ping`,
-      ],
-      { encoding: 'utf8' },
-    );
+    const curl = curlPing('stranger');
     assert.notEqual(curl.status, 0);
     /* Bun closes without an alert; with TLS 1.3 the client may have sent its request before
      * the server read the certificate: a reset or an empty reply, never an HTTP answer */
